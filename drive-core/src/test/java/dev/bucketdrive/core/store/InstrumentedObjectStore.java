@@ -1,0 +1,181 @@
+package dev.bucketdrive.core.store;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * Wraps any {@link ObjectStore} to count calls and bytes per operation and to inject faults and
+ * latency, so tests can assert "a cached read makes 0 GETs" or "an outage of 3 calls is survived".
+ */
+public final class InstrumentedObjectStore implements ObjectStore {
+
+    public enum Op {
+        HEAD, GET, PUT, CREATE_MULTIPART, UPLOAD_PART, UPLOAD_PART_COPY, COMPLETE_MULTIPART,
+        ABORT_MULTIPART, COPY, DELETE, DELETE_BATCH, LIST
+    }
+
+    private final ObjectStore delegate;
+    private final Map<Op, AtomicLong> calls = new EnumMap<>(Op.class);
+    private final AtomicLong bytesSent = new AtomicLong();
+    private final AtomicLong bytesReceived = new AtomicLong();
+    private final Object faultLock = new Object();
+    private Op faultOp;
+    private int faultsLeft;
+    private StoreException.Kind faultKind;
+    private volatile Duration latency = Duration.ZERO;
+
+    public InstrumentedObjectStore(ObjectStore delegate) {
+        this.delegate = delegate;
+        for (Op op : Op.values()) {
+            calls.put(op, new AtomicLong());
+        }
+    }
+
+    /** Calls made of {@code op}, failed ones included. */
+    public long calls(Op op) {
+        return calls.get(op).get();
+    }
+
+    public long totalCalls() {
+        return calls.values().stream().mapToLong(AtomicLong::get).sum();
+    }
+
+    /** Body bytes handed to PUT and UploadPart (UploadPartCopy and copy send none). */
+    public long bytesSent() {
+        return bytesSent.get();
+    }
+
+    /** Bytes returned by GET. */
+    public long bytesReceived() {
+        return bytesReceived.get();
+    }
+
+    public void resetCounters() {
+        calls.values().forEach(c -> c.set(0));
+        bytesSent.set(0);
+        bytesReceived.set(0);
+    }
+
+    /** The next {@code count} calls of {@code op} ({@code null}: of any operation) fail with {@code kind}. */
+    public void failNext(Op op, int count, StoreException.Kind kind) {
+        synchronized (faultLock) {
+            faultOp = op;
+            faultsLeft = count;
+            faultKind = kind;
+        }
+    }
+
+    /** Every call waits this long before it runs. */
+    public void latency(Duration latency) {
+        this.latency = latency;
+    }
+
+    private <T> T call(Op op, Supplier<T> action) {
+        calls.get(op).incrementAndGet();
+        Duration wait = latency;
+        if (!wait.isZero()) {
+            try {
+                Thread.sleep(wait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StoreException(StoreException.Kind.TRANSIENT, "interrupted", e);
+            }
+        }
+        synchronized (faultLock) {
+            if (faultsLeft > 0 && (faultOp == null || faultOp == op)) {
+                faultsLeft--;
+                throw new StoreException(faultKind, "injected fault in " + op);
+            }
+        }
+        return action.get();
+    }
+
+    private void run(Op op, Runnable action) {
+        call(op, () -> {
+            action.run();
+            return null;
+        });
+    }
+
+    @Override
+    public ObjectInfo head(String key) {
+        return call(Op.HEAD, () -> delegate.head(key));
+    }
+
+    @Override
+    public ObjectBytes get(String key, long offset, long length, String ifMatch) {
+        ObjectBytes bytes = call(Op.GET, () -> delegate.get(key, offset, length, ifMatch));
+        bytesReceived.addAndGet(bytes.data().length);
+        return bytes;
+    }
+
+    @Override
+    public String put(String key, Body body, PutOptions options) {
+        return call(Op.PUT, () -> {
+            String etag = delegate.put(key, body, options);
+            bytesSent.addAndGet(body.length());
+            return etag;
+        });
+    }
+
+    @Override
+    public MultipartUpload createMultipart(String key, PutOptions options) {
+        return call(Op.CREATE_MULTIPART, () -> delegate.createMultipart(key, options));
+    }
+
+    @Override
+    public CompletedPart uploadPart(MultipartUpload upload, int partNumber, Body body) {
+        return call(Op.UPLOAD_PART, () -> {
+            CompletedPart part = delegate.uploadPart(upload, partNumber, body);
+            bytesSent.addAndGet(body.length());
+            return part;
+        });
+    }
+
+    @Override
+    public CompletedPart uploadPartCopy(MultipartUpload upload, int partNumber, String sourceKey,
+                                        String sourceIfMatch, long offset, long length) {
+        return call(Op.UPLOAD_PART_COPY,
+                () -> delegate.uploadPartCopy(upload, partNumber, sourceKey, sourceIfMatch, offset, length));
+    }
+
+    @Override
+    public String completeMultipart(MultipartUpload upload, List<CompletedPart> parts, WriteCondition condition) {
+        return call(Op.COMPLETE_MULTIPART, () -> delegate.completeMultipart(upload, parts, condition));
+    }
+
+    @Override
+    public void abortMultipart(MultipartUpload upload) {
+        run(Op.ABORT_MULTIPART, () -> delegate.abortMultipart(upload));
+    }
+
+    @Override
+    public String copy(String sourceKey, String targetKey, CopyOptions options) {
+        return call(Op.COPY, () -> delegate.copy(sourceKey, targetKey, options));
+    }
+
+    @Override
+    public void delete(String key) {
+        run(Op.DELETE, () -> delegate.delete(key));
+    }
+
+    @Override
+    public Map<String, StoreException> deleteAll(Collection<String> keys) {
+        return call(Op.DELETE_BATCH, () -> delegate.deleteAll(keys));
+    }
+
+    @Override
+    public ListPage list(String prefix, String delimiter, String continuationToken, int maxKeys) {
+        return call(Op.LIST, () -> delegate.list(prefix, delimiter, continuationToken, maxKeys));
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+}
