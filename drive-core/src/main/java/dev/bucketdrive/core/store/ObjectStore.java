@@ -52,8 +52,10 @@ public interface ObjectStore extends AutoCloseable {
                                  String sourceIfMatch, long offset, long length);
 
     /**
-     * Assembles the parts into the object and returns its ETag. NOT_FOUND when the upload is gone
-     * (aborted or completed already).
+     * Assembles the parts into the object and returns its ETag. When the upload is gone (aborted or
+     * completed already) it fails with NOT_FOUND, or INVALID_REQUEST where the server reports the
+     * parts as missing. Some servers ignore {@code condition} here (S3Proxy 3.3.0): callers that need
+     * it must check the target with HEAD just before.
      */
     String completeMultipart(MultipartUpload upload, List<CompletedPart> parts, WriteCondition condition);
 

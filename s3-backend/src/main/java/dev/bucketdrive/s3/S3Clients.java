@@ -1,0 +1,61 @@
+package dev.bucketdrive.s3;
+
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.http.SdkHttpConfigurationOption;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.utils.AttributeMap;
+
+/** Builds the SDK client the options describe. Credentials only through the SDK's providers. */
+final class S3Clients {
+
+    private S3Clients() {
+    }
+
+    static S3Client build(S3Options o) {
+        AwsCredentialsProvider credentials = o.profile() != null
+                ? ProfileCredentialsProvider.builder().profileName(o.profile()).build()
+                : DefaultCredentialsProvider.builder().build();
+        Region region = o.region() != null ? Region.of(o.region())
+                : o.endpoint() != null ? Region.US_EAST_1
+                : new DefaultAwsRegionProviderChain().getRegion();
+
+        ApacheHttpClient.Builder http = ApacheHttpClient.builder()
+                .maxConnections(o.maxConnections())
+                .connectionTimeout(o.connectTimeout())
+                .socketTimeout(o.attemptTimeout());
+        SdkHttpClient httpClient = o.insecureTls()
+                ? http.buildWithDefaults(AttributeMap.builder()
+                        .put(SdkHttpConfigurationOption.TRUST_ALL_CERTIFICATES, Boolean.TRUE).build())
+                : http.build();
+
+        boolean onlyRequired = o.checksumsOnlyWhenRequired();
+        var builder = S3Client.builder()
+                .httpClient(httpClient)
+                .credentialsProvider(credentials)
+                .region(region)
+                .forcePathStyle(o.pathStyle())
+                .requestChecksumCalculation(onlyRequired
+                        ? RequestChecksumCalculation.WHEN_REQUIRED : RequestChecksumCalculation.WHEN_SUPPORTED)
+                .responseChecksumValidation(onlyRequired
+                        ? ResponseChecksumValidation.WHEN_REQUIRED : ResponseChecksumValidation.WHEN_SUPPORTED)
+                .overrideConfiguration(ClientOverrideConfiguration.builder()
+                        // Resilience4j retries; the SDK retrying too would multiply the attempts.
+                        .retryStrategy(AwsRetryStrategy.doNotRetry())
+                        .apiCallAttemptTimeout(o.attemptTimeout())
+                        .build());
+        if (o.endpoint() != null) {
+            builder.endpointOverride(o.endpoint());
+        }
+        return builder.build();
+    }
+}

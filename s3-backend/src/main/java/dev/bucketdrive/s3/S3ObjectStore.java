@@ -1,0 +1,309 @@
+package dev.bucketdrive.s3;
+
+import dev.bucketdrive.core.store.Body;
+import dev.bucketdrive.core.store.CompletedPart;
+import dev.bucketdrive.core.store.CopyOptions;
+import dev.bucketdrive.core.store.ListPage;
+import dev.bucketdrive.core.store.MultipartUpload;
+import dev.bucketdrive.core.store.ObjectBytes;
+import dev.bucketdrive.core.store.ObjectInfo;
+import dev.bucketdrive.core.store.ObjectStore;
+import dev.bucketdrive.core.store.ObjectSummary;
+import dev.bucketdrive.core.store.PutOptions;
+import dev.bucketdrive.core.store.StoreException;
+import dev.bucketdrive.core.store.WriteCondition;
+import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.CompletedMultipartUpload;
+import software.amazon.awssdk.services.s3.model.Delete;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
+import software.amazon.awssdk.services.s3.model.EncodingType;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.MetadataDirective;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.S3Error;
+
+/**
+ * {@link ObjectStore} over the AWS SDK for Java v2. Every call runs through {@link Resilience}; the
+ * SDK's own retries are off so that the two do not multiply. No SDK type leaves this class.
+ */
+public final class S3ObjectStore implements ObjectStore {
+
+    private final S3Client s3;
+    private final String bucket;
+    private final Resilience resilience;
+
+    S3ObjectStore(S3Client s3, S3Options options) {
+        this.s3 = s3;
+        this.bucket = options.bucket();
+        this.resilience = new Resilience("s3:" + options.bucket(), options);
+    }
+
+    /** Connects to the bucket the options name. Makes no request: see {@link #checkBucket()}. */
+    public static S3ObjectStore create(S3Options options) {
+        return new S3ObjectStore(S3Clients.build(options), options);
+    }
+
+    /**
+     * Proves the bucket exists and the credentials may list it, with one short listing. Throws
+     * BUCKET_NOT_FOUND, ACCESS_DENIED or TRANSIENT/UNAVAILABLE with a message a user can act on.
+     */
+    public void checkBucket() {
+        list("", "/", null, 1);
+    }
+
+    /** Whether the circuit breaker currently refuses calls (the endpoint looks dead). */
+    public boolean circuitOpen() {
+        return resilience.circuitState() == io.github.resilience4j.circuitbreaker.CircuitBreaker.State.OPEN;
+    }
+
+    private <T> T call(String operation, String key, Supplier<T> request) {
+        return resilience.call(operation + " " + key, () -> {
+            try {
+                return request.get();
+            } catch (SdkException e) {
+                throw S3Errors.translate(operation, key, e);
+            }
+        });
+    }
+
+    @Override
+    public ObjectInfo head(String key) {
+        HeadObjectResponse r = call("HEAD", key, () -> s3.headObject(b -> b.bucket(bucket).key(key)));
+        return new ObjectInfo(key, r.contentLength(), r.eTag(), instant(r.lastModified()), r.metadata(),
+                r.contentType());
+    }
+
+    @Override
+    public ObjectBytes get(String key, long offset, long length, String ifMatch) {
+        if (offset < 0 || length < 0) {
+            throw StoreException.invalid("negative range for " + key);
+        }
+        if (length == 0) {
+            return emptyRead(key, ifMatch);
+        }
+        long last = length > Long.MAX_VALUE - offset ? Long.MAX_VALUE : offset + length - 1;
+        String range = "bytes=" + offset + "-" + (last == Long.MAX_VALUE ? "" : last);
+        try {
+            ResponseBytes<GetObjectResponse> r = call("GET", key, () -> s3.getObjectAsBytes(b -> b
+                    .bucket(bucket).key(key).range(range).ifMatch(ifMatch)));
+            GetObjectResponse meta = r.response();
+            return new ObjectBytes(r.asByteArray(), meta.eTag(), totalSize(meta));
+        } catch (StoreException e) {
+            // 416: the range starts at or past the end. S3 answers so even for an empty object.
+            if (e.kind() == StoreException.Kind.INVALID_REQUEST && e.getMessage().contains("HTTP 416")) {
+                return emptyRead(key, ifMatch);
+            }
+            throw e;
+        }
+    }
+
+    private ObjectBytes emptyRead(String key, String ifMatch) {
+        ObjectInfo info = head(key);
+        if (ifMatch != null && !ifMatch.equals(info.etag())) {
+            throw StoreException.preconditionFailed(key);
+        }
+        return new ObjectBytes(new byte[0], info.etag(), info.size());
+    }
+
+    private static long totalSize(GetObjectResponse r) {
+        String contentRange = r.contentRange();
+        if (contentRange != null) {
+            int slash = contentRange.lastIndexOf('/');
+            if (slash >= 0 && !contentRange.endsWith("*")) {
+                return Long.parseLong(contentRange.substring(slash + 1).trim());
+            }
+        }
+        return r.contentLength();
+    }
+
+    /** S3's key limit, checked here because some compatible servers accept longer keys. */
+    private static void checkNewKey(String key) {
+        if (key.isEmpty() || key.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_KEY_BYTES) {
+            throw StoreException.invalid("key is empty or longer than " + MAX_KEY_BYTES + " bytes: " + key);
+        }
+    }
+
+    @Override
+    public String put(String key, Body body, PutOptions options) {
+        checkNewKey(key);
+        return call("PUT", key, () -> s3.putObject(b -> {
+            b.bucket(bucket).key(key).contentLength(body.length()).metadata(options.metadata())
+                    .contentType(options.contentType());
+            switch (options.condition()) {
+                case WriteCondition.None n -> { }
+                case WriteCondition.IfAbsent a -> b.ifNoneMatch("*");
+                case WriteCondition.IfMatch m -> b.ifMatch(m.etag());
+            }
+        }, requestBody(body))).eTag();
+    }
+
+    @Override
+    public MultipartUpload createMultipart(String key, PutOptions options) {
+        checkNewKey(key);
+        String id = call("CreateMultipartUpload", key, () -> s3.createMultipartUpload(b -> b
+                .bucket(bucket).key(key).metadata(options.metadata()).contentType(options.contentType())))
+                .uploadId();
+        return new MultipartUpload(key, id);
+    }
+
+    @Override
+    public CompletedPart uploadPart(MultipartUpload upload, int partNumber, Body body) {
+        String etag = call("UploadPart", upload.key(), () -> s3.uploadPart(b -> b
+                .bucket(bucket).key(upload.key()).uploadId(upload.uploadId()).partNumber(partNumber)
+                .contentLength(body.length()), requestBody(body))).eTag();
+        return new CompletedPart(partNumber, etag);
+    }
+
+    @Override
+    public CompletedPart uploadPartCopy(MultipartUpload upload, int partNumber, String sourceKey,
+                                        String sourceIfMatch, long offset, long length) {
+        if (offset < 0 || length <= 0) {
+            throw StoreException.invalid("bad copy range for " + sourceKey);
+        }
+        String etag = call("UploadPartCopy", upload.key(), () -> s3.uploadPartCopy(b -> b
+                .sourceBucket(bucket).sourceKey(sourceKey).copySourceIfMatch(sourceIfMatch)
+                .copySourceRange("bytes=" + offset + "-" + (offset + length - 1))
+                .destinationBucket(bucket).destinationKey(upload.key())
+                .uploadId(upload.uploadId()).partNumber(partNumber))).copyPartResult().eTag();
+        return new CompletedPart(partNumber, etag);
+    }
+
+    @Override
+    public String completeMultipart(MultipartUpload upload, List<CompletedPart> parts, WriteCondition condition) {
+        List<software.amazon.awssdk.services.s3.model.CompletedPart> sdkParts = parts.stream()
+                .map(p -> software.amazon.awssdk.services.s3.model.CompletedPart.builder()
+                        .partNumber(p.partNumber()).eTag(p.etag()).build())
+                .toList();
+        return call("CompleteMultipartUpload", upload.key(), () -> s3.completeMultipartUpload(b -> {
+            b.bucket(bucket).key(upload.key()).uploadId(upload.uploadId())
+                    .multipartUpload(CompletedMultipartUpload.builder().parts(sdkParts).build());
+            switch (condition) {
+                case WriteCondition.None n -> { }
+                case WriteCondition.IfAbsent a -> b.ifNoneMatch("*");
+                case WriteCondition.IfMatch m -> b.ifMatch(m.etag());
+            }
+        })).eTag();
+    }
+
+    @Override
+    public void abortMultipart(MultipartUpload upload) {
+        try {
+            call("AbortMultipartUpload", upload.key(), () -> s3.abortMultipartUpload(b -> b
+                    .bucket(bucket).key(upload.key()).uploadId(upload.uploadId())));
+        } catch (StoreException e) {
+            if (e.kind() != StoreException.Kind.NOT_FOUND) {
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public String copy(String sourceKey, String targetKey, CopyOptions options) {
+        checkNewKey(targetKey);
+        return call("CopyObject", sourceKey + " -> " + targetKey, () -> s3.copyObject(b -> {
+            b.sourceBucket(bucket).sourceKey(sourceKey).destinationBucket(bucket).destinationKey(targetKey)
+                    .copySourceIfMatch(options.sourceIfMatch());
+            if (options.replaceMetadata() != null) {
+                b.metadataDirective(MetadataDirective.REPLACE).metadata(options.replaceMetadata())
+                        .contentType(options.contentType());
+            }
+        })).copyObjectResult().eTag();
+    }
+
+    @Override
+    public void delete(String key) {
+        call("DELETE", key, () -> s3.deleteObject(b -> b.bucket(bucket).key(key)));
+    }
+
+    @Override
+    public Map<String, StoreException> deleteAll(Collection<String> keys) {
+        Map<String, StoreException> failed = new LinkedHashMap<>();
+        List<String> all = List.copyOf(keys);
+        for (int from = 0; from < all.size(); from += MAX_BATCH) {
+            List<ObjectIdentifier> batch = all.subList(from, Math.min(all.size(), from + MAX_BATCH)).stream()
+                    .map(k -> ObjectIdentifier.builder().key(k).build())
+                    .toList();
+            DeleteObjectsResponse r = call("DeleteObjects", batch.size() + " keys", () -> s3.deleteObjects(b -> b
+                    .bucket(bucket).delete(Delete.builder().objects(batch).quiet(true).build())));
+            for (S3Error error : r.errors()) {
+                StoreException.Kind kind = S3Errors.kindOf(500, error.code());
+                if (kind != StoreException.Kind.NOT_FOUND) {
+                    failed.put(error.key(), new StoreException(kind, "DELETE " + error.key() + ": " + error.code()
+                            + " (" + error.message() + ")"));
+                }
+            }
+        }
+        return failed;
+    }
+
+    @Override
+    public ListPage list(String prefix, String delimiter, String continuationToken, int maxKeys) {
+        if (maxKeys < 1 || maxKeys > MAX_BATCH) {
+            throw StoreException.invalid("maxKeys " + maxKeys);
+        }
+        ListObjectsV2Response r = call("LIST", prefix == null ? "" : prefix, () -> s3.listObjectsV2(b -> b
+                .bucket(bucket).prefix(prefix == null || prefix.isEmpty() ? null : prefix).delimiter(delimiter)
+                .continuationToken(continuationToken).maxKeys(maxKeys).encodingType(EncodingType.URL)));
+        String p = prefix == null ? "" : prefix;
+        boolean rollUp = delimiter != null && !delimiter.isEmpty();
+        List<ObjectSummary> objects = new ArrayList<>(r.contents().size());
+        java.util.SortedSet<String> prefixes = new java.util.TreeSet<>(dev.bucketdrive.core.store.KeyOrder.UTF8);
+        r.commonPrefixes().forEach(cp -> prefixes.add(cp.prefix()));
+        for (var o : r.contents()) {
+            // Some servers (S3Proxy) list a marker "dir/" as an object beside the prefix "dir/";
+            // S3 rolls it up. Do what S3 does, so callers see one shape.
+            int cut = rollUp ? o.key().indexOf(delimiter, p.length()) : -1;
+            if (cut >= 0) {
+                prefixes.add(o.key().substring(0, cut + delimiter.length()));
+            } else {
+                objects.add(new ObjectSummary(o.key(), o.size(), o.eTag(), instant(o.lastModified())));
+            }
+        }
+        String next = Boolean.TRUE.equals(r.isTruncated()) ? r.nextContinuationToken() : null;
+        return new ListPage(objects, List.copyOf(prefixes), next);
+    }
+
+    private static Instant instant(Instant t) {
+        return t == null ? Instant.EPOCH : t;
+    }
+
+    private static RequestBody requestBody(Body body) {
+        return switch (body) {
+            case Body.Bytes b -> RequestBody.fromBytes(b.bytes());
+            case Body.FileRegion f -> RequestBody.fromContentProvider(() -> openRegion(f), f.length(),
+                    "application/octet-stream");
+        };
+    }
+
+    private static InputStream openRegion(Body.FileRegion f) {
+        try {
+            FileChannel ch = FileChannel.open(f.file(), StandardOpenOption.READ);
+            ch.position(f.offset());
+            InputStream in = Channels.newInputStream(ch);
+            return new BoundedInputStream(in, f.length());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + f.file(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        s3.close();
+    }
+}
