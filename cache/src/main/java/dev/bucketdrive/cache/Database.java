@@ -1,0 +1,168 @@
+package dev.bucketdrive.cache;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The SQLite index: one connection, one writer at a time (a lock in this process; SQLite's own file
+ * lock against others), WAL, synchronous=FULL so a committed transaction survives a power cut, and a
+ * busy timeout. Callers run on platform threads: JDBC in a virtual thread would pin its carrier.
+ *
+ * <p>Lock order: a caller may hold a chunk stripe lock ({@code SqliteChunkStore}) when it takes this
+ * database lock, never the other way round.
+ */
+final class Database implements AutoCloseable {
+
+    /** Schema migrations; entry i brings the schema from version i to i + 1. Never edit, only append. */
+    private static final List<String> MIGRATIONS = List.of("""
+            CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE entries (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                path TEXT NOT NULL UNIQUE,
+                parent TEXT NOT NULL,
+                name TEXT NOT NULL,
+                type INTEGER NOT NULL,
+                size INTEGER NOT NULL,
+                mtime_ms INTEGER NOT NULL,
+                mode INTEGER NOT NULL,
+                uid INTEGER NOT NULL,
+                gid INTEGER NOT NULL,
+                etag TEXT,
+                listed_at_ms INTEGER NOT NULL DEFAULT 0);
+            CREATE INDEX entries_by_parent ON entries (parent, name);
+            CREATE TABLE chunks (
+                file_id INTEGER NOT NULL,
+                idx INTEGER NOT NULL,
+                dirty INTEGER NOT NULL,
+                etag TEXT,
+                length INTEGER NOT NULL,
+                crc INTEGER NOT NULL,
+                last_access_ms INTEGER NOT NULL,
+                PRIMARY KEY (file_id, idx));
+            CREATE INDEX chunks_by_access ON chunks (dirty, last_access_ms);
+            CREATE TABLE pinned_files (file_id INTEGER PRIMARY KEY);
+            CREATE TABLE journal (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                kind TEXT NOT NULL,
+                file_id INTEGER NOT NULL,
+                key TEXT NOT NULL,
+                target TEXT,
+                base_etag TEXT,
+                due_ms INTEGER NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                last_error TEXT,
+                sequence INTEGER NOT NULL DEFAULT 0);
+            CREATE UNIQUE INDEX journal_one_upload_per_file ON journal (file_id) WHERE kind = 'UPLOAD';
+            CREATE INDEX journal_by_due ON journal (due_ms, id);
+            """);
+
+    static final int SCHEMA_VERSION = MIGRATIONS.size();
+
+    private final Connection connection;
+    private final ReentrantLock lock = new ReentrantLock();
+
+    @FunctionalInterface
+    interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    Database(Path file) {
+        try {
+            if (!Files.exists(file)) {
+                // SQLite gives the -wal and -shm files the permissions of the database file.
+                LocalFiles.createPrivateFile(file);
+            }
+            connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            try (Statement s = connection.createStatement()) {
+                s.execute("PRAGMA busy_timeout = 10000");
+                s.execute("PRAGMA journal_mode = WAL");
+                s.execute("PRAGMA synchronous = FULL");
+            }
+            migrate();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot open the cache index " + file + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the cache index " + file, e);
+        }
+    }
+
+    private void migrate() throws SQLException {
+        int version;
+        try (Statement s = connection.createStatement(); var rs = s.executeQuery("PRAGMA user_version")) {
+            version = rs.getInt(1);
+        }
+        if (version > SCHEMA_VERSION) {
+            throw new IllegalStateException("the cache index has schema " + version
+                    + ", newer than this BucketDrive understands (" + SCHEMA_VERSION + ")");
+        }
+        for (int v = version; v < SCHEMA_VERSION; v++) {
+            int next = v + 1;
+            String script = MIGRATIONS.get(v);
+            transaction(c -> {
+                try (Statement s = c.createStatement()) {
+                    for (String sql : script.split(";")) {
+                        if (!sql.isBlank()) {
+                            s.execute(sql);
+                        }
+                    }
+                    s.execute("PRAGMA user_version = " + next);
+                }
+                return null;
+            });
+        }
+    }
+
+    /** Runs {@code work} in one transaction, holding the writer lock; commits, or rolls back on failure. */
+    <T> T transaction(Work<T> work) {
+        lock.lock();
+        try {
+            connection.setAutoCommit(false);
+            try {
+                T result = work.run(connection);
+                connection.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cache index: " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Runs a read (or a single self-committing statement) holding the lock. */
+    <T> T read(Work<T> work) {
+        lock.lock();
+        try {
+            return work.run(connection);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cache index: " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            throw new IllegalStateException("closing the cache index: " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+}

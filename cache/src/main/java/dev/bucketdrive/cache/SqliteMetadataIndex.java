@@ -1,0 +1,144 @@
+package dev.bucketdrive.cache;
+
+import dev.bucketdrive.core.local.Entry;
+import dev.bucketdrive.core.local.MetadataIndex;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** {@link MetadataIndex} in the SQLite index. Subtrees are found by path prefix, never with LIKE. */
+final class SqliteMetadataIndex implements MetadataIndex {
+
+    private static final String COLUMNS = "id, path, type, size, mtime_ms, mode, uid, gid, etag, listed_at_ms";
+
+    private final Database db;
+
+    SqliteMetadataIndex(Database db) {
+        this.db = db;
+    }
+
+    @Override
+    public Optional<Entry> lookup(String path) {
+        return db.read(c -> one(c, "WHERE path = ?", path));
+    }
+
+    @Override
+    public Optional<Entry> byId(long id) {
+        return db.read(c -> one(c, "WHERE id = ?", id));
+    }
+
+    @Override
+    public Entry upsert(Entry e) {
+        return db.transaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO entries (path, parent, name, type, size, "
+                    + "mtime_ms, mode, uid, gid, etag, listed_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    + "ON CONFLICT (path) DO UPDATE SET type = excluded.type, size = excluded.size, "
+                    + "mtime_ms = excluded.mtime_ms, mode = excluded.mode, uid = excluded.uid, gid = excluded.gid, "
+                    + "etag = excluded.etag, listed_at_ms = excluded.listed_at_ms")) {
+                ps.setString(1, e.path());
+                ps.setString(2, e.parent());
+                ps.setString(3, e.name());
+                ps.setInt(4, e.type().ordinal());
+                ps.setLong(5, e.size());
+                ps.setLong(6, e.mtimeMillis());
+                ps.setInt(7, e.mode());
+                ps.setInt(8, e.uid());
+                ps.setInt(9, e.gid());
+                ps.setString(10, e.etag());
+                ps.setLong(11, e.listedAt());
+                ps.executeUpdate();
+            }
+            return one(c, "WHERE path = ?", e.path()).orElseThrow();
+        });
+    }
+
+    @Override
+    public List<Entry> children(String directory) {
+        return db.read(c -> many(c, "WHERE parent = ? AND path <> '' ORDER BY name", directory));
+    }
+
+    @Override
+    public int remove(String path) {
+        return db.transaction(c -> removeTree(c, path));
+    }
+
+    private static int removeTree(Connection c, String path) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "DELETE FROM entries WHERE path = ? OR (? <> '' AND substr(path, 1, length(?) + 1) = ? || '/')"
+                        + " OR (? = '' AND path <> '')")) {
+            ps.setString(1, path);
+            ps.setString(2, path);
+            ps.setString(3, path);
+            ps.setString(4, path);
+            ps.setString(5, path);
+            return ps.executeUpdate();
+        }
+    }
+
+    @Override
+    public void rename(String from, String to) {
+        if (from.isEmpty() || to.isEmpty() || to.equals(from) || to.startsWith(from + "/")) {
+            throw new IllegalArgumentException("cannot rename " + from + " to " + to);
+        }
+        db.transaction(c -> {
+            removeTree(c, to);
+            String toParent = to.contains("/") ? to.substring(0, to.lastIndexOf('/')) : "";
+            String toName = to.substring(to.lastIndexOf('/') + 1);
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE entries SET path = ?, parent = ?, name = ? WHERE path = ?")) {
+                ps.setString(1, to);
+                ps.setString(2, toParent);
+                ps.setString(3, toName);
+                ps.setString(4, from);
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("UPDATE entries SET "
+                    + "path = ? || substr(path, length(?) + 1), parent = ? || substr(parent, length(?) + 1) "
+                    + "WHERE substr(path, 1, length(?) + 1) = ? || '/'")) {
+                ps.setString(1, to);
+                ps.setString(2, from);
+                ps.setString(3, to);
+                ps.setString(4, from);
+                ps.setString(5, from);
+                ps.setString(6, from);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public void markListed(String directory, long epochMillis) {
+        db.transaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE entries SET listed_at_ms = ? WHERE path = ?")) {
+                ps.setLong(1, epochMillis);
+                ps.setString(2, directory);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    private static Optional<Entry> one(Connection c, String where, Object arg) throws SQLException {
+        List<Entry> found = many(c, where, arg);
+        return found.isEmpty() ? Optional.empty() : Optional.of(found.getFirst());
+    }
+
+    private static List<Entry> many(Connection c, String where, Object arg) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM entries " + where)) {
+            ps.setObject(1, arg);
+            List<Entry> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Entry(rs.getLong(1), rs.getString(2), Entry.Type.values()[rs.getInt(3)], rs.getLong(4),
+                            rs.getLong(5), rs.getInt(6), rs.getInt(7), rs.getInt(8), rs.getString(9), rs.getLong(10)));
+                }
+            }
+            return out;
+        }
+    }
+}

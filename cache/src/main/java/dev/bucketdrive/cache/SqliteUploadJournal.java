@@ -1,0 +1,155 @@
+package dev.bucketdrive.cache;
+
+import dev.bucketdrive.core.local.PendingOp;
+import dev.bucketdrive.core.local.UploadJournal;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** {@link UploadJournal} in the SQLite index; every change is a durable transaction. */
+final class SqliteUploadJournal implements UploadJournal {
+
+    private static final String COLUMNS = "id, kind, file_id, key, target, base_etag, due_ms, attempts, last_error, sequence";
+
+    private final Database db;
+
+    SqliteUploadJournal(Database db) {
+        this.db = db;
+    }
+
+    @Override
+    public PendingOp scheduleUpload(long fileId, String key, String baseEtag, Instant due) {
+        return db.transaction(c -> {
+            Optional<PendingOp> existing = one(c, "WHERE kind = 'UPLOAD' AND file_id = ?", fileId);
+            if (existing.isPresent()) {
+                PendingOp old = existing.get();
+                try (PreparedStatement ps = c.prepareStatement("UPDATE journal SET key = ?, due_ms = ?, "
+                        + "base_etag = coalesce(?, base_etag), sequence = sequence + 1 WHERE id = ?")) {
+                    ps.setString(1, key);
+                    ps.setLong(2, due.toEpochMilli());
+                    ps.setString(3, baseEtag);
+                    ps.setLong(4, old.id());
+                    ps.executeUpdate();
+                }
+                return one(c, "WHERE id = ?", old.id()).orElseThrow();
+            }
+            return insert(c, PendingOp.Kind.UPLOAD, fileId, key, null, baseEtag, due);
+        });
+    }
+
+    @Override
+    public PendingOp append(PendingOp.Kind kind, String key, String target, String baseEtag, Instant due) {
+        if (kind == PendingOp.Kind.UPLOAD) {
+            throw new IllegalArgumentException("uploads are scheduled with scheduleUpload");
+        }
+        return db.transaction(c -> insert(c, kind, 0, key, target, baseEtag, due));
+    }
+
+    private PendingOp insert(Connection c, PendingOp.Kind kind, long fileId, String key, String target,
+                             String baseEtag, Instant due) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO journal (kind, file_id, key, target, base_etag, "
+                + "due_ms) VALUES (?, ?, ?, ?, ?, ?)", PreparedStatement.RETURN_GENERATED_KEYS)) {
+            ps.setString(1, kind.name());
+            ps.setLong(2, fileId);
+            ps.setString(3, key);
+            ps.setString(4, target);
+            ps.setString(5, baseEtag);
+            ps.setLong(6, due.toEpochMilli());
+            ps.executeUpdate();
+            try (ResultSet keys = ps.getGeneratedKeys()) {
+                keys.next();
+                return one(c, "WHERE id = ?", keys.getLong(1)).orElseThrow();
+            }
+        }
+    }
+
+    @Override
+    public List<PendingOp> due(Instant now, int max) {
+        return db.read(c -> many(c, "WHERE due_ms <= ? ORDER BY due_ms, id LIMIT ?", now.toEpochMilli(), max));
+    }
+
+    @Override
+    public Optional<Instant> nextDue() {
+        return db.read(c -> {
+            try (var s = c.createStatement(); var rs = s.executeQuery("SELECT min(due_ms) FROM journal")) {
+                long min = rs.getLong(1);
+                return rs.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(min));
+            }
+        });
+    }
+
+    @Override
+    public void retryLater(long id, Instant due, String error) {
+        db.transaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE journal SET due_ms = ?, attempts = attempts + 1, last_error = ? WHERE id = ?")) {
+                ps.setLong(1, due.toEpochMilli());
+                ps.setString(2, error);
+                ps.setLong(3, id);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public boolean complete(long id, long sequence) {
+        return db.transaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM journal WHERE id = ? AND sequence = ?")) {
+                ps.setLong(1, id);
+                ps.setLong(2, sequence);
+                if (ps.executeUpdate() == 1) {
+                    return true;
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE journal SET attempts = 0, last_error = NULL WHERE id = ?")) {
+                ps.setLong(1, id);
+                ps.executeUpdate();
+            }
+            return false;
+        });
+    }
+
+    @Override
+    public Optional<PendingOp> uploadOf(long fileId) {
+        return db.read(c -> one(c, "WHERE kind = 'UPLOAD' AND file_id = ?", fileId));
+    }
+
+    @Override
+    public List<PendingOp> all() {
+        return db.read(c -> many(c, "ORDER BY due_ms, id"));
+    }
+
+    private static Optional<PendingOp> one(Connection c, String where, Object... args) throws SQLException {
+        List<PendingOp> found = many(c, where, args);
+        return found.isEmpty() ? Optional.empty() : Optional.of(found.getFirst());
+    }
+
+    private static List<PendingOp> many(Connection c, String where, Object... args) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM journal " + where)) {
+            for (int i = 0; i < args.length; i++) {
+                if (args[i] == null) {
+                    ps.setNull(i + 1, Types.VARCHAR);
+                } else {
+                    ps.setObject(i + 1, args[i]);
+                }
+            }
+            List<PendingOp> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new PendingOp(rs.getLong(1), PendingOp.Kind.valueOf(rs.getString(2)), rs.getLong(3),
+                            rs.getString(4), rs.getString(5), rs.getString(6), Instant.ofEpochMilli(rs.getLong(7)),
+                            rs.getInt(8), rs.getString(9), rs.getLong(10)));
+                }
+            }
+            return out;
+        }
+    }
+}

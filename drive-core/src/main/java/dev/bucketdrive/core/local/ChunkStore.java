@@ -1,0 +1,77 @@
+package dev.bucketdrive.core.local;
+
+import java.nio.ByteBuffer;
+import java.util.Map;
+
+/**
+ * File data in fixed-size chunks on local disk. A chunk is either <em>clean</em> — a copy of a range
+ * of one version (ETag) of the remote object, integrity-checked when read — or <em>dirty</em> — local
+ * content not yet uploaded. Dirty chunks are never evicted; clean ones are evicted least recently
+ * used first when the cache is over its limit. Implementations are safe for concurrent use.
+ */
+public interface ChunkStore {
+
+    /** The chunk size in bytes, fixed for the life of a cache directory. */
+    int chunkSize();
+
+    /**
+     * Copies bytes of a chunk from {@code offset} into {@code dst}, as many as fit and exist. A clean
+     * chunk is served only for {@code etag} (the version the caller expects) and only when its
+     * checksum holds; a dirty chunk is always served.
+     *
+     * @return the bytes copied, or -1 on a miss (absent, another version, or damaged)
+     */
+    int read(ChunkKey key, String etag, int offset, ByteBuffer dst);
+
+    /** Stores a chunk fetched from the bucket for version {@code etag}. Ignored if the chunk is dirty. */
+    void putClean(ChunkKey key, String etag, ByteBuffer data);
+
+    /**
+     * Writes into a chunk and marks it dirty; when this returns the write survives a crash of the
+     * process (not yet a power cut: see {@link #force}). Bytes of a chunk that was absent and are not
+     * written read as zeros: to change part of a remote chunk, fetch it first.
+     *
+     * @throws CacheFullException when the dirty limit stays reached for longer than the allowed wait
+     */
+    void write(ChunkKey key, int offset, ByteBuffer data);
+
+    /** Makes the file {@code size} bytes long: chunks past it are dropped, the last one is cut (dirty). */
+    void truncate(long fileId, long size);
+
+    /** Flushes the dirty chunks of a file to stable storage (fsync), so they survive a power cut. */
+    void force(long fileId);
+
+    /**
+     * The dirty chunks of a file with their generation: each write to a chunk raises it, so an upload
+     * can tell whether a chunk changed while it was being sent. Lengths come from {@link #length}.
+     */
+    Map<Integer, Long> dirtyChunks(long fileId);
+
+    /** The number of bytes a chunk holds, or -1 when it is absent. */
+    int length(ChunkKey key);
+
+    /**
+     * After an upload made version {@code newEtag} of the file from the given chunk generations plus
+     * version {@code baseEtag} elsewhere: dirty chunks not written since become clean copies of
+     * {@code newEtag}, clean copies of {@code baseEtag} are relabelled {@code newEtag} (their bytes are
+     * the same), and clean chunks of any other version are dropped. Chunks written since stay dirty.
+     *
+     * @param baseEtag the version the upload was based on, {@code null} for a new object
+     */
+    void markUploaded(long fileId, String baseEtag, String newEtag, Map<Integer, Long> uploadedGenerations);
+
+    /** Forgets every chunk of a file (deleted, or replaced by a remote version), dirty ones included. */
+    void drop(long fileId);
+
+    /** Pinned files' chunks are never evicted (files kept for offline use, files open for reading). */
+    void pin(long fileId, boolean pinned);
+
+    /** Evicts clean, unpinned chunks, least recently used first, until the cache is under its limits. */
+    void evict();
+
+    /** Bytes held: all chunks, and the dirty ones. */
+    Usage usage();
+
+    record Usage(long totalBytes, long dirtyBytes, long chunks, long dirtyChunks) {
+    }
+}

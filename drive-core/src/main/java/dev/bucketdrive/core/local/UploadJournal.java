@@ -1,0 +1,46 @@
+package dev.bucketdrive.core.local;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The durable queue of what the drive still owes the bucket. An entry is on stable storage when the
+ * call that adds it returns, so a close that scheduled an upload survives kill -9 and power cuts;
+ * at start the drive resumes every entry. Entries are never dropped for failing: they are retried.
+ */
+public interface UploadJournal {
+
+    /**
+     * Schedules an upload of {@code fileId} to {@code key} at {@code due}. A file has at most one
+     * pending upload: scheduling again moves it (to coalesce rewrites), keeps its base ETag unless
+     * {@code baseEtag} is given, and raises its sequence.
+     */
+    PendingOp scheduleUpload(long fileId, String key, String baseEtag, Instant due);
+
+    /** Appends a DELETE or COPY step; steps of one rename are done in the order they were added. */
+    PendingOp append(PendingOp.Kind kind, String key, String target, String baseEtag, Instant due);
+
+    /** Entries due at {@code now}, oldest due first, at most {@code max}. */
+    List<PendingOp> due(Instant now, int max);
+
+    /** When the next entry falls due, if any. */
+    Optional<Instant> nextDue();
+
+    /** After a failed attempt: try again at {@code due}; the error is kept for {@code status}. */
+    void retryLater(long id, Instant due, String error);
+
+    /**
+     * Done: removes the entry, unless it was rescheduled since {@code sequence} was read (then a
+     * newer change is still owed and the entry stays, with its attempts reset).
+     *
+     * @return whether the entry was removed
+     */
+    boolean complete(long id, long sequence);
+
+    /** The pending upload of a file, if any. */
+    Optional<PendingOp> uploadOf(long fileId);
+
+    /** Every pending entry, for {@code status} and for start-up. */
+    List<PendingOp> all();
+}

@@ -1,0 +1,7 @@
+/**
+ * The local-store ports: where the drive keeps file data ({@link dev.bucketdrive.core.local.ChunkStore}),
+ * what it still owes the bucket ({@link dev.bucketdrive.core.local.UploadJournal}) and what it knows of
+ * the namespace ({@link dev.bucketdrive.core.local.MetadataIndex}). The {@code cache} module implements
+ * them on local disk and SQLite; all three survive a restart.
+ */
+package dev.bucketdrive.core.local;
