@@ -1,0 +1,55 @@
+package dev.bucketdrive.cache;
+
+import dev.bucketdrive.core.local.ChunkStore;
+import dev.bucketdrive.core.local.ChunkStoreContract;
+import dev.bucketdrive.core.local.MetadataIndex;
+import dev.bucketdrive.core.local.MetadataIndexContract;
+import dev.bucketdrive.core.local.UploadJournal;
+import dev.bucketdrive.core.local.UploadJournalContract;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The local-store contracts against {@link LocalCache}. */
+class LocalCacheContractsTest {
+
+    @TempDir
+    Path dir;
+    LocalCache cache;
+
+    @BeforeEach
+    void open() {
+        cache = LocalCache.open(CacheOptions.defaults(dir).withChunkSize(64 * 1024), Runnable::run);
+    }
+
+    @AfterEach
+    void close() {
+        cache.close();
+    }
+
+    @Nested
+    class Chunks extends ChunkStoreContract {
+        @Override
+        protected ChunkStore store() {
+            return cache.chunks();
+        }
+    }
+
+    @Nested
+    class Journal extends UploadJournalContract {
+        @Override
+        protected UploadJournal journal() {
+            return cache.journal();
+        }
+    }
+
+    @Nested
+    class Index extends MetadataIndexContract {
+        @Override
+        protected MetadataIndex index() {
+            return cache.index();
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package dev.bucketdrive.core.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** The contract of {@link MetadataIndex}, run by a subclass per implementation with an empty index. */
+public abstract class MetadataIndexContract {
+
+    protected abstract MetadataIndex index();
+
+    protected static Entry file(String path, long size) {
+        return new Entry(0, path, Entry.Type.FILE, size, 1_700_000_000_000L, 0100644, 1000, 1000, "\"e\"", 0);
+    }
+
+    protected static Entry dir(String path) {
+        return new Entry(0, path, Entry.Type.DIRECTORY, 0, 1_700_000_000_000L, 040755, 1000, 1000, null, 0);
+    }
+
+    @Test
+    void upsertAssignsStableIds() {
+        Entry a = index().upsert(file("a.txt", 3));
+        assertThat(a.id()).isPositive();
+        Entry again = index().upsert(file("a.txt", 9));
+        assertThat(again.id()).isEqualTo(a.id());
+        assertThat(again.size()).isEqualTo(9);
+        assertThat(index().lookup("a.txt")).contains(again);
+        assertThat(index().byId(a.id())).contains(again);
+        assertThat(index().upsert(file("b.txt", 1)).id()).isNotEqualTo(a.id());
+        assertThat(index().lookup("missing")).isEmpty();
+    }
+
+    @Test
+    void childrenAreListedByName() {
+        index().upsert(dir("d"));
+        index().upsert(file("d/b", 1));
+        index().upsert(file("d/a", 1));
+        index().upsert(dir("d/sub"));
+        index().upsert(file("d/sub/deep", 1));
+        index().upsert(file("top", 1));
+        assertThat(index().children("d")).extracting(Entry::name).containsExactly("a", "b", "sub");
+        assertThat(index().children("")).extracting(Entry::path).containsExactly("d", "top");
+    }
+
+    @Test
+    void removeTakesTheSubtreeButNotItsNamesakes() {
+        index().upsert(dir("d"));
+        index().upsert(file("d/x", 1));
+        index().upsert(file("d/sub/y", 1));
+        index().upsert(file("d2", 1));
+        index().upsert(file("d_x%", 1));
+        assertThat(index().remove("d")).isEqualTo(3);
+        assertThat(index().lookup("d2")).isPresent();
+        assertThat(index().lookup("d_x%")).isPresent();
+    }
+
+    @Test
+    void renameMovesTheSubtreeKeepingIds() {
+        index().upsert(dir("src"));
+        index().upsert(dir("src/a"));
+        long id = index().upsert(file("src/a/b.txt", 5)).id();
+        index().upsert(file("srcfile", 1));
+        index().upsert(file("dst/old", 1));
+        index().rename("src", "dst");
+        assertThat(index().lookup("src")).isEmpty();
+        assertThat(index().lookup("dst/a/b.txt")).hasValueSatisfying(e -> {
+            assertThat(e.id()).isEqualTo(id);
+            assertThat(e.parent()).isEqualTo("dst/a");
+        });
+        assertThat(index().children("dst")).extracting(Entry::name).containsExactly("a");
+        assertThat(index().lookup("dst/old")).isEmpty();
+        assertThat(index().lookup("srcfile")).isPresent();
+    }
+
+    @Test
+    void listingFreshnessIsRecorded() {
+        index().upsert(dir("d"));
+        index().markListed("d", 1234);
+        assertThat(index().lookup("d").orElseThrow().listedAt()).isEqualTo(1234);
+    }
+
+    @Test
+    void namesWithOddCharactersAreExact() {
+        for (String n : new String[] {"a b", "ü/ñ", "x%y", "under_score", "quote'\"", "日本"}) {
+            index().upsert(file(n, n.length()));
+            assertThat(index().lookup(n)).hasValueSatisfying(e -> assertThat(e.path()).isEqualTo(n));
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package dev.bucketdrive.core.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+/** The contract of {@link UploadJournal}, run by a subclass per implementation with an empty journal. */
+public abstract class UploadJournalContract {
+
+    protected abstract UploadJournal journal();
+
+    private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+    @Test
+    void scheduledUploadIsDueAtItsTime() {
+        PendingOp op = journal().scheduleUpload(3, "dir/a.txt", "\"e\"", T0.plusSeconds(2));
+        assertThat(op.kind()).isEqualTo(PendingOp.Kind.UPLOAD);
+        assertThat(op.fileId()).isEqualTo(3);
+        assertThat(op.baseEtag()).isEqualTo("\"e\"");
+        assertThat(journal().due(T0, 10)).isEmpty();
+        assertThat(journal().due(T0.plusSeconds(2), 10)).containsExactly(op);
+        assertThat(journal().nextDue()).contains(T0.plusSeconds(2));
+        assertThat(journal().uploadOf(3)).contains(op);
+    }
+
+    @Test
+    void reschedulingCoalescesAndKeepsTheBase() {
+        PendingOp first = journal().scheduleUpload(3, "a", "\"base\"", T0);
+        PendingOp second = journal().scheduleUpload(3, "b", null, T0.plusSeconds(5));
+        assertThat(second.id()).isEqualTo(first.id());
+        assertThat(second.key()).isEqualTo("b");
+        assertThat(second.baseEtag()).isEqualTo("\"base\"");
+        assertThat(second.sequence()).isGreaterThan(first.sequence());
+        assertThat(journal().all()).hasSize(1);
+        assertThat(journal().due(T0, 10)).isEmpty();
+    }
+
+    @Test
+    void completingAnOutdatedAttemptKeepsTheNewerRequest() {
+        PendingOp seen = journal().scheduleUpload(4, "k", null, T0);
+        journal().scheduleUpload(4, "k", null, T0.plusSeconds(1));
+        assertThat(journal().complete(seen.id(), seen.sequence())).isFalse();
+        PendingOp still = journal().uploadOf(4).orElseThrow();
+        assertThat(journal().complete(still.id(), still.sequence())).isTrue();
+        assertThat(journal().all()).isEmpty();
+        assertThat(journal().nextDue()).isEmpty();
+    }
+
+    @Test
+    void failedAttemptsAreKeptWithTheirErrorAndRetriedLater() {
+        PendingOp op = journal().scheduleUpload(5, "k", null, T0);
+        journal().retryLater(op.id(), T0.plusSeconds(30), "TRANSIENT: no answer");
+        journal().retryLater(op.id(), T0.plusSeconds(60), "TRANSIENT: no answer again");
+        PendingOp now = journal().uploadOf(5).orElseThrow();
+        assertThat(now.attempts()).isEqualTo(2);
+        assertThat(now.lastError()).contains("again");
+        assertThat(journal().due(T0.plusSeconds(59), 10)).isEmpty();
+        assertThat(journal().due(T0.plusSeconds(60), 10)).containsExactly(now);
+    }
+
+    @Test
+    void stepsComeDueInOrder() {
+        PendingOp copy = journal().append(PendingOp.Kind.COPY, "old/x", "new/x", "\"e1\"", T0);
+        PendingOp delete = journal().append(PendingOp.Kind.DELETE, "old/x", null, "\"e1\"", T0);
+        PendingOp upload = journal().scheduleUpload(6, "u", null, T0.minusSeconds(1));
+        assertThat(journal().due(T0, 10)).containsExactly(upload, copy, delete);
+        assertThat(journal().due(T0, 2)).containsExactly(upload, copy);
+        assertThat(copy.target()).isEqualTo("new/x");
+        assertThat(delete.kind()).isEqualTo(PendingOp.Kind.DELETE);
+    }
+}
