@@ -58,9 +58,15 @@ public final class LocalCache implements AutoCloseable {
         FileChannel channel = null;
         try {
             LocalFiles.createPrivateDirectories(options.directory());
+            LocalFiles.makePrivate(options.directory());
             channel = FileChannel.open(options.directory().resolve("lock"), Set.of(StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE), LocalFiles.privateFile());
-            FileLock lock = channel.tryLock();
+            FileLock lock;
+            try {
+                lock = channel.tryLock();
+            } catch (java.nio.channels.OverlappingFileLockException e) {
+                lock = null;
+            }
             if (lock == null) {
                 throw new IllegalStateException("the cache directory " + options.directory()
                         + " is in use by another BucketDrive process");

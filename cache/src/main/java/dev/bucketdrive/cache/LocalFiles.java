@@ -26,9 +26,6 @@ final class LocalFiles {
 
     static void createPrivateDirectories(Path dir) throws IOException {
         if (Files.isDirectory(dir)) {
-            if (POSIX) {
-                Files.setPosixFilePermissions(dir, DIR);
-            }
             return;
         }
         Path parent = dir.toAbsolutePath().getParent();
@@ -43,6 +40,13 @@ final class LocalFiles {
             }
         } catch (FileAlreadyExistsException e) {
             // Created concurrently: fine.
+        }
+    }
+
+    /** Restricts an existing directory to its owner (the cache root a user pointed us at). */
+    static void makePrivate(Path dir) throws IOException {
+        if (POSIX) {
+            Files.setPosixFilePermissions(dir, DIR);
         }
     }
 

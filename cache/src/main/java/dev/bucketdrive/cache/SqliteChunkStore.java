@@ -91,20 +91,27 @@ final class SqliteChunkStore implements ChunkStore {
             stripes[i] = new ReentrantLock();
         }
         this.rows = Caffeine.newBuilder().maximumSize(200_000).build();
-        db.read(c -> {
+        List<ChunkKey> dirty = db.read(c -> {
+            List<ChunkKey> out = new ArrayList<>();
             try (var s = c.createStatement();
-                 var rs = s.executeQuery("SELECT dirty, count(*), coalesce(sum(length), 0) FROM chunks GROUP BY dirty")) {
+                 var rs = s.executeQuery("SELECT count(*), coalesce(sum(length), 0) FROM chunks WHERE dirty = 0")) {
+                chunkCount.addAndGet(rs.getLong(1));
+                totalBytes.addAndGet(rs.getLong(2));
+            }
+            try (var s = c.createStatement(); var rs = s.executeQuery("SELECT file_id, idx FROM chunks WHERE dirty = 1")) {
                 while (rs.next()) {
-                    chunkCount.addAndGet(rs.getLong(2));
-                    totalBytes.addAndGet(rs.getLong(3));
-                    if (rs.getInt(1) == 1) {
-                        dirtyCount.addAndGet(rs.getLong(2));
-                        dirtyBytes.addAndGet(rs.getLong(3));
-                    }
+                    out.add(new ChunkKey(rs.getLong(1), rs.getInt(2)));
                 }
             }
-            return null;
+            return out;
         });
+        for (ChunkKey key : dirty) {
+            long length = dirtyLength(key);
+            chunkCount.incrementAndGet();
+            dirtyCount.incrementAndGet();
+            totalBytes.addAndGet(length);
+            dirtyBytes.addAndGet(length);
+        }
     }
 
     @Override
@@ -130,10 +137,23 @@ final class SqliteChunkStore implements ChunkStore {
                     if (!rs.next()) {
                         return ABSENT;
                     }
-                    return Optional.of(new Chunk(rs.getInt(1) == 1, rs.getString(2), rs.getInt(3), rs.getLong(4)));
+                    boolean dirty = rs.getInt(1) == 1;
+                    // A dirty chunk's length lives in its file: growing writes do not touch the index.
+                    int length = dirty ? dirtyLength(k) : rs.getInt(3);
+                    return Optional.of(new Chunk(dirty, rs.getString(2), length, rs.getLong(4)));
                 }
             }
         }));
+    }
+
+    private int dirtyLength(ChunkKey key) {
+        try {
+            return (int) Files.size(path(key));
+        } catch (NoSuchFileException e) {
+            return 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read chunk " + key, e);
+        }
     }
 
     private void touch(ChunkKey key) {
@@ -232,7 +252,7 @@ final class SqliteChunkStore implements ChunkStore {
                 return;
             }
             Path target = path(key);
-            Files.createDirectories(target.getParent());
+            LocalFiles.createPrivateDirectories(target.getParent());
             Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
             try (FileChannel ch = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING), LocalFiles.privateFile())) {
@@ -374,7 +394,7 @@ final class SqliteChunkStore implements ChunkStore {
         }
         try {
             Path file = path(key);
-            Files.createDirectories(file.getParent());
+            LocalFiles.createPrivateDirectories(file.getParent());
             try (FileChannel ch = FileChannel.open(file, java.util.Set.of(StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE), LocalFiles.privateFile())) {
                 ByteBuffer src = data.duplicate();

@@ -1,0 +1,117 @@
+package dev.bucketdrive.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.bucketdrive.core.MutableClock;
+import dev.bucketdrive.core.local.ChunkKey;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Eviction with a clock the test moves: LRU order, the byte limit, and what is never evicted. */
+class EvictionTest {
+
+    private static final int CS = 4096;
+
+    @TempDir
+    Path dir;
+    MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    LocalCache cache;
+
+    @BeforeEach
+    void open() {
+        // Room for 10 chunks; eviction brings it down to 90 %.
+        cache = LocalCache.open(CacheOptions.defaults(dir).withChunkSize(CS).withLimits(10L * CS, 10L * CS)
+                .withMinFreeBytes(0).withClock(clock), Runnable::run);
+    }
+
+    @AfterEach
+    void close() {
+        cache.close();
+    }
+
+    private void putClean(long file, int index) {
+        clock.advance(Duration.ofSeconds(1));
+        cache.chunks().putClean(new ChunkKey(file, index), "e", ByteBuffer.wrap(new byte[CS]));
+    }
+
+    private boolean present(long file, int index) {
+        return cache.chunks().length(new ChunkKey(file, index)) >= 0;
+    }
+
+    @Test
+    void leastRecentlyUsedCleanChunksGoFirstAndTheLimitHolds() {
+        for (int i = 0; i < 10; i++) {
+            putClean(1, i);
+        }
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(cache.chunks().read(new ChunkKey(1, 0), "e", 0, ByteBuffer.allocate(1))).isEqualTo(1);
+        putClean(1, 10);
+
+        assertThat(cache.chunks().usage().totalBytes()).isLessThanOrEqualTo(9L * CS);
+        assertThat(present(1, 0)).as("recently read").isTrue();
+        assertThat(present(1, 1)).as("oldest untouched").isFalse();
+        assertThat(present(1, 2)).isFalse();
+        assertThat(present(1, 3)).isTrue();
+        assertThat(present(1, 10)).as("just fetched").isTrue();
+    }
+
+    @Test
+    void dirtyAndPinnedChunksAreNeverEvicted() {
+        cache.chunks().write(new ChunkKey(2, 0), 0, ByteBuffer.wrap(new byte[CS]));
+        cache.chunks().write(new ChunkKey(2, 1), 0, ByteBuffer.wrap(new byte[CS]));
+        putClean(3, 0);
+        putClean(3, 1);
+        cache.chunks().pin(3, true);
+        for (int i = 0; i < 20; i++) {
+            putClean(4, i);
+        }
+        assertThat(present(2, 0)).isTrue();
+        assertThat(present(2, 1)).isTrue();
+        assertThat(present(3, 0)).isTrue();
+        assertThat(present(3, 1)).isTrue();
+        assertThat(cache.chunks().usage().totalBytes()).isLessThanOrEqualTo(10L * CS);
+
+        cache.chunks().pin(3, false);
+        for (int i = 20; i < 30; i++) {
+            putClean(4, i);
+        }
+        assertThat(present(3, 0)).as("unpinned, oldest").isFalse();
+        assertThat(present(2, 0)).as("still dirty").isTrue();
+    }
+
+    @Test
+    void whenEverythingIsDirtyNothingIsEvictedAndNothingIsLost() {
+        for (int i = 0; i < 10; i++) {
+            cache.chunks().write(new ChunkKey(5, i), 0, ByteBuffer.wrap(new byte[] {(byte) i}));
+        }
+        cache.chunks().evict();
+        for (int i = 0; i < 10; i++) {
+            ByteBuffer one = ByteBuffer.allocate(1);
+            assertThat(cache.chunks().read(new ChunkKey(5, i), null, 0, one)).isEqualTo(1);
+            assertThat(one.get(0)).isEqualTo((byte) i);
+        }
+    }
+
+    @Test
+    void accessTimesSurviveAReopen() {
+        for (int i = 0; i < 5; i++) {
+            putClean(6, i);
+        }
+        clock.advance(Duration.ofSeconds(1));
+        cache.chunks().read(new ChunkKey(6, 0), "e", 0, ByteBuffer.allocate(1));
+        cache.close();
+        cache = LocalCache.open(CacheOptions.defaults(dir).withChunkSize(CS).withLimits(10L * CS, 10L * CS)
+                .withMinFreeBytes(0).withClock(clock), Runnable::run);
+        for (int i = 5; i < 11; i++) {
+            putClean(6, i);
+        }
+        assertThat(present(6, 0)).isTrue();
+        assertThat(present(6, 1)).isFalse();
+    }
+}

@@ -1,0 +1,159 @@
+package dev.bucketdrive.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bucketdrive.core.local.ChunkKey;
+import dev.bucketdrive.core.local.Entry;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.DriverManager;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LocalCacheTest {
+
+    @TempDir
+    Path dir;
+
+    private static final int CS = 64 * 1024;
+
+    private LocalCache open() {
+        return LocalCache.open(CacheOptions.defaults(dir).withChunkSize(CS), Runnable::run);
+    }
+
+    private static byte[] bytes(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    private static byte[] read(LocalCache cache, ChunkKey key, String etag) {
+        ByteBuffer dst = ByteBuffer.allocate(CS);
+        int n = cache.chunks().read(key, etag, 0, dst);
+        return n < 0 ? null : Arrays.copyOf(dst.array(), n);
+    }
+
+    @Test
+    void everythingSurvivesAReopen() {
+        byte[] clean = bytes(CS, 1);
+        byte[] dirty = bytes(1000, 2);
+        long fileId;
+        try (LocalCache cache = open()) {
+            fileId = cache.index().upsert(new Entry(0, "docs/report.txt", Entry.Type.FILE, CS + 1000, 1L,
+                    0100644, 0, 0, "\"v1\"", 0)).id();
+            cache.chunks().putClean(new ChunkKey(fileId, 0), "\"v1\"", ByteBuffer.wrap(clean));
+            cache.chunks().write(new ChunkKey(fileId, 1), 0, ByteBuffer.wrap(dirty));
+            cache.journal().scheduleUpload(fileId, "docs/report.txt", "\"v1\"", Instant.EPOCH);
+        }
+        try (LocalCache cache = open()) {
+            assertThat(cache.index().lookup("docs/report.txt").orElseThrow().id()).isEqualTo(fileId);
+            assertThat(read(cache, new ChunkKey(fileId, 0), "\"v1\"")).isEqualTo(clean);
+            assertThat(read(cache, new ChunkKey(fileId, 1), null)).isEqualTo(dirty);
+            assertThat(cache.chunks().dirtyChunks(fileId)).containsOnlyKeys(1);
+            assertThat(cache.chunks().usage().dirtyBytes()).isEqualTo(1000);
+            assertThat(cache.chunks().usage().totalBytes()).isEqualTo(CS + 1000);
+            assertThat(cache.journal().uploadOf(fileId)).hasValueSatisfying(op ->
+                    assertThat(op.baseEtag()).isEqualTo("\"v1\""));
+        }
+    }
+
+    @Test
+    void filesArePrivateToTheUser() throws IOException {
+        try (LocalCache cache = open()) {
+            cache.chunks().write(new ChunkKey(1, 0), 0, ByteBuffer.wrap(new byte[] {1}));
+            cache.chunks().putClean(new ChunkKey(1, 1), "e", ByteBuffer.wrap(new byte[] {2}));
+        }
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir))).isEqualTo("rwx------");
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.toList()) {
+                String perms = PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+                assertThat(perms).as(p.toString()).isIn("rwx------", "rw-------");
+            }
+        }
+    }
+
+    @Test
+    void aSecondProcessCannotOpenTheSameDirectory() {
+        try (LocalCache cache = open()) {
+            assertThatThrownBy(this::open).isInstanceOf(IllegalStateException.class).hasMessageContaining("in use");
+        }
+        open().close();
+    }
+
+    @Test
+    void theChunkSizeCannotChangeUnderExistingData() {
+        open().close();
+        assertThatThrownBy(() -> LocalCache.open(CacheOptions.defaults(dir).withChunkSize(CS * 2), Runnable::run))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("chunks");
+        open().close();
+    }
+
+    @Test
+    void anIndexFromANewerVersionIsRefused() throws Exception {
+        open().close();
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("index.db"))) {
+            c.createStatement().execute("PRAGMA user_version = 99");
+        }
+        assertThatThrownBy(this::open).hasMessageContaining("newer");
+    }
+
+    @Test
+    void aDamagedCleanChunkIsAMissNeverWrongData() throws IOException {
+        ChunkKey key = new ChunkKey(3, 0);
+        try (LocalCache cache = open()) {
+            cache.chunks().putClean(key, "e", ByteBuffer.wrap(bytes(5000, 3)));
+        }
+        Path file = dir.resolve("chunks/03/3-0");
+        byte[] onDisk = Files.readAllBytes(file);
+        onDisk[1234] ^= 0x40;
+        Files.write(file, onDisk);
+        try (LocalCache cache = open()) {
+            assertThat(read(cache, key, "e")).isNull();
+            assertThat(cache.chunks().length(key)).isEqualTo(-1);
+            assertThat(file).doesNotExist();
+        }
+    }
+
+    @Test
+    void aTruncatedCleanChunkFileIsAMiss() throws IOException {
+        ChunkKey key = new ChunkKey(4, 0);
+        try (LocalCache cache = open()) {
+            cache.chunks().putClean(key, "e", ByteBuffer.wrap(bytes(5000, 4)));
+        }
+        Path file = dir.resolve("chunks/04/4-0");
+        Files.write(file, Arrays.copyOf(Files.readAllBytes(file), 100));
+        try (LocalCache cache = open()) {
+            assertThat(read(cache, key, "e")).isNull();
+        }
+    }
+
+    @Test
+    void recoveryRemovesOrphansAndRowsOfLostCleanChunks() throws IOException {
+        try (LocalCache cache = open()) {
+            cache.chunks().putClean(new ChunkKey(5, 0), "e", ByteBuffer.wrap(new byte[10]));
+            cache.chunks().putClean(new ChunkKey(5, 1), "e", ByteBuffer.wrap(new byte[10]));
+        }
+        Path orphan = dir.resolve("chunks/05/5-9");
+        Path tmp = dir.resolve("chunks/05/5-8.tmp");
+        Files.write(orphan, new byte[3]);
+        Files.write(tmp, new byte[3]);
+        Files.setLastModifiedTime(orphan, java.nio.file.attribute.FileTime.fromMillis(0));
+        Files.setLastModifiedTime(tmp, java.nio.file.attribute.FileTime.fromMillis(0));
+        Files.delete(dir.resolve("chunks/05/5-1"));
+        try (LocalCache cache = open()) {
+            assertThat(orphan).doesNotExist();
+            assertThat(tmp).doesNotExist();
+            assertThat(cache.chunks().length(new ChunkKey(5, 1))).isEqualTo(-1);
+            assertThat(cache.chunks().length(new ChunkKey(5, 0))).isEqualTo(10);
+            assertThat(cache.chunks().usage().totalBytes()).isEqualTo(10);
+        }
+    }
+}
