@@ -1,0 +1,57 @@
+package dev.bucketdrive.cache;
+
+import dev.bucketdrive.core.local.ChunkKey;
+import java.io.FileOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Random;
+
+/**
+ * The child process of {@link CrashRecoveryIT}: writes files into a cache as fast as it can, each
+ * acknowledged in a log only after the cache accepted its writes and journalled its upload, until it
+ * is killed. Arguments: cache directory, acknowledgement log, a number that makes its file ids unique.
+ */
+public final class CrashWriter {
+
+    static final int CHUNK_SIZE = 64 * 1024;
+    static final int CHUNKS_PER_FILE = 3;
+
+    private CrashWriter() {
+    }
+
+    static long fileId(int run, int n) {
+        return run * 1_000_000L + n + 1;
+    }
+
+    /** The bytes chunk {@code index} of file {@code fileId} must hold. */
+    static byte[] content(long fileId, int index) {
+        Random r = new Random(fileId * 31 + index);
+        byte[] b = new byte[500 + r.nextInt(CHUNK_SIZE - 500)];
+        r.nextBytes(b);
+        return b;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args[0]);
+        Path ackLog = Path.of(args[1]);
+        int run = Integer.parseInt(args[2]);
+        try (LocalCache cache = LocalCache.open(CacheOptions.defaults(dir).withChunkSize(CHUNK_SIZE)
+                .withMinFreeBytes(0), Runnable::run);
+             FileOutputStream acks = new FileOutputStream(ackLog.toFile(), true)) {
+            System.out.println("ready");
+            System.out.flush();
+            for (int n = 0; ; n++) {
+                long fileId = fileId(run, n);
+                for (int i = 0; i < CHUNKS_PER_FILE; i++) {
+                    cache.chunks().write(new ChunkKey(fileId, i), 0, ByteBuffer.wrap(content(fileId, i)));
+                }
+                // What a close does: make the data durable, then journal the upload.
+                cache.chunks().force(fileId);
+                cache.journal().scheduleUpload(fileId, "crash/" + fileId, null, Instant.now());
+                acks.write((fileId + "\n").getBytes(StandardCharsets.US_ASCII));
+            }
+        }
+    }
+}
