@@ -299,6 +299,9 @@ final class SqliteChunkStore implements ChunkStore {
         if (offset < 0 || end > options.chunkSize()) {
             throw new IllegalArgumentException("write outside chunk: " + offset + "+" + data.remaining());
         }
+        if (!data.hasRemaining()) {
+            return;
+        }
         ReentrantLock lock = stripe(key);
         while (true) {
             lock.lock();

@@ -82,7 +82,7 @@ class LocalCacheTest {
 
     @Test
     void aSecondProcessCannotOpenTheSameDirectory() {
-        try (LocalCache cache = open()) {
+        try (LocalCache _ = open()) {
             assertThatThrownBy(this::open).isInstanceOf(IllegalStateException.class).hasMessageContaining("in use");
         }
         open().close();
