@@ -162,6 +162,9 @@ final class SqliteChunkStore implements ChunkStore {
 
     @Override
     public int read(ChunkKey key, String etag, int offset, ByteBuffer dst) {
+        if (offset < 0 || offset > options.chunkSize()) {
+            throw new IllegalArgumentException("read outside chunk: " + offset);
+        }
         Optional<Chunk> found = row(key);
         if (found.isEmpty()) {
             return -1;

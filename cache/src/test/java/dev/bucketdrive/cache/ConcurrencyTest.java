@@ -47,7 +47,7 @@ class ConcurrencyTest {
                 int writer = w;
                 writers.add(pool.submit(() -> {
                     byte last = 0;
-                    for (int round = 1; round <= 150; round++) {
+                    for (int round = 1; round <= 1000; round++) {
                         last = (byte) round;
                         byte[] slice = new byte[SLICE];
                         java.util.Arrays.fill(slice, last);
@@ -102,7 +102,7 @@ class ConcurrencyTest {
                 return null;
             }));
             for (Future<byte[]> w : writers) {
-                assertThat(w.get(2, TimeUnit.MINUTES)).containsExactly((byte) 150);
+                assertThat(w.get(2, TimeUnit.MINUTES)).containsExactly((byte) (1000 & 0xff));
             }
             stop.set(true);
             for (Future<?> f : others) {
@@ -122,7 +122,7 @@ class ConcurrencyTest {
                 }
                 assertThat(got.position()).as("chunk %d", c).isEqualTo(CS);
                 for (int i = 0; i < CS; i++) {
-                    assertThat(got.get(i)).as("chunk %d byte %d", c, i).isEqualTo((byte) 150);
+                    assertThat(got.get(i)).as("chunk %d byte %d", c, i).isEqualTo((byte) (1000 & 0xff));
                 }
             }
             var usage = cache.chunks().usage();

@@ -114,4 +114,18 @@ class EvictionTest {
         assertThat(present(6, 0)).isTrue();
         assertThat(present(6, 1)).isFalse();
     }
+
+    @Test
+    void aFullDiskEvictsEveryCleanChunkButKeepsDirtyOnes() {
+        cache.close();
+        // Asks for more free space than any disk has: every clean chunk must go.
+        cache = LocalCache.open(CacheOptions.defaults(dir).withChunkSize(CS).withLimits(10L * CS, 10L * CS)
+                .withMinFreeBytes(Long.MAX_VALUE / 2).withClock(clock), Runnable::run);
+        cache.chunks().write(new ChunkKey(7, 0), 0, ByteBuffer.wrap(new byte[] {1}));
+        putClean(7, 1);
+        putClean(7, 2);
+        assertThat(present(7, 1)).isFalse();
+        assertThat(present(7, 2)).isFalse();
+        assertThat(present(7, 0)).isTrue();
+    }
 }
