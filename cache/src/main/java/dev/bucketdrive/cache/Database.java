@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -140,6 +141,18 @@ final class Database implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Runs one statement with {@code args} as its parameters in a transaction; returns the rows changed. */
+    int update(String sql, Object... args) {
+        return transaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                for (int i = 0; i < args.length; i++) {
+                    ps.setObject(i + 1, args[i]);
+                }
+                return ps.executeUpdate();
+            }
+        });
     }
 
     /** Runs a read (or a single self-committing statement) holding the lock. */

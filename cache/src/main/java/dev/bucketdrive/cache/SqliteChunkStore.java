@@ -266,19 +266,8 @@ final class SqliteChunkStore implements ChunkStore {
             }
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             long now = options.clock().millis();
-            db.transaction(c -> {
-                try (PreparedStatement ps = c.prepareStatement("INSERT OR REPLACE INTO chunks "
-                        + "(file_id, idx, dirty, etag, length, crc, last_access_ms) VALUES (?, ?, 0, ?, ?, ?, ?)")) {
-                    ps.setLong(1, key.fileId());
-                    ps.setInt(2, key.index());
-                    ps.setString(3, etag);
-                    ps.setInt(4, length);
-                    ps.setLong(5, crc);
-                    ps.setLong(6, now);
-                    ps.executeUpdate();
-                }
-                return null;
-            });
+            db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms) "
+                    + "VALUES (?, ?, 0, ?, ?, ?, ?)", key.fileId(), key.index(), etag, length, crc, now);
             Chunk fresh = new Chunk(false, etag, length, crc);
             fresh.verified = true;
             current.ifPresentOrElse(old -> totalBytes.addAndGet(length - old.length), () -> {
@@ -380,17 +369,8 @@ final class SqliteChunkStore implements ChunkStore {
         } else {
             // Dirty in the index first, durably; then the bytes (see the class comment).
             int length = current.map(ch -> ch.length).orElse(0);
-            db.transaction(c -> {
-                try (PreparedStatement ps = c.prepareStatement("INSERT OR REPLACE INTO chunks "
-                        + "(file_id, idx, dirty, etag, length, crc, last_access_ms) VALUES (?, ?, 1, NULL, ?, 0, ?)")) {
-                    ps.setLong(1, key.fileId());
-                    ps.setInt(2, key.index());
-                    ps.setInt(3, length);
-                    ps.setLong(4, options.clock().millis());
-                    ps.executeUpdate();
-                }
-                return null;
-            });
+            db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms) "
+                    + "VALUES (?, ?, 1, NULL, ?, 0, ?)", key.fileId(), key.index(), length, options.clock().millis());
             chunk = new Chunk(true, null, length, 0);
             if (current.isEmpty()) {
                 chunkCount.incrementAndGet();
@@ -469,9 +449,14 @@ final class SqliteChunkStore implements ChunkStore {
     }
 
     private List<Integer> indexes(long fileId) {
+        return indexes(fileId, "");
+    }
+
+    private List<Integer> indexes(long fileId, String condition) {
         return db.read(c -> {
             List<Integer> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT idx FROM chunks WHERE file_id = ? ORDER BY idx")) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT idx FROM chunks WHERE file_id = ? " + condition + " ORDER BY idx")) {
                 ps.setLong(1, fileId);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
@@ -499,19 +484,7 @@ final class SqliteChunkStore implements ChunkStore {
     @Override
     public Map<Integer, Long> dirtyChunks(long fileId) {
         Map<Integer, Long> out = new HashMap<>();
-        for (int index : db.read(c -> {
-            List<Integer> found = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT idx FROM chunks WHERE file_id = ? AND dirty = 1 ORDER BY idx")) {
-                ps.setLong(1, fileId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        found.add(rs.getInt(1));
-                    }
-                }
-            }
-            return found;
-        })) {
+        for (int index : indexes(fileId, "AND dirty = 1")) {
             row(new ChunkKey(fileId, index)).filter(ch -> ch.dirty).ifPresent(ch -> out.put(index, ch.generation));
         }
         return out;
@@ -558,18 +531,8 @@ final class SqliteChunkStore implements ChunkStore {
             throw new UncheckedIOException("cannot read chunk " + key, e);
         }
         int length = chunk.length;
-        db.transaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE chunks SET dirty = 0, etag = ?, crc = ?, length = ? WHERE file_id = ? AND idx = ?")) {
-                ps.setString(1, etag);
-                ps.setLong(2, crc);
-                ps.setInt(3, length);
-                ps.setLong(4, key.fileId());
-                ps.setInt(5, key.index());
-                ps.executeUpdate();
-            }
-            return null;
-        });
+        db.update("UPDATE chunks SET dirty = 0, etag = ?, crc = ?, length = ? WHERE file_id = ? AND idx = ?",
+                etag, crc, length, key.fileId(), key.index());
         Chunk clean = new Chunk(false, etag, length, crc);
         clean.verified = true;
         rows.put(key, Optional.of(clean));
@@ -578,16 +541,8 @@ final class SqliteChunkStore implements ChunkStore {
     }
 
     private void relabel(ChunkKey key, Chunk chunk, String etag) {
-        db.transaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE chunks SET etag = ? WHERE file_id = ? AND idx = ? AND dirty = 0")) {
-                ps.setString(1, etag);
-                ps.setLong(2, key.fileId());
-                ps.setInt(3, key.index());
-                ps.executeUpdate();
-            }
-            return null;
-        });
+        db.update("UPDATE chunks SET etag = ? WHERE file_id = ? AND idx = ? AND dirty = 0",
+                etag, key.fileId(), key.index());
         Chunk relabelled = new Chunk(false, etag, chunk.length, chunk.crc);
         relabelled.verified = chunk.verified;
         rows.put(key, Optional.of(relabelled));
@@ -616,14 +571,7 @@ final class SqliteChunkStore implements ChunkStore {
 
     /** Deletes the row of a chunk; the caller holds its stripe lock. */
     private void deleteRow(ChunkKey key, Chunk chunk) {
-        db.transaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM chunks WHERE file_id = ? AND idx = ?")) {
-                ps.setLong(1, key.fileId());
-                ps.setInt(2, key.index());
-                ps.executeUpdate();
-            }
-            return null;
-        });
+        db.update("DELETE FROM chunks WHERE file_id = ? AND idx = ?", key.fileId(), key.index());
         rows.put(key, ABSENT);
         touched.remove(key);
         totalBytes.addAndGet(-chunk.length);
@@ -644,15 +592,8 @@ final class SqliteChunkStore implements ChunkStore {
 
     @Override
     public void pin(long fileId, boolean pinned) {
-        db.transaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement(pinned
-                    ? "INSERT OR IGNORE INTO pinned_files (file_id) VALUES (?)"
-                    : "DELETE FROM pinned_files WHERE file_id = ?")) {
-                ps.setLong(1, fileId);
-                ps.executeUpdate();
-            }
-            return null;
-        });
+        db.update(pinned ? "INSERT OR IGNORE INTO pinned_files (file_id) VALUES (?)"
+                : "DELETE FROM pinned_files WHERE file_id = ?", fileId);
     }
 
     private boolean overLimits() {

@@ -113,14 +113,7 @@ final class SqliteMetadataIndex implements MetadataIndex {
 
     @Override
     public void markListed(String directory, long epochMillis) {
-        db.transaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE entries SET listed_at_ms = ? WHERE path = ?")) {
-                ps.setLong(1, epochMillis);
-                ps.setString(2, directory);
-                ps.executeUpdate();
-            }
-            return null;
-        });
+        db.update("UPDATE entries SET listed_at_ms = ? WHERE path = ?", epochMillis, directory);
     }
 
     private static Optional<Entry> one(Connection c, String where, Object arg) throws SQLException {

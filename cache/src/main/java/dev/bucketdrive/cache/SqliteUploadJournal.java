@@ -86,16 +86,8 @@ final class SqliteUploadJournal implements UploadJournal {
 
     @Override
     public void retryLater(long id, Instant due, String error) {
-        db.transaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE journal SET due_ms = ?, attempts = attempts + 1, last_error = ? WHERE id = ?")) {
-                ps.setLong(1, due.toEpochMilli());
-                ps.setString(2, error);
-                ps.setLong(3, id);
-                ps.executeUpdate();
-            }
-            return null;
-        });
+        db.update("UPDATE journal SET due_ms = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
+                due.toEpochMilli(), error, id);
     }
 
     @Override
