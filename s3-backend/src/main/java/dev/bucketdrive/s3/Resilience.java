@@ -76,7 +76,7 @@ final class Resilience {
         return Retry.decorateSupplier(retry, refusalsTyped).get();
     }
 
-    CircuitBreaker.State circuitState() {
-        return circuit.getState();
+    boolean circuitOpen() {
+        return circuit.getState() == CircuitBreaker.State.OPEN;
     }
 }

@@ -3,6 +3,7 @@ package dev.bucketdrive.s3;
 import dev.bucketdrive.core.store.Body;
 import dev.bucketdrive.core.store.CompletedPart;
 import dev.bucketdrive.core.store.CopyOptions;
+import dev.bucketdrive.core.store.KeyOrder;
 import dev.bucketdrive.core.store.ListPage;
 import dev.bucketdrive.core.store.MultipartUpload;
 import dev.bucketdrive.core.store.ObjectBytes;
@@ -12,9 +13,12 @@ import dev.bucketdrive.core.store.ObjectSummary;
 import dev.bucketdrive.core.store.PutOptions;
 import dev.bucketdrive.core.store.StoreException;
 import dev.bucketdrive.core.store.WriteCondition;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,6 +26,8 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.function.Supplier;
 import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -69,7 +75,7 @@ public final class S3ObjectStore implements ObjectStore {
 
     /** Whether the circuit breaker currently refuses calls (the endpoint looks dead). */
     public boolean circuitOpen() {
-        return resilience.circuitState() == io.github.resilience4j.circuitbreaker.CircuitBreaker.State.OPEN;
+        return resilience.circuitOpen();
     }
 
     private <T> T call(String operation, String key, Supplier<T> request) {
@@ -134,7 +140,7 @@ public final class S3ObjectStore implements ObjectStore {
 
     /** S3's key limit, checked here because some compatible servers accept longer keys. */
     private static void checkNewKey(String key) {
-        if (key.isEmpty() || key.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_KEY_BYTES) {
+        if (key.isEmpty() || key.getBytes(StandardCharsets.UTF_8).length > MAX_KEY_BYTES) {
             throw StoreException.invalid("key is empty or longer than " + MAX_KEY_BYTES + " bytes: " + key);
         }
     }
@@ -263,7 +269,7 @@ public final class S3ObjectStore implements ObjectStore {
         String p = prefix == null ? "" : prefix;
         boolean rollUp = delimiter != null && !delimiter.isEmpty();
         List<ObjectSummary> objects = new ArrayList<>(r.contents().size());
-        java.util.SortedSet<String> prefixes = new java.util.TreeSet<>(dev.bucketdrive.core.store.KeyOrder.UTF8);
+        SortedSet<String> prefixes = new TreeSet<>(KeyOrder.UTF8);
         r.commonPrefixes().forEach(cp -> prefixes.add(cp.prefix()));
         for (var o : r.contents()) {
             // Some servers (S3Proxy) list a marker "dir/" as an object beside the prefix "dir/";
@@ -297,8 +303,8 @@ public final class S3ObjectStore implements ObjectStore {
             ch.position(f.offset());
             InputStream in = Channels.newInputStream(ch);
             return new BoundedInputStream(in, f.length());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot read " + f.file(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + f.file(), e);
         }
     }
 
