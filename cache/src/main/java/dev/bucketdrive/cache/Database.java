@@ -7,8 +7,10 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -73,6 +75,12 @@ final class Database implements AutoCloseable {
     @FunctionalInterface
     interface Work<T> {
         T run(Connection c) throws SQLException;
+    }
+
+    /** Makes one value of the current row of a result. */
+    @FunctionalInterface
+    interface Row<T> {
+        T map(ResultSet rs) throws SQLException;
     }
 
     Database(Path file) {
@@ -153,6 +161,27 @@ final class Database implements AutoCloseable {
                 return ps.executeUpdate();
             }
         });
+    }
+
+    /** Runs a query with {@code args} as its parameters on {@code c}; one value per row. */
+    static <T> List<T> query(Connection c, String sql, Row<T> row, Object... args) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            List<T> out = new ArrayList<>();
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(row.map(rs));
+                }
+            }
+            return out;
+        }
+    }
+
+    /** Runs a query holding the lock; one value per row. */
+    <T> List<T> query(String sql, Row<T> row, Object... args) {
+        return read(c -> query(c, sql, row, args));
     }
 
     /** Runs a read (or a single self-committing statement) holding the lock. */

@@ -16,7 +16,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.util.ArrayList;
+import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -91,20 +91,15 @@ final class SqliteChunkStore implements ChunkStore {
             stripes[i] = new ReentrantLock();
         }
         this.rows = Caffeine.newBuilder().maximumSize(200_000).build();
-        List<ChunkKey> dirty = db.read(c -> {
-            List<ChunkKey> out = new ArrayList<>();
+        db.read(c -> {
             try (var s = c.createStatement();
                  var rs = s.executeQuery("SELECT count(*), coalesce(sum(length), 0) FROM chunks WHERE dirty = 0")) {
                 chunkCount.addAndGet(rs.getLong(1));
                 totalBytes.addAndGet(rs.getLong(2));
             }
-            try (var s = c.createStatement(); var rs = s.executeQuery("SELECT file_id, idx FROM chunks WHERE dirty = 1")) {
-                while (rs.next()) {
-                    out.add(new ChunkKey(rs.getLong(1), rs.getInt(2)));
-                }
-            }
-            return out;
+            return null;
         });
+        List<ChunkKey> dirty = db.query("SELECT file_id, idx FROM chunks WHERE dirty = 1", SqliteChunkStore::chunkKey);
         for (ChunkKey key : dirty) {
             long length = dirtyLength(key);
             chunkCount.incrementAndGet();
@@ -453,19 +448,8 @@ final class SqliteChunkStore implements ChunkStore {
     }
 
     private List<Integer> indexes(long fileId, String condition) {
-        return db.read(c -> {
-            List<Integer> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT idx FROM chunks WHERE file_id = ? " + condition + " ORDER BY idx")) {
-                ps.setLong(1, fileId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(rs.getInt(1));
-                    }
-                }
-            }
-            return out;
-        });
+        return db.query("SELECT idx FROM chunks WHERE file_id = ? " + condition + " ORDER BY idx",
+                rs -> rs.getInt(1), fileId);
     }
 
     @Override
@@ -635,17 +619,9 @@ final class SqliteChunkStore implements ChunkStore {
         flushAccessTimes();
         long target = options.maxBytes() - options.maxBytes() / 10;
         while (totalBytes.get() > target || freeDisk() < options.minFreeBytes()) {
-            List<ChunkKey> victims = db.read(c -> {
-                List<ChunkKey> out = new ArrayList<>();
-                try (var s = c.createStatement(); var rs = s.executeQuery("SELECT file_id, idx FROM chunks "
-                        + "WHERE dirty = 0 AND file_id NOT IN (SELECT file_id FROM pinned_files) "
-                        + "ORDER BY last_access_ms, file_id, idx LIMIT 64")) {
-                    while (rs.next()) {
-                        out.add(new ChunkKey(rs.getLong(1), rs.getInt(2)));
-                    }
-                }
-                return out;
-            });
+            List<ChunkKey> victims = db.query("SELECT file_id, idx FROM chunks "
+                    + "WHERE dirty = 0 AND file_id NOT IN (SELECT file_id FROM pinned_files) "
+                    + "ORDER BY last_access_ms, file_id, idx LIMIT 64", SqliteChunkStore::chunkKey);
             if (victims.isEmpty()) {
                 return;
             }
@@ -700,15 +676,7 @@ final class SqliteChunkStore implements ChunkStore {
                 }
             }
         }
-        List<ChunkKey> all = db.read(c -> {
-            List<ChunkKey> out = new ArrayList<>();
-            try (var s = c.createStatement(); var rs = s.executeQuery("SELECT file_id, idx FROM chunks")) {
-                while (rs.next()) {
-                    out.add(new ChunkKey(rs.getLong(1), rs.getInt(2)));
-                }
-            }
-            return out;
-        });
+        List<ChunkKey> all = db.query("SELECT file_id, idx FROM chunks", SqliteChunkStore::chunkKey);
         for (ChunkKey key : all) {
             if (!Files.exists(path(key))) {
                 Optional<Chunk> chunk = row(key);
@@ -721,6 +689,10 @@ final class SqliteChunkStore implements ChunkStore {
                 }
             }
         }
+    }
+
+    private static ChunkKey chunkKey(ResultSet rs) throws SQLException {
+        return new ChunkKey(rs.getLong(1), rs.getInt(2));
     }
 
     private static ChunkKey parse(String name) {

@@ -4,9 +4,7 @@ import dev.bucketdrive.core.local.Entry;
 import dev.bucketdrive.core.local.MetadataIndex;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -117,21 +115,12 @@ final class SqliteMetadataIndex implements MetadataIndex {
     }
 
     private static Optional<Entry> one(Connection c, String where, Object arg) throws SQLException {
-        List<Entry> found = many(c, where, arg);
-        return found.isEmpty() ? Optional.empty() : Optional.of(found.getFirst());
+        return many(c, where, arg).stream().findFirst();
     }
 
     private static List<Entry> many(Connection c, String where, Object arg) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM entries " + where)) {
-            ps.setObject(1, arg);
-            List<Entry> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Entry(rs.getLong(1), rs.getString(2), Entry.Type.values()[rs.getInt(3)], rs.getLong(4),
-                            rs.getLong(5), rs.getInt(6), rs.getInt(7), rs.getInt(8), rs.getString(9), rs.getLong(10)));
-                }
-            }
-            return out;
-        }
+        return Database.query(c, "SELECT " + COLUMNS + " FROM entries " + where, rs -> new Entry(rs.getLong(1),
+                rs.getString(2), Entry.Type.values()[rs.getInt(3)], rs.getLong(4), rs.getLong(5), rs.getInt(6),
+                rs.getInt(7), rs.getInt(8), rs.getString(9), rs.getLong(10)), arg);
     }
 }

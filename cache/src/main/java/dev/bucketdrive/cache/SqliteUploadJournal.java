@@ -6,9 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -120,28 +118,13 @@ final class SqliteUploadJournal implements UploadJournal {
     }
 
     private static Optional<PendingOp> one(Connection c, String where, Object... args) throws SQLException {
-        List<PendingOp> found = many(c, where, args);
-        return found.isEmpty() ? Optional.empty() : Optional.of(found.getFirst());
+        return many(c, where, args).stream().findFirst();
     }
 
     private static List<PendingOp> many(Connection c, String where, Object... args) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM journal " + where)) {
-            for (int i = 0; i < args.length; i++) {
-                if (args[i] == null) {
-                    ps.setNull(i + 1, Types.VARCHAR);
-                } else {
-                    ps.setObject(i + 1, args[i]);
-                }
-            }
-            List<PendingOp> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new PendingOp(rs.getLong(1), PendingOp.Kind.valueOf(rs.getString(2)), rs.getLong(3),
-                            rs.getString(4), rs.getString(5), rs.getString(6), Instant.ofEpochMilli(rs.getLong(7)),
-                            rs.getInt(8), rs.getString(9), rs.getLong(10)));
-                }
-            }
-            return out;
-        }
+        return Database.query(c, "SELECT " + COLUMNS + " FROM journal " + where, rs -> new PendingOp(rs.getLong(1),
+                PendingOp.Kind.valueOf(rs.getString(2)), rs.getLong(3), rs.getString(4), rs.getString(5),
+                rs.getString(6), Instant.ofEpochMilli(rs.getLong(7)), rs.getInt(8), rs.getString(9), rs.getLong(10)),
+                args);
     }
 }
