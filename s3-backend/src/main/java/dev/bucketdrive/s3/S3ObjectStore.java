@@ -43,6 +43,7 @@ import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.MetadataDirective;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.S3Error;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * {@link ObjectStore} over the AWS SDK for Java v2. Every call runs through {@link Resilience}; the
@@ -105,18 +106,23 @@ public final class S3ObjectStore implements ObjectStore {
         }
         long last = length > Long.MAX_VALUE - offset ? Long.MAX_VALUE : offset + length - 1;
         String range = "bytes=" + offset + "-" + (last == Long.MAX_VALUE ? "" : last);
-        try {
-            ResponseBytes<GetObjectResponse> r = call("GET", key, () -> s3.getObjectAsBytes(b -> b
-                    .bucket(bucket).key(key).range(range).ifMatch(ifMatch)));
-            GetObjectResponse meta = r.response();
-            return new ObjectBytes(r.asByteArray(), meta.eTag(), totalSize(meta));
-        } catch (StoreException e) {
-            // 416: the range starts at or past the end. S3 answers so even for an empty object.
-            if (e.kind() == StoreException.Kind.INVALID_REQUEST && e.getMessage().contains("HTTP 416")) {
-                return emptyRead(key, ifMatch);
+        // S3 answers 416 when the range starts at or past the end, even for an empty object: that is
+        // a read of no bytes (null here), not an error.
+        ResponseBytes<GetObjectResponse> r = call("GET", key, () -> {
+            try {
+                return s3.getObjectAsBytes(b -> b.bucket(bucket).key(key).range(range).ifMatch(ifMatch));
+            } catch (S3Exception e) {
+                if (e.statusCode() == 416) {
+                    return null;
+                }
+                throw e;
             }
-            throw e;
+        });
+        if (r == null) {
+            return emptyRead(key, ifMatch);
         }
+        GetObjectResponse meta = r.response();
+        return new ObjectBytes(r.asByteArray(), meta.eTag(), totalSize(meta));
     }
 
     private ObjectBytes emptyRead(String key, String ifMatch) {
