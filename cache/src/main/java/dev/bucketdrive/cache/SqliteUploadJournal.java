@@ -83,6 +83,11 @@ final class SqliteUploadJournal implements UploadJournal {
     }
 
     @Override
+    public void rebase(long fileId, String baseEtag) {
+        db.update("UPDATE journal SET base_etag = ? WHERE kind = 'UPLOAD' AND file_id = ?", baseEtag, fileId);
+    }
+
+    @Override
     public void retryLater(long id, Instant due, String error) {
         db.update("UPDATE journal SET due_ms = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
                 due.toEpochMilli(), error, id);

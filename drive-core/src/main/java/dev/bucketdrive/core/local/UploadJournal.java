@@ -18,6 +18,13 @@ public interface UploadJournal {
      */
     PendingOp scheduleUpload(long fileId, String key, String baseEtag, Instant due);
 
+    /**
+     * Sets the version a file's pending upload is conditional on ({@code null}: the key must be absent),
+     * without moving it or raising its sequence: the version the bucket holds changed under it (an
+     * upload of an earlier state finished, a rename copied the object, or the object was deleted).
+     */
+    void rebase(long fileId, String baseEtag);
+
     /** Appends a DELETE or COPY step; steps of one rename are done in the order they were added. */
     PendingOp append(PendingOp.Kind kind, String key, String target, String baseEtag, Instant due);
 

@@ -37,6 +37,20 @@ public abstract class UploadJournalContract {
     }
 
     @Test
+    void rebaseChangesTheConditionOnly() {
+        PendingOp op = journal().scheduleUpload(5, "k", "\"old\"", T0.plusSeconds(3));
+        journal().rebase(5, null);
+        PendingOp cleared = journal().uploadOf(5).orElseThrow();
+        assertThat(cleared.baseEtag()).isNull();
+        assertThat(cleared.sequence()).isEqualTo(op.sequence());
+        assertThat(cleared.due()).isEqualTo(op.due());
+        journal().rebase(5, "\"new\"");
+        assertThat(journal().uploadOf(5).orElseThrow().baseEtag()).isEqualTo("\"new\"");
+        journal().rebase(99, "\"x\"");
+        assertThat(journal().all()).hasSize(1);
+    }
+
+    @Test
     void completingAnOutdatedAttemptKeepsTheNewerRequest() {
         PendingOp seen = journal().scheduleUpload(4, "k", null, T0);
         journal().scheduleUpload(4, "k", null, T0.plusSeconds(1));

@@ -1,0 +1,1386 @@
+package dev.bucketdrive.core.vfs;
+
+import dev.bucketdrive.core.attrs.PosixAttributes;
+import dev.bucketdrive.core.attrs.PosixMetadata;
+import dev.bucketdrive.core.local.CacheFullException;
+import dev.bucketdrive.core.local.ChunkKey;
+import dev.bucketdrive.core.local.ChunkStore;
+import dev.bucketdrive.core.local.Entry;
+import dev.bucketdrive.core.local.MetadataIndex;
+import dev.bucketdrive.core.local.PendingOp;
+import dev.bucketdrive.core.local.UploadJournal;
+import dev.bucketdrive.core.store.ListPage;
+import dev.bucketdrive.core.store.ObjectBytes;
+import dev.bucketdrive.core.store.ObjectInfo;
+import dev.bucketdrive.core.store.ObjectStore;
+import dev.bucketdrive.core.store.ObjectSummary;
+import dev.bucketdrive.core.store.StoreException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The file system a mount serves: names, attributes, open files, reads and writes, over a bucket
+ * ({@link ObjectStore}) and a local cache ({@link ChunkStore}, {@link UploadJournal},
+ * {@link MetadataIndex}). Paths are as the mount passes them: {@code /} for the root, {@code /a/b}
+ * below it, in shown names ({@link DriveOptions#names()}).
+ *
+ * <p>Writes land in the cache and return; a changed file is persisted to the index and queued in the
+ * journal when it is closed, and {@link WriteBack} uploads it after the write-back delay. Missing data
+ * comes by ranged GET of whole chunks, one request per chunk however many readers want it.
+ *
+ * <p>Lock order: {@link #namespace} (structural changes: create, mkdir, unlink, rmdir, rename,
+ * symlink, merging a listing), then a {@link Node}'s monitor, then the cache's own locks (chunk stripe,
+ * then its database). Network I/O never happens under a node's monitor; under {@link #namespace} only
+ * the listing a directory rename needs.
+ */
+public final class Drive implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Drive.class);
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    /** An upload scheduled while its file is still being written waits at most this long for the close. */
+    static final Duration HELD_OPEN = Duration.ofDays(1);
+    /** Uploads up to this size go in one PUT; bigger ones are multipart. */
+    static final long SINGLE_PUT_LIMIT = 16L * 1024 * 1024;
+    private static final int MAX_NAME_BYTES = 255;
+
+    final ObjectStore store;
+    final ChunkStore chunks;
+    final UploadJournal journal;
+    final MetadataIndex index;
+    final DriveOptions options;
+    final int chunkSize;
+
+    private final ReentrantLock namespace = new ReentrantLock();
+    private final ConcurrentHashMap<Long, Node> nodes = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, Handle> handles = new ConcurrentHashMap<>();
+    private final AtomicLong nextHandle = new AtomicLong(1);
+    private final ConcurrentHashMap<String, CompletableFuture<Void>> listings = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<FetchKey, CompletableFuture<byte[]>> fetches = new ConcurrentHashMap<>();
+    /** When each file's version was last confirmed against the bucket (epoch ms). */
+    private final ConcurrentHashMap<Long, Long> confirmedAt = new ConcurrentHashMap<>();
+    private final ExecutorService readAhead;
+    final WriteBack writeBack;
+
+    private record FetchKey(long fileId, int index, String etag) {
+    }
+
+    private Drive(ObjectStore store, ChunkStore chunks, UploadJournal journal, MetadataIndex index,
+                  DriveOptions options) {
+        this.store = store;
+        this.chunks = chunks;
+        this.journal = journal;
+        this.index = index;
+        this.options = options;
+        this.chunkSize = chunks.chunkSize();
+        this.readAhead = Executors.newFixedThreadPool(Math.max(1, options.readAheadChunks() * 2),
+                Thread.ofPlatform().name("read-ahead-", 0).daemon().factory());
+        this.writeBack = new WriteBack(this);
+    }
+
+    /** Opens a drive and starts its uploads, resuming whatever the journal holds from an earlier run. */
+    public static Drive open(ObjectStore store, ChunkStore chunks, UploadJournal journal, MetadataIndex index,
+                             DriveOptions options) {
+        Drive drive = new Drive(store, chunks, journal, index, options);
+        if (index.lookup("").isEmpty()) {
+            PosixMetadata.Defaults d = options.defaults();
+            index.upsert(new Entry(0, "", Entry.Type.DIRECTORY, 0, options.clock().millis(),
+                    PosixAttributes.S_IFDIR | d.directoryMode(), d.uid(), d.gid(), "", 0));
+        }
+        drive.writeBack.start();
+        return drive;
+    }
+
+    public DriveOptions options() {
+        return options;
+    }
+
+    // ---------------------------------------------------------------- names and attributes
+
+    public FileAttributes getattr(String path) {
+        return attributes(entry(resolve(path)));
+    }
+
+    public List<DirectoryEntry> readdir(String path) {
+        String dir = resolve(path);
+        Entry e = entry(dir);
+        if (e.type() != Entry.Type.DIRECTORY) {
+            throw new FsException(FsError.NOT_A_DIRECTORY, path + " is not a directory");
+        }
+        ensureListed(dir, true);
+        List<Entry> children = index.children(dir);
+        Map<String, Entry> byKey = new LinkedHashMap<>();
+        for (Entry c : children) {
+            byKey.put(c.name(), c);
+        }
+        List<DirectoryEntry> out = new ArrayList<>(children.size());
+        for (Map.Entry<String, String> shown : shownNames(new ArrayList<>(byKey.keySet())).entrySet()) {
+            out.add(new DirectoryEntry(shown.getKey(), attributes(byKey.get(shown.getValue()))));
+        }
+        return out;
+    }
+
+    public String readlink(String path) {
+        Entry e = entry(resolve(path));
+        if (e.type() != Entry.Type.SYMLINK) {
+            throw new FsException(FsError.INVALID_ARGUMENT, path + " is not a symbolic link");
+        }
+        Node node = acquire(e);
+        try {
+            long size;
+            synchronized (node) {
+                size = node.size;
+            }
+            ByteBuffer target = ByteBuffer.allocate((int) Math.min(size, 65536));
+            readRange(node, 0, target);
+            return new String(target.array(), 0, target.position(), StandardCharsets.UTF_8);
+        } finally {
+            release(node);
+        }
+    }
+
+    public VolumeStats statfs() {
+        long block = 4096;
+        long total = (1L << 50) / block;
+        ChunkStore.Usage usage = chunks.usage();
+        return new VolumeStats(block, total, total - usage.totalBytes() / block, 1L << 32, MAX_NAME_BYTES);
+    }
+
+    // ---------------------------------------------------------------- open files
+
+    /** Opens an existing file; returns the handle. */
+    public long open(String path, Set<StandardOpenOption> flags) {
+        String p = resolve(path);
+        Entry e = entry(p);
+        boolean write = flags.contains(StandardOpenOption.WRITE) || flags.contains(StandardOpenOption.APPEND);
+        if (e.type() == Entry.Type.DIRECTORY && write) {
+            throw new FsException(FsError.IS_A_DIRECTORY, path + " is a directory");
+        }
+        if (write) {
+            checkWritable();
+        }
+        if (e.type() == Entry.Type.FILE) {
+            e = revalidate(e);
+        }
+        return openHandle(e, flags);
+    }
+
+    /** Creates a file (or opens it, unless {@code CREATE_NEW} is among the flags); returns the handle. */
+    public long create(String path, int mode, Set<StandardOpenOption> flags) {
+        checkWritable();
+        String p = resolve(path);
+        checkName(p, false);
+        Entry e;
+        namespace.lock();
+        try {
+            requireDirectory(parentOf(p));
+            Optional<Entry> existing = index.lookup(p);
+            if (existing.isPresent()) {
+                if (flags.contains(StandardOpenOption.CREATE_NEW)) {
+                    throw new FsException(FsError.EXISTS, path + " exists");
+                }
+                e = existing.get();
+                if (e.type() == Entry.Type.DIRECTORY) {
+                    throw new FsException(FsError.IS_A_DIRECTORY, path + " is a directory");
+                }
+            } else {
+                PosixMetadata.Defaults d = options.defaults();
+                e = index.upsert(new Entry(0, p, Entry.Type.FILE, 0, now(), PosixAttributes.S_IFREG | (mode & 07777),
+                        d.uid(), d.gid(), null, 0));
+                Node node = acquire(e);
+                try {
+                    markChanged(node);
+                } finally {
+                    release(node);
+                }
+            }
+        } finally {
+            namespace.unlock();
+        }
+        Set<StandardOpenOption> openFlags = new HashSet<>(flags);
+        openFlags.add(StandardOpenOption.WRITE);
+        return openHandle(e, openFlags);
+    }
+
+    private long openHandle(Entry e, Set<StandardOpenOption> flags) {
+        boolean append = flags.contains(StandardOpenOption.APPEND);
+        boolean write = flags.contains(StandardOpenOption.WRITE) || append;
+        boolean read = flags.contains(StandardOpenOption.READ) || !write;
+        Node node = acquire(e);
+        try {
+            if (write) {
+                synchronized (node) {
+                    node.writers++;
+                }
+            }
+            if (write && flags.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
+                truncate(node, 0);
+            }
+        } catch (RuntimeException ex) {
+            if (write) {
+                synchronized (node) {
+                    node.writers--;
+                }
+            }
+            release(node);
+            throw ex;
+        }
+        long fh = nextHandle.getAndIncrement();
+        handles.put(fh, new Handle(node, read, write, append));
+        return fh;
+    }
+
+    public FileAttributes getattr(long fh) {
+        Node node = handle(fh).node;
+        synchronized (node) {
+            return new FileAttributes(node.id, node.mode, node.uid, node.gid, sizeShown(node.type, node.size),
+                    node.mtimeMillis, node.type == Entry.Type.DIRECTORY ? 2 : 1);
+        }
+    }
+
+    public int read(long fh, ByteBuffer dst, long offset) {
+        Handle h = handle(fh);
+        if (!h.readable) {
+            throw new FsException(FsError.BAD_HANDLE, "handle not open for reading");
+        }
+        Node node = h.node;
+        int n = readRange(node, offset, dst);
+        long end = offset + n;
+        if (n > 0 && (h.lastReadEnd == offset || offset == 0)) {
+            readAhead(node, end);
+        }
+        h.lastReadEnd = end;
+        return n;
+    }
+
+    public int write(long fh, ByteBuffer src, long offset) {
+        Handle h = handle(fh);
+        if (!h.writable) {
+            throw new FsException(FsError.BAD_HANDLE, "handle not open for writing");
+        }
+        Node node = h.node;
+        if (h.append) {
+            synchronized (node) {
+                offset = node.size;
+            }
+        }
+        int length = src.remaining();
+        if (length == 0) {
+            return 0;
+        }
+        markChanged(node);
+        long pos = offset;
+        int done = 0;
+        try {
+            while (done < length) {
+                int idx = (int) (pos / chunkSize);
+                int inChunk = (int) (pos % chunkSize);
+                int n = Math.min(chunkSize - inChunk, length - done);
+                prepareForWrite(node, idx, inChunk, n);
+                ByteBuffer piece = src.slice(src.position() + done, n);
+                chunks.write(new ChunkKey(node.id, idx), inChunk, piece);
+                done += n;
+                pos += n;
+            }
+        } catch (CacheFullException e) {
+            if (done == 0) {
+                throw FsException.of("write", e);
+            }
+        } finally {
+            synchronized (node) {
+                node.size = Math.max(node.size, offset + done);
+                node.mtimeMillis = now();
+            }
+        }
+        src.position(src.position() + done);
+        return done;
+    }
+
+    /** close(2) of one descriptor: a changed file is made durable in the cache and queued for upload. */
+    public void flush(long fh) {
+        Handle h = handle(fh);
+        if (h.writable) {
+            persist(h.node, now() + options.writeBackDelay().toMillis(), false);
+        }
+    }
+
+    /** Returns when the file's content is durable in the bucket (or fails with EIO after the fsync timeout). */
+    public void fsync(long fh) {
+        Node node = handle(fh).node;
+        synchronized (node) {
+            node.syncWanted = true;
+        }
+        try {
+            PendingOp op = persist(node, now(), true);
+            if (op == null) {
+                op = journal.uploadOf(node.id).orElse(null);
+            }
+            if (op != null && !writeBack.awaitUploaded(node.id, op.sequence(), options.fsyncTimeout())) {
+                throw new FsException(FsError.IO, "fsync: the upload of " + node.path
+                        + " did not finish in " + options.fsyncTimeout() + "; it stays queued");
+            }
+        } finally {
+            synchronized (node) {
+                node.syncWanted = false;
+            }
+        }
+    }
+
+    public void release(long fh) {
+        Handle h = handles.remove(fh);
+        if (h == null) {
+            throw new FsException(FsError.BAD_HANDLE, "no handle " + fh);
+        }
+        if (h.writable) {
+            synchronized (h.node) {
+                h.node.writers--;
+            }
+        }
+        release(h.node);
+    }
+
+    // ---------------------------------------------------------------- changes by path
+
+    /** truncate(2), or ftruncate(2) when {@code fh} is a handle (not -1). */
+    public void truncate(String path, long fh, long size) {
+        checkWritable();
+        if (size < 0) {
+            throw new FsException(FsError.INVALID_ARGUMENT, "negative size");
+        }
+        if (fh >= 0 && handles.containsKey(fh)) {
+            truncate(handle(fh).node, size);
+            return;
+        }
+        Entry e = entry(resolve(path));
+        if (e.type() == Entry.Type.DIRECTORY) {
+            throw new FsException(FsError.IS_A_DIRECTORY, path + " is a directory");
+        }
+        Node node = acquire(revalidate(e));
+        try {
+            truncate(node, size);
+        } finally {
+            release(node);
+        }
+    }
+
+    public void chmod(String path, int mode) {
+        changeAttributes(path, n -> n.mode = (n.mode & PosixAttributes.S_IFMT) | (mode & 07777));
+    }
+
+    /** Changes owner and group; -1 leaves one as it is. */
+    public void chown(String path, int uid, int gid) {
+        changeAttributes(path, n -> {
+            if (uid != -1) {
+                n.uid = uid;
+            }
+            if (gid != -1) {
+                n.gid = gid;
+            }
+        });
+    }
+
+    /** Sets the modification time; {@code null} leaves it. */
+    public void utimens(String path, Long mtimeMillis) {
+        if (mtimeMillis != null) {
+            changeAttributes(path, n -> n.mtimeMillis = mtimeMillis);
+        }
+    }
+
+    private void changeAttributes(String path, java.util.function.Consumer<Node> change) {
+        checkWritable();
+        String p = resolve(path);
+        if (p.isEmpty()) {
+            return; // the root has no object to carry attributes
+        }
+        Node node = acquire(entry(p));
+        try {
+            synchronized (node) {
+                change.accept(node);
+            }
+            markChanged(node);
+        } finally {
+            release(node);
+        }
+    }
+
+    public void mkdir(String path, int mode) {
+        checkWritable();
+        String p = resolve(path);
+        checkName(p, true);
+        namespace.lock();
+        try {
+            requireDirectory(parentOf(p));
+            if (index.lookup(p).isPresent()) {
+                throw new FsException(FsError.EXISTS, path + " exists");
+            }
+            PosixMetadata.Defaults d = options.defaults();
+            Entry e = index.upsert(new Entry(0, p, Entry.Type.DIRECTORY, 0, now(),
+                    PosixAttributes.S_IFDIR | (mode & 07777), d.uid(), d.gid(), null, now()));
+            writeBack.scheduleUpload(e.id(), dirKey(p), null, Instant.ofEpochMilli(now()));
+        } finally {
+            namespace.unlock();
+        }
+    }
+
+    public void rmdir(String path) {
+        checkWritable();
+        String p = resolve(path);
+        if (p.isEmpty()) {
+            throw new FsException(FsError.INVALID_ARGUMENT, "cannot remove the root");
+        }
+        Entry e = entry(p);
+        if (e.type() != Entry.Type.DIRECTORY) {
+            throw new FsException(FsError.NOT_A_DIRECTORY, path + " is not a directory");
+        }
+        ensureListed(p, true);
+        namespace.lock();
+        try {
+            if (!index.children(p).isEmpty()) {
+                throw new FsException(FsError.NOT_EMPTY, path + " is not empty");
+            }
+            index.remove(p);
+            writeBack.append(PendingOp.Kind.DELETE, dirKey(p), null, null);
+        } finally {
+            namespace.unlock();
+        }
+        writeBack.wake();
+    }
+
+    public void unlink(String path) {
+        checkWritable();
+        String p = resolve(path);
+        Entry e = entry(p);
+        if (e.type() == Entry.Type.DIRECTORY) {
+            throw new FsException(FsError.IS_A_DIRECTORY, path + " is a directory");
+        }
+        keepReadableWhileOpen(e);
+        namespace.lock();
+        try {
+            index.remove(p);
+            detach(e.id());
+            if (e.etag() != null || writeBack.mayHaveUploaded(e.id())) {
+                writeBack.append(PendingOp.Kind.DELETE, key(p), null, null);
+            }
+        } finally {
+            namespace.unlock();
+        }
+        writeBack.wake();
+    }
+
+    public void symlink(String target, String path) {
+        checkWritable();
+        String p = resolve(path);
+        checkName(p, false);
+        byte[] bytes = target.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length > 4095) {
+            throw new FsException(FsError.NAME_TOO_LONG, "symlink target longer than 4095 bytes");
+        }
+        namespace.lock();
+        try {
+            requireDirectory(parentOf(p));
+            if (index.lookup(p).isPresent()) {
+                throw new FsException(FsError.EXISTS, path + " exists");
+            }
+            PosixMetadata.Defaults d = options.defaults();
+            Entry e = index.upsert(new Entry(0, p, Entry.Type.SYMLINK, 0, now(), PosixAttributes.S_IFLNK | 0777,
+                    d.uid(), d.gid(), null, 0));
+            Node node = acquire(e);
+            try {
+                markChanged(node);
+                if (bytes.length > 0) {
+                    chunks.write(new ChunkKey(node.id, 0), 0, ByteBuffer.wrap(bytes));
+                }
+                synchronized (node) {
+                    node.size = bytes.length;
+                }
+                persist(node, now() + options.writeBackDelay().toMillis(), false);
+            } finally {
+                release(node);
+            }
+        } catch (CacheFullException ex) {
+            throw FsException.of("symlink", ex);
+        } finally {
+            namespace.unlock();
+        }
+    }
+
+    /**
+     * rename(2). A file moves by server-side copy and delete; a directory by one copy and one delete
+     * per object. The steps are journaled before anything changes, run at once, and resumed by the
+     * write-back after a failure or a crash; the local view shows the new names immediately.
+     */
+    public void rename(String from, String to, boolean noReplace) {
+        checkWritable();
+        String src = resolve(from);
+        String dst = resolve(to);
+        if (src.isEmpty() || dst.isEmpty()) {
+            throw new FsException(FsError.INVALID_ARGUMENT, "cannot rename the root");
+        }
+        if (src.equals(dst)) {
+            entry(src);
+            return;
+        }
+        if (dst.startsWith(src + "/")) {
+            throw new FsException(FsError.INVALID_ARGUMENT, "cannot move " + from + " into itself");
+        }
+        Entry first = entry(src);
+        String paused = first.type() == Entry.Type.DIRECTORY ? dirKey(src) : key(src);
+        writeBack.pause(paused);
+        try {
+            rename(entry(src), dst, to, noReplace);
+        } finally {
+            writeBack.resume(paused);
+        }
+    }
+
+    private void rename(Entry s, String dst, String to, boolean noReplace) {
+        checkName(dst, s.type() == Entry.Type.DIRECTORY);
+        Optional<Entry> existing = optionalEntry(dst);
+        existing.ifPresent(d -> {
+            if (noReplace) {
+                throw new FsException(FsError.EXISTS, to + " exists");
+            }
+            if (d.type() == Entry.Type.DIRECTORY && s.type() != Entry.Type.DIRECTORY) {
+                throw new FsException(FsError.IS_A_DIRECTORY, to + " is a directory");
+            }
+            if (d.type() != Entry.Type.DIRECTORY && s.type() == Entry.Type.DIRECTORY) {
+                throw new FsException(FsError.NOT_A_DIRECTORY, to + " is not a directory");
+            }
+            if (d.type() == Entry.Type.DIRECTORY) {
+                ensureListed(dst, true);
+                if (!index.children(dst).isEmpty()) {
+                    throw new FsException(FsError.NOT_EMPTY, to + " is not empty");
+                }
+            } else {
+                keepReadableWhileOpen(d);
+            }
+        });
+        List<PendingOp> steps;
+        if (s.type() == Entry.Type.DIRECTORY) {
+            steps = renameDirectory(s, dst, existing.orElse(null));
+        } else {
+            steps = renameFile(s, dst, existing.orElse(null));
+        }
+        writeBack.runNow(steps);
+    }
+
+    private List<PendingOp> renameFile(Entry s, String dst, Entry replaced) {
+        List<PendingOp> steps = new ArrayList<>();
+        namespace.lock();
+        try {
+            requireDirectory(parentOf(dst));
+            if (s.etag() != null) {
+                steps.add(writeBack.append(PendingOp.Kind.COPY, key(s.path()), key(dst), s.etag()));
+                steps.add(writeBack.append(PendingOp.Kind.DELETE, key(s.path()), null, null));
+            } else if (replaced != null && replaced.etag() != null && !replaced.etag().isEmpty()) {
+                // A new file takes the place of an object: its upload replaces what this mount saw there.
+                writeBack.rebase(s.id(), key(dst), replaced.etag());
+            }
+            if (replaced != null) {
+                detach(replaced.id());
+            }
+            index.rename(s.path(), dst);
+            moveNodes(s.path(), dst);
+        } finally {
+            namespace.unlock();
+        }
+        return steps;
+    }
+
+    private List<PendingOp> renameDirectory(Entry s, String dst, Entry replaced) {
+        List<PendingOp> steps = new ArrayList<>();
+        String fromPrefix = dirKey(s.path());
+        String toPrefix = dirKey(dst);
+        List<ObjectSummary> objects = listAll(fromPrefix);
+        for (ObjectSummary o : objects) {
+            if (utf8Length(toPrefix + o.key().substring(fromPrefix.length())) > ObjectStore.MAX_KEY_BYTES) {
+                throw new FsException(FsError.NAME_TOO_LONG, "a key below " + dst + " would pass 1024 bytes");
+            }
+        }
+        namespace.lock();
+        try {
+            requireDirectory(parentOf(dst));
+            List<PendingOp> deletes = new ArrayList<>();
+            if (replaced != null) {
+                deletes.add(writeBack.append(PendingOp.Kind.DELETE, toPrefix, null, null));
+            }
+            for (ObjectSummary o : objects) {
+                steps.add(writeBack.append(PendingOp.Kind.COPY, o.key(),
+                        toPrefix + o.key().substring(fromPrefix.length()), o.etag()));
+            }
+            for (ObjectSummary o : objects) {
+                deletes.add(writeBack.append(PendingOp.Kind.DELETE, o.key(), null, null));
+            }
+            steps.addAll(deletes);
+            index.rename(s.path(), dst);
+            moveNodes(s.path(), dst);
+        } finally {
+            namespace.unlock();
+        }
+        return steps;
+    }
+
+    private void moveNodes(String from, String to) {
+        for (Node n : nodes.values()) {
+            synchronized (n) {
+                if (n.unlinked) {
+                    continue;
+                }
+                if (n.path.equals(from)) {
+                    n.path = to;
+                } else if (n.path.startsWith(from + "/")) {
+                    n.path = to + n.path.substring(from.length());
+                }
+            }
+        }
+    }
+
+    <T> T locked(java.util.function.Supplier<T> action) {
+        namespace.lock();
+        try {
+            return action.get();
+        } finally {
+            namespace.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- status and shutdown
+
+    public DriveStatus status() {
+        return writeBack.status(chunks.usage());
+    }
+
+    /**
+     * Waits until nothing is owed to the bucket, up to {@code timeout}; {@code progress} hears the
+     * number of pending operations as it falls. Returns how many remain.
+     */
+    public int drain(Duration timeout, java.util.function.IntConsumer progress) {
+        return writeBack.drain(timeout, progress);
+    }
+
+    @Override
+    public void close() {
+        writeBack.close();
+        readAhead.shutdownNow();
+    }
+
+    // ---------------------------------------------------------------- nodes
+
+    Node acquire(Entry e) {
+        return nodes.compute(e.id(), (id, n) -> {
+            Node node = n == null ? new Node(e) : n;
+            node.users++;
+            return node;
+        });
+    }
+
+    void release(Node node) {
+        synchronized (node) {
+            if (node.users == 1) {
+                if (node.unlinked) {
+                    chunks.pin(node.id, false);
+                    chunks.drop(node.id);
+                } else if (node.changed) {
+                    persist(node, now() + options.writeBackDelay().toMillis(), false);
+                }
+            }
+            nodes.compute(node.id, (id, n) -> {
+                node.users--;
+                return node.users == 0 ? null : node;
+            });
+        }
+    }
+
+    Node openNode(long fileId) {
+        return nodes.get(fileId);
+    }
+
+    /** The first change to a node queues an upload held until the close, which records its base version. */
+    private void markChanged(Node node) {
+        String path;
+        String base;
+        synchronized (node) {
+            if (node.changed) {
+                return;
+            }
+            node.changed = true;
+            if (node.unlinked) {
+                return;
+            }
+            path = node.path;
+            base = node.etag;
+        }
+        String key = node.type == Entry.Type.DIRECTORY ? dirKey(path) : key(path);
+        writeBack.scheduleUpload(node.id, key, base, Instant.ofEpochMilli(now()).plus(HELD_OPEN));
+    }
+
+    /**
+     * Makes a node's changes durable: chunks fsync'd, the entry stored, the upload due at {@code dueMillis}.
+     * Returns the journal entry, or null when there was nothing to persist.
+     */
+    private PendingOp persist(Node node, long dueMillis, boolean evenIfUnchanged) {
+        if (node.type == Entry.Type.FILE || node.type == Entry.Type.SYMLINK) {
+            chunks.force(node.id);
+        }
+        namespace.lock();
+        try {
+            Entry stored;
+            synchronized (node) {
+                if (node.unlinked || (!node.changed && !evenIfUnchanged)) {
+                    return null;
+                }
+                node.changed = false;
+            }
+            Optional<Entry> current = index.byId(node.id);
+            if (current.isEmpty()) {
+                return null;
+            }
+            stored = index.upsert(node.toEntry(current.get().listedAt()));
+            String key = stored.type() == Entry.Type.DIRECTORY ? dirKey(stored.path()) : key(stored.path());
+            return writeBack.scheduleUpload(node.id, key, null, Instant.ofEpochMilli(dueMillis));
+        } finally {
+            namespace.unlock();
+        }
+    }
+
+    /** The name of an open file went away: its data stays for its handles and goes at the last release. */
+    private void detach(long fileId) {
+        Node n = nodes.get(fileId);
+        if (n != null) {
+            synchronized (n) {
+                n.unlinked = true;
+            }
+        } else {
+            chunks.drop(fileId);
+        }
+    }
+
+    /** Before the name of an open file goes: fetch what it lacks, so its handles can read it to the end. */
+    private void keepReadableWhileOpen(Entry e) {
+        Node n = nodes.get(e.id());
+        if (n == null) {
+            return;
+        }
+        chunks.pin(n.id, true);
+        long size;
+        synchronized (n) {
+            size = n.size;
+        }
+        for (int idx = 0; (long) idx * chunkSize < size; idx++) {
+            readChunk(n, idx, 0, ByteBuffer.allocate((int) Math.min(chunkSize, size - (long) idx * chunkSize)));
+        }
+    }
+
+    private Handle handle(long fh) {
+        Handle h = handles.get(fh);
+        if (h == null) {
+            throw new FsException(FsError.BAD_HANDLE, "no handle " + fh);
+        }
+        return h;
+    }
+
+    // ---------------------------------------------------------------- data
+
+    private void truncate(Node node, long size) {
+        markChanged(node);
+        long old;
+        String etag;
+        synchronized (node) {
+            old = node.size;
+            etag = node.etag;
+        }
+        if (size < old && etag != null) {
+            // No byte of the remote version may be fetched any more past the new end, nor after a
+            // restart: the part kept becomes local (dirty) and the file no longer reads from the bucket.
+            for (int idx = 0; (long) idx * chunkSize < size; idx++) {
+                ChunkKey key = new ChunkKey(node.id, idx);
+                if (!chunks.dirtyChunks(node.id).containsKey(idx)) {
+                    int len = (int) Math.min(chunkSize, old - (long) idx * chunkSize);
+                    ByteBuffer data = ByteBuffer.allocate(len);
+                    readChunk(node, idx, 0, data);
+                    data.flip();
+                    writeChunk(key, 0, data);
+                }
+            }
+            synchronized (node) {
+                node.etag = null;
+                node.remoteLimit = 0;
+            }
+        }
+        chunks.truncate(node.id, size);
+        synchronized (node) {
+            node.size = size;
+            node.mtimeMillis = now();
+        }
+    }
+
+    private void writeChunk(ChunkKey key, int offset, ByteBuffer data) {
+        try {
+            chunks.write(key, offset, data);
+        } catch (CacheFullException e) {
+            throw FsException.of("write", e);
+        }
+    }
+
+    /** A write that leaves remote bytes of a chunk in place needs the chunk first. */
+    private void prepareForWrite(Node node, int idx, int offset, int length) {
+        String etag;
+        long limit;
+        synchronized (node) {
+            etag = node.etag;
+            limit = node.remoteLimit;
+        }
+        ChunkKey key = new ChunkKey(node.id, idx);
+        if (chunks.read(key, etag, 0, EMPTY) >= 0) {
+            return; // dirty, or clean of the version the file reads
+        }
+        long start = (long) idx * chunkSize;
+        int remoteBytes = etag == null ? 0 : (int) Math.max(0, Math.min(chunkSize, limit - start));
+        if (remoteBytes > 0 && !(offset == 0 && length >= remoteBytes)) {
+            fetch(node, idx, etag);
+            return;
+        }
+        if (chunks.length(key) >= 0) {
+            // A clean copy of another version: replace it, so the write does not mix versions.
+            chunks.putClean(key, etag == null ? "-" : etag, EMPTY);
+        }
+    }
+
+    /** Reads from {@code offset} into {@code dst} up to the file's end; returns the bytes read. */
+    int readRange(Node node, long offset, ByteBuffer dst) {
+        long size;
+        synchronized (node) {
+            size = node.size;
+        }
+        if (offset >= size || !dst.hasRemaining()) {
+            return 0;
+        }
+        int want = (int) Math.min(dst.remaining(), size - offset);
+        int done = 0;
+        while (done < want) {
+            long pos = offset + done;
+            int idx = (int) (pos / chunkSize);
+            int inChunk = (int) (pos % chunkSize);
+            int n = Math.min(chunkSize - inChunk, want - done);
+            readChunk(node, idx, inChunk, dst.slice(dst.position() + done, n));
+            done += n;
+        }
+        dst.position(dst.position() + done);
+        return done;
+    }
+
+    /** Fills {@code piece} from one chunk: local copy, else the bucket, else zeros (a hole). */
+    private void readChunk(Node node, int idx, int offset, ByteBuffer piece) {
+        String etag;
+        long limit;
+        synchronized (node) {
+            etag = node.etag;
+            limit = node.remoteLimit;
+        }
+        ChunkKey key = new ChunkKey(node.id, idx);
+        int got = chunks.read(key, etag, offset, piece.duplicate());
+        if (got >= 0) {
+            zeroFrom(piece, got);
+            return;
+        }
+        if (etag == null || (long) idx * chunkSize >= limit) {
+            zeroFrom(piece, 0);
+            return;
+        }
+        byte[] data = fetch(node, idx, etag);
+        int n = Math.max(0, Math.min(piece.remaining(), data.length - offset));
+        if (n > 0) {
+            piece.duplicate().put(data, offset, n);
+        }
+        zeroFrom(piece, n);
+    }
+
+    private static void zeroFrom(ByteBuffer piece, int from) {
+        for (int i = from; i < piece.remaining(); i++) {
+            piece.put(piece.position() + i, (byte) 0);
+        }
+    }
+
+    /** One ranged GET per chunk and version, however many callers want it at once. */
+    private byte[] fetch(Node node, int idx, String etag) {
+        FetchKey fk = new FetchKey(node.id, idx, etag);
+        CompletableFuture<byte[]> mine = new CompletableFuture<>();
+        CompletableFuture<byte[]> running = fetches.putIfAbsent(fk, mine);
+        if (running != null) {
+            return await(running, "read of " + node.path);
+        }
+        try {
+            String path;
+            synchronized (node) {
+                path = node.path;
+            }
+            byte[] data = get(key(path), (long) idx * chunkSize, etag);
+            chunks.putClean(new ChunkKey(node.id, idx), etag, ByteBuffer.wrap(data));
+            mine.complete(data);
+            return data;
+        } catch (StoreException e) {
+            FsException fe = FsException.of("read of " + node.path, e);
+            mine.completeExceptionally(fe);
+            throw fe;
+        } catch (RuntimeException | Error e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            fetches.remove(fk, mine);
+        }
+    }
+
+    private byte[] get(String key, long offset, String etag) {
+        try {
+            ObjectBytes bytes = store.get(key, offset, chunkSize, etag);
+            return bytes.data();
+        } catch (StoreException e) {
+            String source = e.kind() == StoreException.Kind.NOT_FOUND ? writeBack.copySourceOf(key) : null;
+            if (source == null) {
+                throw e;
+            }
+            return store.get(source, offset, chunkSize, etag).data();
+        }
+    }
+
+    private <T> T await(CompletableFuture<T> future, String what) {
+        try {
+            return future.get(options.fetchTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FsException(FsError.IO, what + ": interrupted");
+        } catch (TimeoutException e) {
+            throw new FsException(FsError.IO, what + ": no answer from the bucket in " + options.fetchTimeout());
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new FsException(FsError.IO, what + ": " + e.getCause(), e.getCause());
+        }
+    }
+
+    private void readAhead(Node node, long from) {
+        String etag;
+        long limit;
+        synchronized (node) {
+            etag = node.etag;
+            limit = Math.min(node.remoteLimit, node.size);
+        }
+        if (etag == null) {
+            return;
+        }
+        int first = (int) ((from + chunkSize - 1) / chunkSize);
+        for (int idx = first; idx < first + options.readAheadChunks() && (long) idx * chunkSize < limit; idx++) {
+            ChunkKey key = new ChunkKey(node.id, idx);
+            if (fetches.containsKey(new FetchKey(node.id, idx, etag)) || chunks.read(key, etag, 0, EMPTY) >= 0) {
+                continue;
+            }
+            int i = idx;
+            readAhead.execute(() -> {
+                try {
+                    fetch(node, i, etag);
+                } catch (RuntimeException e) {
+                    LOG.debug("read-ahead of {} chunk {} failed: {}", node.path, i, e.toString());
+                }
+            });
+        }
+    }
+
+    /**
+     * The bytes {@code [offset, offset + length)} of a file as an upload sends them: local chunks,
+     * else the remote version {@code etag} of {@code key}, else zeros.
+     */
+    byte[] content(long fileId, String key, String etag, long offset, int length) {
+        byte[] out = new byte[length];
+        int done = 0;
+        while (done < length) {
+            long pos = offset + done;
+            int idx = (int) (pos / chunkSize);
+            int inChunk = (int) (pos % chunkSize);
+            int n = Math.min(chunkSize - inChunk, length - done);
+            ByteBuffer piece = ByteBuffer.wrap(out, done, n);
+            int got = chunks.read(new ChunkKey(fileId, idx), etag, inChunk, piece.duplicate());
+            if (got < 0 && etag != null) {
+                byte[] data = get(key, (long) idx * chunkSize, etag);
+                chunks.putClean(new ChunkKey(fileId, idx), etag, ByteBuffer.wrap(data));
+                int m = Math.max(0, Math.min(n, data.length - inChunk));
+                System.arraycopy(data, inChunk, out, done, m);
+            }
+            done += n;
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- namespace
+
+    /** The index path for a mount path, mapping shown names back to key components. */
+    String resolve(String fusePath) {
+        String trimmed = fusePath.startsWith("/") ? fusePath.substring(1) : fusePath;
+        if (trimmed.endsWith("/")) {
+            trimmed = trimmed.substring(0, trimmed.length() - 1);
+        }
+        if (trimmed.isEmpty()) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder(trimmed.length());
+        for (String component : trimmed.split("/", -1)) {
+            if (component.isEmpty()) {
+                throw new FsException(FsError.INVALID_ARGUMENT, "empty name in " + fusePath);
+            }
+            String parent = out.toString();
+            String keyName = options.names().toKey(component);
+            if (options.caseInsensitive()) {
+                String child = join(parent, keyName);
+                if (index.lookup(child).isEmpty()) {
+                    List<String> names = index.children(parent).stream().map(Entry::name).toList();
+                    String matched = CaseCollisions.keyFor(component, shownNames(names), true);
+                    if (matched != null) {
+                        keyName = matched;
+                    }
+                }
+            }
+            if (!out.isEmpty()) {
+                out.append('/');
+            }
+            out.append(keyName);
+        }
+        return out.toString();
+    }
+
+    private Map<String, String> shownNames(List<String> keyNames) {
+        return CaseCollisions.shownNames(keyNames, options.names(), options.caseInsensitive());
+    }
+
+    /** The entry at an index path, from a listing no older than the listing TTL. */
+    Entry entry(String path) {
+        return optionalEntry(path).orElseThrow(() -> new FsException(FsError.NOT_FOUND, "no such file: /" + path));
+    }
+
+    private Optional<Entry> optionalEntry(String path) {
+        if (path.isEmpty()) {
+            return index.lookup("");
+        }
+        ensureListed(parentOf(path), false);
+        return index.lookup(path);
+    }
+
+    private void requireDirectory(String path) {
+        Optional<Entry> dir = index.lookup(path);
+        if (dir.isEmpty()) {
+            throw new FsException(FsError.NOT_FOUND, "no such directory: /" + path);
+        }
+        if (dir.get().type() != Entry.Type.DIRECTORY) {
+            throw new FsException(FsError.NOT_A_DIRECTORY, "/" + path + " is not a directory");
+        }
+    }
+
+    /**
+     * Lists a directory in the bucket when the last listing is older than the TTL. When the bucket
+     * cannot be reached, a directory listed before is served from the index (offline use); one never
+     * listed fails with EIO ({@code strict}) or shows what the index has.
+     */
+    private void ensureListed(String dir, boolean strict) {
+        Optional<Entry> e = index.lookup(dir);
+        if (e.isEmpty() || e.get().type() != Entry.Type.DIRECTORY) {
+            return;
+        }
+        long listedAt = e.get().listedAt();
+        if (now() - listedAt < options.listingTtl().toMillis()) {
+            return;
+        }
+        try {
+            refresh(dir);
+        } catch (StoreException ex) {
+            if (listedAt == 0 && strict) {
+                throw FsException.of("listing /" + dir, ex);
+            }
+            LOG.warn("cannot list /{} ({}); showing what the cache knows", dir, ex.getMessage());
+        }
+    }
+
+    private void refresh(String dir) {
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        CompletableFuture<Void> running = listings.putIfAbsent(dir, mine);
+        if (running != null) {
+            await(running, "listing /" + dir);
+            return;
+        }
+        try {
+            long started = now();
+            String prefix = dirKey(dir);
+            Map<String, ObjectSummary> files = new LinkedHashMap<>();
+            Set<String> dirs = new HashSet<>();
+            String token = null;
+            do {
+                ListPage page = store.list(prefix, "/", token, ObjectStore.MAX_BATCH);
+                for (ObjectSummary o : page.objects()) {
+                    String name = o.key().substring(prefix.length());
+                    if (!name.isEmpty() && !name.contains("/")) {
+                        files.put(name, o);
+                    }
+                }
+                for (String p : page.commonPrefixes()) {
+                    String name = p.substring(prefix.length(), p.length() - 1);
+                    if (!name.isEmpty()) {
+                        dirs.add(name);
+                    }
+                }
+                token = page.nextToken();
+            } while (token != null);
+            merge(dir, files, dirs, started);
+            mine.complete(null);
+        } catch (RuntimeException | Error e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            listings.remove(dir, mine);
+        }
+    }
+
+    /** Brings the index's view of one directory in line with a listing, keeping local changes. */
+    private void merge(String dir, Map<String, ObjectSummary> files, Set<String> dirs, long listedAt) {
+        PosixMetadata.Defaults d = options.defaults();
+        namespace.lock();
+        try {
+            Map<String, Entry> local = new HashMap<>();
+            for (Entry c : index.children(dir)) {
+                local.put(c.name(), c);
+            }
+            for (Map.Entry<String, ObjectSummary> f : files.entrySet()) {
+                String name = f.getKey();
+                ObjectSummary o = f.getValue();
+                if (dirs.contains(name) || writeBack.hasPendingStep(o.key())) {
+                    continue;
+                }
+                Entry e = local.get(name);
+                if (e == null) {
+                    e = index.upsert(new Entry(0, join(dir, name), Entry.Type.FILE, o.size(),
+                            o.lastModified().toEpochMilli(), PosixAttributes.S_IFREG | d.fileMode(), d.uid(), d.gid(),
+                            o.etag(), 0));
+                    confirmedAt.put(e.id(), listedAt);
+                } else if (e.type() != Entry.Type.DIRECTORY && !o.etag().equals(e.etag())) {
+                    if (!hasLocalChanges(e.id())) {
+                        index.upsert(new Entry(e.id(), e.path(), e.type(), o.size(), o.lastModified().toEpochMilli(),
+                                e.mode(), e.uid(), e.gid(), o.etag(), 0));
+                        confirmedAt.put(e.id(), listedAt);
+                    }
+                } else if (e.type() != Entry.Type.DIRECTORY) {
+                    confirmedAt.put(e.id(), listedAt);
+                }
+            }
+            for (String name : dirs) {
+                Entry e = local.get(name);
+                if (e == null) {
+                    index.upsert(new Entry(0, join(dir, name), Entry.Type.DIRECTORY, 0, listedAt,
+                            PosixAttributes.S_IFDIR | d.directoryMode(), d.uid(), d.gid(), "", 0));
+                } else if (e.type() == Entry.Type.DIRECTORY && e.etag() == null && !writeBack.hasPendingUpload(e.id())) {
+                    index.upsert(new Entry(e.id(), e.path(), e.type(), 0, e.mtimeMillis(), e.mode(), e.uid(), e.gid(),
+                            "", e.listedAt()));
+                }
+            }
+            for (Entry e : local.values()) {
+                String name = e.name();
+                if (files.containsKey(name) || dirs.contains(name) || e.etag() == null) {
+                    continue; // still there, or only local so far
+                }
+                if (e.type() == Entry.Type.DIRECTORY ? holdsLocalChanges(e.path()) : hasLocalChanges(e.id())) {
+                    continue; // deleted remotely, changed here: the local change recreates it
+                }
+                if (writeBack.hasPendingStep(e.type() == Entry.Type.DIRECTORY ? dirKey(e.path()) : key(e.path()))) {
+                    continue;
+                }
+                index.remove(e.path());
+                detach(e.id());
+            }
+            index.markListed(dir, listedAt);
+        } finally {
+            namespace.unlock();
+        }
+    }
+
+    private boolean hasLocalChanges(long fileId) {
+        Node n = nodes.get(fileId);
+        if (n != null) {
+            synchronized (n) {
+                if (n.changed) {
+                    return true;
+                }
+            }
+        }
+        return writeBack.hasPendingUpload(fileId);
+    }
+
+    private boolean holdsLocalChanges(String dir) {
+        for (long id : writeBack.pendingUploadIds()) {
+            Optional<Entry> e = index.byId(id);
+            if (e.isPresent() && (e.get().path().equals(dir) || e.get().path().startsWith(dir + "/"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * On open: when the file's version was confirmed longer ago than {@code revalidateAfter}, HEAD it;
+     * a changed object refreshes the entry (and its POSIX metadata), a deleted one goes.
+     */
+    private Entry revalidate(Entry e) {
+        if (e.etag() == null || nodes.containsKey(e.id()) || hasLocalChanges(e.id())) {
+            return e;
+        }
+        long confirmed = confirmedAt.getOrDefault(e.id(), 0L);
+        if (now() - confirmed < options.revalidateAfter().toMillis()) {
+            return e;
+        }
+        ObjectInfo info;
+        try {
+            info = store.head(key(e.path()));
+        } catch (StoreException ex) {
+            if (ex.kind() == StoreException.Kind.NOT_FOUND) {
+                namespace.lock();
+                try {
+                    if (!hasLocalChanges(e.id())) {
+                        index.remove(e.path());
+                        throw new FsException(FsError.NOT_FOUND, "/" + e.path() + " was deleted from the bucket");
+                    }
+                } finally {
+                    namespace.unlock();
+                }
+                return e;
+            }
+            LOG.debug("cannot revalidate /{} ({}); using the cached version", e.path(), ex.getMessage());
+            return e;
+        }
+        PosixAttributes a = PosixMetadata.read(info.metadata(), PosixMetadata.Kind.FILE, info.lastModified(),
+                options.defaults());
+        Entry.Type type = a.isSymlink() ? Entry.Type.SYMLINK : Entry.Type.FILE;
+        Entry fresh = new Entry(e.id(), e.path(), type, info.size(), a.mtimeMillis(), a.mode(), a.uid(), a.gid(),
+                info.etag(), 0);
+        confirmedAt.put(e.id(), now());
+        if (fresh.equals(e)) {
+            return e;
+        }
+        namespace.lock();
+        try {
+            if (hasLocalChanges(e.id()) || index.byId(e.id()).filter(x -> x.path().equals(e.path())).isEmpty()) {
+                return e;
+            }
+            return index.upsert(fresh);
+        } finally {
+            namespace.unlock();
+        }
+    }
+
+    List<ObjectSummary> listAll(String prefix) {
+        List<ObjectSummary> out = new ArrayList<>();
+        String token = null;
+        try {
+            do {
+                ListPage page = store.list(prefix, null, token, ObjectStore.MAX_BATCH);
+                out.addAll(page.objects());
+                token = page.nextToken();
+            } while (token != null);
+        } catch (StoreException e) {
+            throw FsException.of("listing " + prefix, e);
+        }
+        return out;
+    }
+
+    FileAttributes attributes(Entry e) {
+        Node n = nodes.get(e.id());
+        if (n != null) {
+            synchronized (n) {
+                return new FileAttributes(inode(e), n.mode, n.uid, n.gid, sizeShown(n.type, n.size), n.mtimeMillis,
+                        n.type == Entry.Type.DIRECTORY ? 2 : 1);
+            }
+        }
+        int typeBits = switch (e.type()) {
+            case FILE -> PosixAttributes.S_IFREG;
+            case DIRECTORY -> PosixAttributes.S_IFDIR;
+            case SYMLINK -> PosixAttributes.S_IFLNK;
+        };
+        return new FileAttributes(inode(e), typeBits | (e.mode() & 07777), e.uid(), e.gid(),
+                sizeShown(e.type(), e.size()), e.mtimeMillis(), e.type() == Entry.Type.DIRECTORY ? 2 : 1);
+    }
+
+    private static long inode(Entry e) {
+        return e.path().isEmpty() ? 1 : e.id() + 1;
+    }
+
+    private static long sizeShown(Entry.Type type, long size) {
+        return type == Entry.Type.DIRECTORY ? 4096 : size;
+    }
+
+    private void checkName(String path, boolean directory) {
+        String name = path.substring(path.lastIndexOf('/') + 1);
+        if (utf8Length(name) > MAX_NAME_BYTES) {
+            throw new FsException(FsError.NAME_TOO_LONG, "name longer than " + MAX_NAME_BYTES + " bytes: " + name);
+        }
+        if (utf8Length(directory ? dirKey(path) : key(path)) > ObjectStore.MAX_KEY_BYTES) {
+            throw new FsException(FsError.NAME_TOO_LONG, "the key for /" + path + " would pass 1024 bytes");
+        }
+    }
+
+    private void checkWritable() {
+        if (options.readOnly()) {
+            throw new FsException(FsError.READ_ONLY, "the drive is mounted read-only");
+        }
+    }
+
+    String key(String path) {
+        return options.keyPrefix() + path;
+    }
+
+    String dirKey(String path) {
+        return path.isEmpty() ? options.keyPrefix() : options.keyPrefix() + path + "/";
+    }
+
+    /** The index path of a key under the prefix ({@code a/b} for {@code a/b} and {@code a/b/}). */
+    String pathOf(String key) {
+        String p = key.substring(options.keyPrefix().length());
+        return p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
+    }
+
+    long now() {
+        return options.clock().millis();
+    }
+
+    void confirmed(long fileId) {
+        confirmedAt.put(fileId, now());
+    }
+
+    static String parentOf(String path) {
+        int slash = path.lastIndexOf('/');
+        return slash < 0 ? "" : path.substring(0, slash);
+    }
+
+    static String join(String dir, String name) {
+        return dir.isEmpty() ? name : dir + "/" + name;
+    }
+
+    static int utf8Length(String s) {
+        return s.getBytes(StandardCharsets.UTF_8).length;
+    }
+}

@@ -1,0 +1,39 @@
+package dev.bucketdrive.core.vfs;
+
+import dev.bucketdrive.core.local.CacheFullException;
+import dev.bucketdrive.core.store.StoreException;
+
+/** A file-system operation failed with {@link #error()}; the message says why, for the log. */
+public final class FsException extends RuntimeException {
+
+    private final FsError error;
+
+    public FsException(FsError error, String message) {
+        super(message);
+        this.error = error;
+    }
+
+    public FsException(FsError error, String message, Throwable cause) {
+        super(message, cause);
+        this.error = error;
+    }
+
+    public FsError error() {
+        return error;
+    }
+
+    /** What a failure of the bucket means for the file operation that met it. */
+    static FsException of(String what, StoreException e) {
+        FsError error = switch (e.kind()) {
+            case NOT_FOUND -> FsError.NOT_FOUND;
+            case PRECONDITION_FAILED -> FsError.STALE;
+            case ACCESS_DENIED -> FsError.ACCESS_DENIED;
+            case BUCKET_NOT_FOUND, INVALID_REQUEST, NOT_IMPLEMENTED, THROTTLED, TRANSIENT, UNAVAILABLE -> FsError.IO;
+        };
+        return new FsException(error, what + ": " + e.getMessage(), e);
+    }
+
+    static FsException of(String what, CacheFullException e) {
+        return new FsException(FsError.NO_SPACE, what + ": " + e.getMessage(), e);
+    }
+}

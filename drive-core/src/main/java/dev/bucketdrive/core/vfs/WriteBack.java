@@ -1,0 +1,868 @@
+package dev.bucketdrive.core.vfs;
+
+import dev.bucketdrive.core.attrs.PosixAttributes;
+import dev.bucketdrive.core.attrs.PosixMetadata;
+import dev.bucketdrive.core.local.ChunkStore;
+import dev.bucketdrive.core.local.Entry;
+import dev.bucketdrive.core.local.PendingOp;
+import dev.bucketdrive.core.store.Body;
+import dev.bucketdrive.core.store.CompletedPart;
+import dev.bucketdrive.core.store.CopyOptions;
+import dev.bucketdrive.core.store.MultipartUpload;
+import dev.bucketdrive.core.store.ObjectInfo;
+import dev.bucketdrive.core.store.ObjectStore;
+import dev.bucketdrive.core.store.PutOptions;
+import dev.bucketdrive.core.store.StoreException;
+import dev.bucketdrive.core.store.WriteCondition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URLConnection;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntConsumer;
+
+/**
+ * Works off the {@link dev.bucketdrive.core.local.UploadJournal}: uploads changed files when they fall
+ * due, runs the copy and delete steps of renames and unlinks, retries failures with exponential backoff
+ * (never dropping one), and turns a lost race with another writer into a conflict copy.
+ *
+ * <p>Ordering: a step (COPY or DELETE) runs only when no older step touches one of its keys and no
+ * upload to them is in flight; an upload waits while a step touches its key. So a rename's copy
+ * comes before its delete, and a file re-created after an unlink uploads after the delete.
+ *
+ * <p>An upload never sends a torn object: it reads the file's content, then checks that no chunk was
+ * written meanwhile (chunk generations); a file open for writing is not uploaded until it is closed,
+ * unless an fsync asks.
+ */
+final class WriteBack implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(WriteBack.class);
+    private static final int MAX_RECENT = 20;
+    private static final long MAX_BACKOFF_MS = 5 * 60_000;
+
+    private final Drive drive;
+    private final ObjectStore store;
+    private final ChunkStore chunks;
+    private final ExecutorService workers;
+    private final Semaphore slots;
+    private final Thread scheduler;
+    private volatile boolean running = true;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+
+    /** Files with a pending upload (mirror of the journal, for cheap checks). */
+    private final Set<Long> pendingUploads = ConcurrentHashMap.newKeySet();
+    /** Steps not done yet, by id (mirror of the journal). Guarded by {@link #lock}. */
+    private final TreeMap<Long, PendingOp> steps = new TreeMap<>();
+    private final Set<Long> inFlight = ConcurrentHashMap.newKeySet();
+    /** Keys being uploaded right now → file id. */
+    private final Map<String, Long> uploadingKeys = new ConcurrentHashMap<>();
+    /** Key prefixes whose uploads wait: a rename below them is in progress. */
+    private final Set<String> paused = ConcurrentHashMap.newKeySet();
+    /** The sequence of each file's last finished upload, for fsync. */
+    private final Map<Long, Long> uploadedSequence = new ConcurrentHashMap<>();
+    private final Deque<String> conflicts = new ArrayDeque<>();
+    private final Deque<String> recentErrors = new ArrayDeque<>();
+
+    WriteBack(Drive drive) {
+        this.drive = drive;
+        this.store = drive.store;
+        this.chunks = drive.chunks;
+        int threads = drive.options.uploadThreads();
+        this.workers = Executors.newFixedThreadPool(threads, Thread.ofPlatform().name("upload-", 0).daemon().factory());
+        this.slots = new Semaphore(threads);
+        this.scheduler = Thread.ofPlatform().name("write-back").daemon().unstarted(this::loop);
+    }
+
+    /** Loads the journal and resumes it: uploads held for files open at a crash become due now. */
+    void start() {
+        Instant now = Instant.ofEpochMilli(drive.now());
+        Instant soon = now.plus(drive.options.writeBackDelay());
+        for (PendingOp op : drive.journal.all()) {
+            if (op.kind() == PendingOp.Kind.UPLOAD) {
+                pendingUploads.add(op.fileId());
+                if (op.due().isAfter(soon)) {
+                    recoverHeld(op, now);
+                }
+            } else {
+                lock.lock();
+                try {
+                    steps.put(op.id(), op);
+                } finally {
+                    lock.unlock();
+                }
+            }
+        }
+        scheduler.start();
+    }
+
+    /**
+     * A file was open for writing when the last run ended. What reached the cache is uploaded, as a
+     * local disk keeps what reached it before a crash; the size covers every dirty chunk.
+     */
+    private void recoverHeld(PendingOp op, Instant now) {
+        Optional<Entry> e = drive.index.byId(op.fileId());
+        if (e.isPresent() && e.get().type() != Entry.Type.DIRECTORY) {
+            long extent = e.get().size();
+            for (int idx : chunks.dirtyChunks(op.fileId()).keySet()) {
+                int len = chunks.length(new dev.bucketdrive.core.local.ChunkKey(op.fileId(), idx));
+                extent = Math.max(extent, (long) idx * drive.chunkSize + Math.max(0, len));
+            }
+            if (extent != e.get().size()) {
+                drive.index.upsert(e.get().withSize(extent));
+            }
+            LOG.info("resuming the upload of /{}, which was open when the drive stopped", e.get().path());
+        }
+        drive.journal.scheduleUpload(op.fileId(), op.key(), null, now);
+    }
+
+    // ---------------------------------------------------------------- what the drive asks
+
+    PendingOp scheduleUpload(long fileId, String key, String base, Instant due) {
+        PendingOp op = drive.journal.scheduleUpload(fileId, key, base, due);
+        pendingUploads.add(fileId);
+        if (!due.isAfter(Instant.ofEpochMilli(drive.now()).plus(drive.options.writeBackDelay()))) {
+            wake();
+        }
+        return op;
+    }
+
+    /** The file's pending upload must now be conditional on {@code base} (it replaces that object). */
+    void rebase(long fileId, String key, String base) {
+        Optional<PendingOp> op = drive.journal.uploadOf(fileId);
+        if (op.isPresent()) {
+            drive.journal.rebase(fileId, base);
+        } else {
+            scheduleUpload(fileId, key, base, Instant.ofEpochMilli(drive.now()).plus(Drive.HELD_OPEN));
+        }
+    }
+
+    PendingOp append(PendingOp.Kind kind, String key, String target, String base) {
+        PendingOp op = drive.journal.append(kind, key, target, base, Instant.ofEpochMilli(drive.now()));
+        lock.lock();
+        try {
+            steps.put(op.id(), op);
+        } finally {
+            lock.unlock();
+        }
+        return op;
+    }
+
+    boolean hasPendingUpload(long fileId) {
+        return pendingUploads.contains(fileId);
+    }
+
+    Set<Long> pendingUploadIds() {
+        return Set.copyOf(pendingUploads);
+    }
+
+    /** Whether an object may exist (or be about to) for a file that has no ETag in the index. */
+    boolean mayHaveUploaded(long fileId) {
+        return pendingUploads.contains(fileId) || uploadingKeys.containsValue(fileId);
+    }
+
+    boolean hasPendingStep(String key) {
+        lock.lock();
+        try {
+            for (PendingOp op : steps.values()) {
+                if (op.key().equals(key) || key.equals(op.target())) {
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** While a rename's copy to {@code key} is pending, the object is still at the source. */
+    String copySourceOf(String key) {
+        lock.lock();
+        try {
+            for (PendingOp op : steps.values()) {
+                if (op.kind() == PendingOp.Kind.COPY && key.equals(op.target())) {
+                    return op.key();
+                }
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Stops uploads below {@code prefix} from starting and waits for those in flight. */
+    void pause(String prefix) {
+        paused.add(prefix);
+        lock.lock();
+        try {
+            while (uploadingKeys.keySet().stream().anyMatch(k -> k.startsWith(prefix))) {
+                changed.await(100, TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void resume(String prefix) {
+        paused.remove(prefix);
+        wake();
+    }
+
+    /** Runs the steps of a rename now, in order, stopping at the first that cannot run or fails. */
+    void runNow(List<PendingOp> ops) {
+        int i = 0;
+        while (i < ops.size()) {
+            PendingOp op = ops.get(i);
+            if (op.kind() == PendingOp.Kind.DELETE) {
+                int j = i;
+                while (j < ops.size() && ops.get(j).kind() == PendingOp.Kind.DELETE && j - i < ObjectStore.MAX_BATCH) {
+                    j++;
+                }
+                if (!deleteBatch(ops.subList(i, j))) {
+                    break;
+                }
+                i = j;
+                continue;
+            }
+            if (!claim(op) || !runStep(op)) {
+                break;
+            }
+            i++;
+        }
+        wake();
+    }
+
+    private boolean claim(PendingOp op) {
+        lock.lock();
+        try {
+            if (inFlight.contains(op.id()) || !stepMayRun(op)) {
+                return false;
+            }
+            inFlight.add(op.id());
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void wake() {
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits until an upload of the file at or after {@code sequence} finished, or nothing is pending. */
+    boolean awaitUploaded(long fileId, long sequence, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        wake();
+        lock.lock();
+        try {
+            while (pendingUploads.contains(fileId) && uploadedSequence.getOrDefault(fileId, -1L) < sequence) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                changed.awaitNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)));
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int drain(Duration timeout, IntConsumer progress) {
+        Instant now = Instant.ofEpochMilli(drive.now());
+        for (PendingOp op : drive.journal.all()) {
+            if (op.kind() == PendingOp.Kind.UPLOAD && op.due().isAfter(now) && op.attempts() == 0) {
+                drive.journal.scheduleUpload(op.fileId(), op.key(), null, now);
+            }
+        }
+        wake();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int left = drive.journal.all().size();
+        while (left > 0 && System.nanoTime() < deadline) {
+            progress.accept(left);
+            lock.lock();
+            try {
+                changed.await(250, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } finally {
+                lock.unlock();
+            }
+            left = drive.journal.all().size();
+        }
+        progress.accept(left);
+        return left;
+    }
+
+    DriveStatus status(ChunkStore.Usage usage) {
+        List<PendingOp> all = drive.journal.all();
+        int uploads = (int) all.stream().filter(op -> op.kind() == PendingOp.Kind.UPLOAD).count();
+        int failing = (int) all.stream().filter(op -> op.attempts() > 0).count();
+        synchronized (recentErrors) {
+            return new DriveStatus(uploads, all.size() - uploads, failing, usage.totalBytes(), usage.dirtyBytes(),
+                    new ArrayList<>(conflicts), new ArrayList<>(recentErrors));
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        wake();
+        try {
+            scheduler.join(5_000);
+            workers.shutdown();
+            if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
+                LOG.warn("uploads still running at close; they stay in the journal and resume at the next mount");
+                workers.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            workers.shutdownNow();
+        }
+    }
+
+    // ---------------------------------------------------------------- the scheduler
+
+    private void loop() {
+        while (running) {
+            try {
+                boolean dispatched = dispatchDue();
+                if (!dispatched) {
+                    long waitMs = drive.journal.nextDue()
+                            .map(t -> Math.max(1, t.toEpochMilli() - drive.now()))
+                            .orElse(1000L);
+                    lock.lock();
+                    try {
+                        if (running) {
+                            changed.await(Math.min(waitMs, 1000), TimeUnit.MILLISECONDS);
+                        }
+                    } finally {
+                        lock.unlock();
+                    }
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (Throwable t) {
+                LOG.warn("write-back scheduler: {}", t.toString());
+                LOG.debug("write-back scheduler failure", t);
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private boolean dispatchDue() {
+        boolean dispatched = false;
+        for (PendingOp op : drive.journal.due(Instant.ofEpochMilli(drive.now()), 4 * ObjectStore.MAX_BATCH)) {
+            if (!running) {
+                break;
+            }
+            lock.lock();
+            try {
+                if (inFlight.contains(op.id())) {
+                    continue;
+                }
+                if (op.kind() == PendingOp.Kind.UPLOAD ? !uploadMayRun(op) : !stepMayRun(op)) {
+                    continue;
+                }
+                if (!slots.tryAcquire()) {
+                    break;
+                }
+                inFlight.add(op.id());
+            } finally {
+                lock.unlock();
+            }
+            dispatched = true;
+            workers.execute(() -> {
+                try {
+                    if (op.kind() == PendingOp.Kind.UPLOAD) {
+                        upload(op);
+                    } else {
+                        runStep(op);
+                    }
+                } catch (Throwable t) {
+                    failed(op, t);
+                } finally {
+                    inFlight.remove(op.id());
+                    slots.release();
+                    wake();
+                }
+            });
+        }
+        return dispatched;
+    }
+
+    /** Called with {@link #lock} held. */
+    private boolean stepMayRun(PendingOp op) {
+        for (PendingOp earlier : steps.headMap(op.id(), false).values()) {
+            if (touches(earlier, op.key()) || (op.target() != null && touches(earlier, op.target()))) {
+                return false;
+            }
+        }
+        return !uploadingKeys.containsKey(op.key()) && (op.target() == null || !uploadingKeys.containsKey(op.target()));
+    }
+
+    /** Called with {@link #lock} held. */
+    private boolean uploadMayRun(PendingOp op) {
+        for (PendingOp step : steps.values()) {
+            if (touches(step, op.key())) {
+                return false;
+            }
+        }
+        for (String prefix : paused) {
+            if (op.key().startsWith(prefix)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean touches(PendingOp step, String key) {
+        return step.key().equals(key) || key.equals(step.target());
+    }
+
+    private void failed(PendingOp op, Throwable t) {
+        int attempts = op.attempts() + 1;
+        long backoff = Math.min(MAX_BACKOFF_MS, 1000L << Math.min(attempts, 12));
+        backoff += ThreadLocalRandom.current().nextLong(backoff / 5 + 1);
+        String message = t.getMessage() == null ? t.toString() : t.getMessage();
+        LOG.warn("{} of {} failed (attempt {}), retrying in {} s: {}", op.kind(), op.key(), attempts,
+                backoff / 1000, message);
+        LOG.debug("failure", t);
+        remember(recentErrors, op.kind() + " " + op.key() + ": " + message);
+        drive.journal.retryLater(op.id(), Instant.ofEpochMilli(drive.now() + backoff), message);
+    }
+
+    private static void remember(Deque<String> list, String item) {
+        synchronized (list) {
+            list.addLast(item);
+            while (list.size() > MAX_RECENT) {
+                list.removeFirst();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- steps
+
+    /** Runs a claimed step; false when it failed (it is then retried later). */
+    private boolean runStep(PendingOp op) {
+        try {
+            if (op.kind() == PendingOp.Kind.COPY) {
+                copy(op);
+            } else {
+                store.delete(op.key());
+                completeStep(op);
+            }
+            return true;
+        } catch (RuntimeException e) {
+            failed(op, e);
+            return false;
+        } finally {
+            inFlight.remove(op.id());
+        }
+    }
+
+    private boolean deleteBatch(List<PendingOp> ops) {
+        List<PendingOp> claimed = new ArrayList<>();
+        for (PendingOp op : ops) {
+            if (!claim(op)) {
+                break;
+            }
+            claimed.add(op);
+        }
+        try {
+            Map<String, StoreException> failures = store.deleteAll(claimed.stream().map(PendingOp::key).toList());
+            for (PendingOp op : claimed) {
+                StoreException f = failures.get(op.key());
+                if (f == null) {
+                    completeStep(op);
+                } else {
+                    failed(op, f);
+                }
+            }
+            return failures.isEmpty() && claimed.size() == ops.size();
+        } catch (RuntimeException e) {
+            for (PendingOp op : claimed) {
+                failed(op, e);
+            }
+            return false;
+        } finally {
+            claimed.forEach(op -> inFlight.remove(op.id()));
+        }
+    }
+
+    private void copy(PendingOp op) {
+        String newEtag;
+        try {
+            newEtag = store.copy(op.key(), op.target(), CopyOptions.KEEP_METADATA);
+        } catch (StoreException e) {
+            if (e.kind() != StoreException.Kind.NOT_FOUND) {
+                throw e;
+            }
+            LOG.warn("rename: {} is gone from the bucket; nothing to copy to {}", op.key(), op.target());
+            completeStep(op);
+            return;
+        }
+        drive.locked(() -> {
+            Optional<Entry> t = drive.index.lookup(drive.pathOf(op.target()));
+            if (t.isPresent() && t.get().type() != Entry.Type.DIRECTORY && op.baseEtag() != null
+                    && op.baseEtag().equals(t.get().etag())) {
+                Entry e = t.get();
+                chunks.markUploaded(e.id(), op.baseEtag(), newEtag, Map.of());
+                drive.index.upsert(e.withEtag(newEtag));
+                Node n = drive.openNode(e.id());
+                if (n != null) {
+                    synchronized (n) {
+                        if (op.baseEtag().equals(n.etag)) {
+                            n.etag = newEtag;
+                        }
+                    }
+                }
+                drive.journal.uploadOf(e.id()).filter(u -> op.baseEtag().equals(u.baseEtag()))
+                        .ifPresent(u -> drive.journal.rebase(e.id(), newEtag));
+            }
+            return null;
+        });
+        completeStep(op);
+    }
+
+    private void completeStep(PendingOp op) {
+        drive.journal.complete(op.id(), op.sequence());
+        lock.lock();
+        try {
+            steps.remove(op.id());
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- uploads
+
+    private void upload(PendingOp op) {
+        Optional<Entry> found = drive.index.byId(op.fileId());
+        if (found.isEmpty()) {
+            finish(op, null); // deleted or replaced before it uploaded
+            return;
+        }
+        Entry e = found.get();
+        String key = e.type() == Entry.Type.DIRECTORY ? drive.dirKey(e.path()) : drive.key(e.path());
+        if (!key.equals(op.key()) && (hasPendingStep(key) || paused.stream().anyMatch(key::startsWith))) {
+            drive.journal.retryLater(op.id(), Instant.ofEpochMilli(drive.now() + 500), "waiting for a rename");
+            return;
+        }
+        if (deferWhileOpen(op)) {
+            return;
+        }
+        uploadingKeys.put(key, e.id());
+        try {
+            Map<String, String> meta = PosixMetadata.write(new PosixAttributes(e.mode(), e.uid(), e.gid(), e.mtimeMillis()));
+            if (e.type() == Entry.Type.DIRECTORY) {
+                String etag = store.put(key, Body.of(new byte[0]), new PutOptions(null, meta, WriteCondition.NONE));
+                finish(op, () -> {
+                    drive.index.byId(e.id()).ifPresent(cur -> drive.index.upsert(cur.withEtag(etag)));
+                });
+                return;
+            }
+            String source = e.etag() == null || e.etag().isEmpty() ? null : e.etag();
+            Map<Integer, Long> gens = chunks.dirtyChunks(e.id());
+            String etag;
+            try {
+                etag = send(e, key, op.baseEtag(), key, source, gens, meta);
+            } catch (StoreException ex) {
+                if (ex.kind() == StoreException.Kind.PRECONDITION_FAILED) {
+                    conflict(op, e, key, source, gens, meta);
+                    return;
+                }
+                throw ex;
+            }
+            uploaded(op, e, source, etag, gens);
+        } finally {
+            uploadingKeys.remove(key);
+        }
+    }
+
+    /** A file open for writing waits for its close (or an fsync). */
+    private boolean deferWhileOpen(PendingOp op) {
+        Node n = drive.openNode(op.fileId());
+        if (n == null) {
+            return false;
+        }
+        return drive.locked(() -> {
+            synchronized (n) {
+                if (n.writers == 0 || n.syncWanted) {
+                    return false;
+                }
+            }
+            Optional<PendingOp> now = drive.journal.uploadOf(op.fileId());
+            if (now.isPresent() && now.get().sequence() == op.sequence()) {
+                drive.journal.retryLater(op.id(), Instant.ofEpochMilli(drive.now()).plus(Drive.HELD_OPEN),
+                        "open for writing");
+            }
+            return true;
+        });
+    }
+
+    /** The content changed while it was being read: try again shortly (not a failure). */
+    private static final class ChangedWhileReading extends RuntimeException {
+        ChangedWhileReading() {
+            super("the file changed while it was being uploaded", null, false, false);
+        }
+    }
+
+    /**
+     * Sends the file's content to {@code key} on condition {@code base}; bytes not in the cache come
+     * from {@code readKey} at version {@code source}. Returns the new ETag.
+     */
+    private String send(Entry e, String key, String base, String readKey, String source, Map<Integer, Long> gens,
+                        Map<String, String> meta) {
+        WriteCondition condition = base == null ? WriteCondition.IF_ABSENT : WriteCondition.ifMatch(base);
+        String contentType = contentType(e);
+        PutOptions options = new PutOptions(contentType, meta, condition);
+        long size = e.size();
+        if (gens.isEmpty() && base != null && base.equals(source) && key.equals(readKey)) {
+            ObjectInfo remote = store.head(key);
+            if (!remote.etag().equals(base)) {
+                throw StoreException.preconditionFailed(key);
+            }
+            if (remote.size() == size) {
+                // Only attributes changed: copy the object onto itself with the new metadata.
+                return store.copy(key, key, new CopyOptions(base, meta, contentType));
+            }
+        }
+        if (size <= Drive.SINGLE_PUT_LIMIT) {
+            byte[] data = drive.content(e.id(), readKey, source, 0, (int) size);
+            if (!chunks.dirtyChunks(e.id()).equals(gens)) {
+                throw new ChangedWhileReading();
+            }
+            return store.put(key, Body.of(data), options);
+        }
+        return sendMultipart(e, key, base, readKey, source, gens, options);
+    }
+
+    private String sendMultipart(Entry e, String key, String base, String readKey, String source,
+                                 Map<Integer, Long> gens, PutOptions options) {
+        int cs = drive.chunkSize;
+        long partSize = Math.max(ObjectStore.MIN_PART_SIZE, 2L * cs);
+        partSize = (partSize + cs - 1) / cs * cs;
+        long size = e.size();
+        while ((size + partSize - 1) / partSize > ObjectStore.MAX_PARTS) {
+            partSize *= 2;
+        }
+        long remoteSize = checkTarget(key, base);
+        if (!key.equals(readKey) || base == null || !base.equals(source)) {
+            remoteSize = -1; // nothing at the target can be reused
+        }
+        MultipartUpload upload = store.createMultipart(key, options.withCondition(WriteCondition.NONE));
+        try {
+            List<CompletedPart> parts = new ArrayList<>();
+            boolean partCopy = true;
+            int number = 1;
+            for (long start = 0; start < size; start += partSize, number++) {
+                int length = (int) Math.min(partSize, size - start);
+                if (partCopy && start + length <= remoteSize && !dirtyIn(gens, start, length)) {
+                    try {
+                        parts.add(store.uploadPartCopy(upload, number, key, base, start, length));
+                        continue;
+                    } catch (StoreException ex) {
+                        if (ex.kind() != StoreException.Kind.NOT_IMPLEMENTED) {
+                            throw ex;
+                        }
+                        partCopy = false;
+                    }
+                }
+                byte[] data = drive.content(e.id(), readKey, source, start, length);
+                parts.add(store.uploadPart(upload, number, Body.of(data)));
+            }
+            if (!chunks.dirtyChunks(e.id()).equals(gens)) {
+                throw new ChangedWhileReading();
+            }
+            // Some servers (S3Proxy 3.3.0) ignore the condition on completion: check just before it.
+            checkTarget(key, base);
+            return store.completeMultipart(upload, parts,
+                    base == null ? WriteCondition.IF_ABSENT : WriteCondition.ifMatch(base));
+        } catch (RuntimeException ex) {
+            try {
+                store.abortMultipart(upload);
+            } catch (RuntimeException abortFailure) {
+                LOG.debug("abort of an upload to {} failed: {}", key, abortFailure.toString());
+            }
+            throw ex;
+        }
+    }
+
+    /** Fails with PRECONDITION_FAILED unless the target is at {@code base} (absent for null); returns its size. */
+    private long checkTarget(String key, String base) {
+        try {
+            ObjectInfo remote = store.head(key);
+            if (base == null || !remote.etag().equals(base)) {
+                throw StoreException.preconditionFailed(key);
+            }
+            return remote.size();
+        } catch (StoreException ex) {
+            if (ex.kind() == StoreException.Kind.NOT_FOUND && base == null) {
+                return -1;
+            }
+            if (ex.kind() == StoreException.Kind.NOT_FOUND) {
+                throw StoreException.preconditionFailed(key);
+            }
+            throw ex;
+        }
+    }
+
+    private boolean dirtyIn(Map<Integer, Long> gens, long start, int length) {
+        int first = (int) (start / drive.chunkSize);
+        int last = (int) ((start + length - 1) / drive.chunkSize);
+        for (int idx = first; idx <= last; idx++) {
+            if (gens.containsKey(idx)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String contentType(Entry e) {
+        if (e.type() == Entry.Type.SYMLINK) {
+            return "application/octet-stream";
+        }
+        String guessed = URLConnection.getFileNameMap().getContentTypeFor(e.name());
+        return guessed == null ? "application/octet-stream" : guessed;
+    }
+
+    private void uploaded(PendingOp op, Entry e, String source, String newEtag, Map<Integer, Long> gens) {
+        finish(op, () -> {
+            chunks.markUploaded(e.id(), source, newEtag, gens);
+            Optional<Entry> cur = drive.index.byId(e.id());
+            cur.ifPresent(c -> drive.index.upsert(c.withEtag(newEtag)));
+            Node n = drive.openNode(e.id());
+            if (n != null) {
+                synchronized (n) {
+                    if (Objects.equals(n.etag, source)) {
+                        n.etag = newEtag;
+                        n.remoteLimit = e.size();
+                    }
+                }
+            }
+            drive.confirmed(e.id());
+        });
+        LOG.debug("uploaded /{} ({} bytes)", e.path(), e.size());
+        if (op.attempts() > 0) {
+            LOG.info("uploaded /{} after {} failed attempts", e.path(), op.attempts());
+        }
+    }
+
+    /** Completes an upload; a newer change queued meanwhile keeps its entry, now based on the new version. */
+    private void finish(PendingOp op, Runnable stateChange) {
+        drive.locked(() -> {
+            if (stateChange != null) {
+                stateChange.run();
+            }
+            if (drive.journal.complete(op.id(), op.sequence())) {
+                pendingUploads.remove(op.fileId());
+            } else if (stateChange != null) {
+                drive.index.byId(op.fileId()).map(Entry::etag).ifPresent(etag -> drive.journal.rebase(op.fileId(), etag));
+            }
+            uploadedSequence.put(op.fileId(), op.sequence());
+            return null;
+        });
+        wake();
+    }
+
+    /**
+     * Another writer changed the object since this mount saw it. The remote version keeps the name;
+     * the local content is uploaded as a conflict copy next to it and the open file (if any) follows it.
+     */
+    private void conflict(PendingOp op, Entry e, String key, String source, Map<Integer, Long> gens,
+                          Map<String, String> meta) {
+        ObjectInfo remote;
+        try {
+            remote = store.head(key);
+        } catch (StoreException ex) {
+            if (ex.kind() == StoreException.Kind.NOT_FOUND) {
+                // Deleted remotely while changed here: the local change recreates it.
+                drive.journal.rebase(e.id(), null);
+                drive.journal.retryLater(op.id(), Instant.ofEpochMilli(drive.now()), "recreating a deleted object");
+                return;
+            }
+            throw ex;
+        }
+        String parent = Drive.parentOf(e.path());
+        String conflictPath = null;
+        String conflictEtag = null;
+        for (int attempt = 1; conflictEtag == null && attempt <= 20; attempt++) {
+            String name = ConflictNames.of(e.name(), drive.options.hostName(), Instant.ofEpochMilli(drive.now()),
+                    ZoneId.systemDefault(), attempt);
+            conflictPath = Drive.join(parent, name);
+            if (drive.index.lookup(conflictPath).isPresent()) {
+                continue;
+            }
+            try {
+                conflictEtag = send(e, drive.key(conflictPath), null, key, source, gens, meta);
+            } catch (StoreException ex) {
+                if (ex.kind() != StoreException.Kind.PRECONDITION_FAILED) {
+                    throw ex;
+                }
+            }
+        }
+        if (conflictEtag == null) {
+            throw new IllegalStateException("no free name for a conflict copy of /" + e.path());
+        }
+        String copyPath = conflictPath;
+        String copyEtag = conflictEtag;
+        PosixAttributes a = PosixMetadata.read(remote.metadata(), PosixMetadata.Kind.FILE, remote.lastModified(),
+                drive.options.defaults());
+        finish(op, () -> {
+            drive.index.rename(e.path(), copyPath);
+            chunks.markUploaded(e.id(), source, copyEtag, gens);
+            drive.index.byId(e.id()).ifPresent(c -> drive.index.upsert(c.withEtag(copyEtag)));
+            drive.index.upsert(new Entry(0, e.path(), a.isSymlink() ? Entry.Type.SYMLINK : Entry.Type.FILE,
+                    remote.size(), a.mtimeMillis(), a.mode(), a.uid(), a.gid(), remote.etag(), 0));
+            Node n = drive.openNode(e.id());
+            if (n != null) {
+                synchronized (n) {
+                    n.path = copyPath;
+                    if (Objects.equals(n.etag, source)) {
+                        n.etag = copyEtag;
+                    }
+                }
+            }
+        });
+        remember(conflicts, "/" + copyPath);
+        LOG.warn("conflict: /{} changed in the bucket while it was changed here; the local version is kept as /{}",
+                e.path(), copyPath);
+    }
+}

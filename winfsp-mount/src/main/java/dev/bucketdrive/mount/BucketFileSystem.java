@@ -1,0 +1,327 @@
+package dev.bucketdrive.mount;
+
+import dev.bucketdrive.core.vfs.DirectoryEntry;
+import dev.bucketdrive.core.vfs.Drive;
+import dev.bucketdrive.core.vfs.FileAttributes;
+import dev.bucketdrive.core.vfs.FsError;
+import dev.bucketdrive.core.vfs.FsException;
+import dev.bucketdrive.core.vfs.VolumeStats;
+import org.cryptomator.jfuse.api.DirFiller;
+import org.cryptomator.jfuse.api.Errno;
+import org.cryptomator.jfuse.api.FileInfo;
+import org.cryptomator.jfuse.api.FuseConfig;
+import org.cryptomator.jfuse.api.FuseConnInfo;
+import org.cryptomator.jfuse.api.FuseOperations;
+import org.cryptomator.jfuse.api.Stat;
+import org.cryptomator.jfuse.api.Statvfs;
+import org.cryptomator.jfuse.api.TimeSpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntSupplier;
+
+/**
+ * The FUSE operations of a mount: each turns its native arguments into one {@link Drive} call and the
+ * result into a status code. No caching, retries or policy here. Every callback ends in
+ * {@link #call}, which catches {@code Throwable}: an exception escaping an FFM upcall kills the JVM.
+ */
+final class BucketFileSystem implements FuseOperations {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BucketFileSystem.class);
+    /** WinFsp's FUSE capability bit for a case-insensitive file system. */
+    static final int WINFSP_CAP_CASE_INSENSITIVE = 1 << 29;
+    /** Linux renameat2 flags. */
+    static final int RENAME_NOREPLACE = 1;
+    static final int RENAME_EXCHANGE = 2;
+
+    private final Drive drive;
+    private final Errno errno;
+    private final boolean windows;
+    private final LongAdder failures = new LongAdder();
+
+    BucketFileSystem(Drive drive, Errno errno, boolean windows) {
+        this.drive = drive;
+        this.errno = errno;
+        this.windows = windows;
+    }
+
+    long unexpectedFailures() {
+        return failures.sum();
+    }
+
+    @Override
+    public Errno errno() {
+        return errno;
+    }
+
+    @Override
+    public Set<Operation> supportedOperations() {
+        return EnumSet.of(Operation.INIT, Operation.GET_ATTR, Operation.READ_DIR, Operation.OPEN_DIR,
+                Operation.RELEASE_DIR, Operation.OPEN, Operation.CREATE, Operation.READ, Operation.WRITE,
+                Operation.FLUSH, Operation.FSYNC, Operation.RELEASE, Operation.TRUNCATE, Operation.RENAME,
+                Operation.UNLINK, Operation.MKDIR, Operation.RMDIR, Operation.SYMLINK, Operation.READLINK,
+                Operation.CHMOD, Operation.CHOWN, Operation.UTIMENS, Operation.STATFS, Operation.DESTROY);
+    }
+
+    /** The one place every callback ends: a result, or a failure turned into a negative errno. */
+    int call(String operation, String path, IntSupplier body) {
+        try {
+            return body.getAsInt();
+        } catch (FsException e) {
+            if (e.error() == FsError.IO || e.error() == FsError.NO_SPACE || e.error() == FsError.ACCESS_DENIED
+                    || e.error() == FsError.STALE) {
+                LOG.warn("{} {}: {}", operation, path, e.getMessage());
+            } else {
+                LOG.debug("{} {}: {}", operation, path, e.getMessage());
+            }
+            return -ErrnoMap.of(e.error(), errno);
+        } catch (Throwable t) {
+            failures.increment();
+            LOG.warn("{} {} failed unexpectedly: {}", operation, path, t.toString());
+            LOG.debug("{} {} failure", operation, path, t);
+            return -errno.eio();
+        }
+    }
+
+    @Override
+    public void init(FuseConnInfo conn, FuseConfig config) {
+        try {
+            int want = conn.want();
+            if ((conn.capable() & FuseConnInfo.FUSE_CAP_READDIRPLUS) != 0) {
+                want |= FuseConnInfo.FUSE_CAP_READDIRPLUS;
+            }
+            if (windows && drive.options().caseInsensitive()) {
+                want |= WINFSP_CAP_CASE_INSENSITIVE;
+            }
+            conn.setWant(want);
+        } catch (Throwable t) {
+            LOG.warn("init: {}", t.toString());
+        }
+    }
+
+    @Override
+    public void destroy() {
+        // The CLI closes the drive after the mount ends; nothing to do in the FUSE thread.
+    }
+
+    @Override
+    public int getattr(String path, Stat stat, FileInfo fi) {
+        return call("getattr", path, () -> {
+            FileAttributes a = fi != null && fi.getFh() > 0 ? drive.getattr(fi.getFh()) : drive.getattr(path);
+            fill(stat, a);
+            return 0;
+        });
+    }
+
+    static void fill(Stat stat, FileAttributes a) {
+        stat.setMode(a.mode());
+        stat.setUid(a.uid());
+        stat.setGid(a.gid());
+        stat.setSize(a.size());
+        stat.setNLink((short) a.links());
+        Instant mtime = Instant.ofEpochMilli(a.mtimeMillis());
+        stat.mTime().set(mtime);
+        stat.cTime().set(mtime);
+        stat.aTime().set(mtime);
+        stat.birthTime().set(mtime);
+    }
+
+    @Override
+    public int opendir(String path, FileInfo fi) {
+        return call("opendir", path, () -> drive.getattr(path).isDirectory() ? 0 : -errno.enotdir());
+    }
+
+    @Override
+    public int readdir(String path, DirFiller filler, long offset, FileInfo fi, int flags) {
+        return call("readdir", path, () -> {
+            boolean plus = (flags & FuseOperations.FUSE_READDIR_PLUS) != 0;
+            filler.fill(".", stat -> { }, 0, 0);
+            filler.fill("..", stat -> { }, 0, 0);
+            for (DirectoryEntry e : drive.readdir(path)) {
+                if (plus) {
+                    filler.fill(e.name(), stat -> fill(stat, e.attributes()), 0, DirFiller.FUSE_FILL_DIR_PLUS);
+                } else {
+                    filler.fill(e.name(), stat -> { }, 0, 0);
+                }
+            }
+            return 0;
+        });
+    }
+
+    @Override
+    public int releasedir(String path, FileInfo fi) {
+        return 0;
+    }
+
+    @Override
+    public int open(String path, FileInfo fi) {
+        return call("open", path, () -> {
+            fi.setFh(drive.open(path, fi.getOpenFlags()));
+            return 0;
+        });
+    }
+
+    @Override
+    public int create(String path, int mode, FileInfo fi) {
+        return call("create", path, () -> {
+            Set<StandardOpenOption> flags = new HashSet<>(fi.getOpenFlags());
+            flags.add(StandardOpenOption.CREATE);
+            fi.setFh(drive.create(path, mode, flags));
+            return 0;
+        });
+    }
+
+    @Override
+    public int read(String path, ByteBuffer buf, long count, long offset, FileInfo fi) {
+        return call("read", path, () -> {
+            ByteBuffer dst = buf.slice(buf.position(), (int) Math.min(count, buf.remaining()));
+            return drive.read(fi.getFh(), dst, offset);
+        });
+    }
+
+    @Override
+    public int write(String path, ByteBuffer buf, long count, long offset, FileInfo fi) {
+        return call("write", path, () -> {
+            ByteBuffer src = buf.slice(buf.position(), (int) Math.min(count, buf.remaining()));
+            return drive.write(fi.getFh(), src, offset);
+        });
+    }
+
+    @Override
+    public int flush(String path, FileInfo fi) {
+        return call("flush", path, () -> {
+            drive.flush(fi.getFh());
+            return 0;
+        });
+    }
+
+    @Override
+    public int fsync(String path, int datasync, FileInfo fi) {
+        return call("fsync", path, () -> {
+            drive.fsync(fi.getFh());
+            return 0;
+        });
+    }
+
+    @Override
+    public int release(String path, FileInfo fi) {
+        return call("release", path, () -> {
+            drive.release(fi.getFh());
+            return 0;
+        });
+    }
+
+    @Override
+    public int truncate(String path, long size, FileInfo fi) {
+        return call("truncate", path, () -> {
+            drive.truncate(path, fi != null && fi.getFh() > 0 ? fi.getFh() : -1, size);
+            return 0;
+        });
+    }
+
+    @Override
+    public int rename(String oldPath, String newPath, int flags) {
+        return call("rename", oldPath, () -> {
+            if ((flags & RENAME_EXCHANGE) != 0) {
+                return -errno.enotsup();
+            }
+            drive.rename(oldPath, newPath, (flags & RENAME_NOREPLACE) != 0);
+            return 0;
+        });
+    }
+
+    @Override
+    public int unlink(String path) {
+        return call("unlink", path, () -> {
+            drive.unlink(path);
+            return 0;
+        });
+    }
+
+    @Override
+    public int mkdir(String path, int mode) {
+        return call("mkdir", path, () -> {
+            drive.mkdir(path, mode);
+            return 0;
+        });
+    }
+
+    @Override
+    public int rmdir(String path) {
+        return call("rmdir", path, () -> {
+            drive.rmdir(path);
+            return 0;
+        });
+    }
+
+    @Override
+    public int symlink(String target, String linkPath) {
+        return call("symlink", linkPath, () -> {
+            drive.symlink(target, linkPath);
+            return 0;
+        });
+    }
+
+    @Override
+    public int readlink(String path, ByteBuffer buf, long len) {
+        return call("readlink", path, () -> {
+            byte[] target = drive.readlink(path).getBytes(StandardCharsets.UTF_8);
+            int room = (int) Math.min(len, buf.remaining()) - 1;
+            if (room < 0) {
+                return -errno.einval();
+            }
+            int n = Math.min(room, target.length);
+            ByteBuffer out = buf.slice(buf.position(), n + 1);
+            out.put(target, 0, n).put((byte) 0);
+            return 0;
+        });
+    }
+
+    @Override
+    public int chmod(String path, int mode, FileInfo fi) {
+        return call("chmod", path, () -> {
+            drive.chmod(path, mode);
+            return 0;
+        });
+    }
+
+    @Override
+    public int chown(String path, int uid, int gid, FileInfo fi) {
+        return call("chown", path, () -> {
+            drive.chown(path, uid, gid);
+            return 0;
+        });
+    }
+
+    @Override
+    public int utimens(String path, TimeSpec atime, TimeSpec mtime, FileInfo fi) {
+        return call("utimens", path, () -> {
+            Long millis = mtime.isUtimeOmit() ? null
+                    : mtime.isUtimeNow() ? Long.valueOf(System.currentTimeMillis()) : Long.valueOf(mtime.get().toEpochMilli());
+            drive.utimens(path, millis);
+            return 0;
+        });
+    }
+
+    @Override
+    public int statfs(String path, Statvfs statvfs) {
+        return call("statfs", path, () -> {
+            VolumeStats s = drive.statfs();
+            statvfs.setBsize(s.blockSize());
+            statvfs.setFrsize(s.blockSize());
+            statvfs.setBlocks(s.totalBlocks());
+            statvfs.setBfree(s.freeBlocks());
+            statvfs.setBavail(s.freeBlocks());
+            statvfs.setNameMax(s.maxNameLength());
+            return 0;
+        });
+    }
+}
