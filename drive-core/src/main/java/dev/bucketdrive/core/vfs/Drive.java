@@ -24,6 +24,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -192,7 +193,8 @@ public final class Drive implements AutoCloseable {
         checkWritable();
         String p = resolve(path);
         checkName(p, false);
-        Entry e;
+        ensureListed(parentOf(p), true);
+        Node node;
         namespace.lock();
         try {
             requireDirectory(parentOf(p));
@@ -201,34 +203,33 @@ public final class Drive implements AutoCloseable {
                 if (flags.contains(StandardOpenOption.CREATE_NEW)) {
                     throw new FsException(FsError.EXISTS, path + " exists");
                 }
-                e = existing.get();
-                if (e.type() == Entry.Type.DIRECTORY) {
+                if (existing.get().type() == Entry.Type.DIRECTORY) {
                     throw new FsException(FsError.IS_A_DIRECTORY, path + " is a directory");
                 }
+                node = acquire(existing.get());
             } else {
                 PosixMetadata.Defaults d = options.defaults();
-                e = index.upsert(new Entry(0, p, Entry.Type.FILE, 0, now(), PosixAttributes.S_IFREG | (mode & 07777),
-                        d.uid(), d.gid(), null, 0));
-                Node node = acquire(e);
-                try {
-                    markChanged(node);
-                } finally {
-                    release(node);
-                }
+                node = acquire(index.upsert(new Entry(0, p, Entry.Type.FILE, 0, now(),
+                        PosixAttributes.S_IFREG | (mode & 07777), d.uid(), d.gid(), null, 0)));
+                markChanged(node);
             }
         } finally {
             namespace.unlock();
         }
         Set<StandardOpenOption> openFlags = new HashSet<>(flags);
         openFlags.add(StandardOpenOption.WRITE);
-        return openHandle(e, openFlags);
+        return openHandle(node, openFlags);
     }
 
     private long openHandle(Entry e, Set<StandardOpenOption> flags) {
+        return openHandle(acquire(e), flags);
+    }
+
+    /** Opens a handle on a node already acquired for it (the handle's release gives it back). */
+    private long openHandle(Node node, Set<StandardOpenOption> flags) {
         boolean append = flags.contains(StandardOpenOption.APPEND);
         boolean write = flags.contains(StandardOpenOption.WRITE) || append;
         boolean read = flags.contains(StandardOpenOption.READ) || !write;
-        Node node = acquire(e);
         try {
             if (write) {
                 synchronized (node) {
@@ -353,10 +354,19 @@ public final class Drive implements AutoCloseable {
         if (h == null) {
             throw new FsException(FsError.BAD_HANDLE, "no handle " + fh);
         }
+        boolean deferred = false;
         if (h.writable) {
             synchronized (h.node) {
                 h.node.writers--;
+                if (h.node.writers == 0 && h.node.uploadDeferred) {
+                    h.node.uploadDeferred = false;
+                    deferred = true;
+                }
             }
+        }
+        if (deferred) {
+            Node node = h.node;
+            locked(() -> queueUpload(node, Instant.ofEpochMilli(now()).plus(options.writeBackDelay())));
         }
         release(h.node);
     }
@@ -429,6 +439,7 @@ public final class Drive implements AutoCloseable {
         checkWritable();
         String p = resolve(path);
         checkName(p, true);
+        ensureListed(parentOf(p), true);
         namespace.lock();
         try {
             requireDirectory(parentOf(p));
@@ -478,9 +489,11 @@ public final class Drive implements AutoCloseable {
         keepReadableWhileOpen(e);
         namespace.lock();
         try {
+            // Read again under the lock: an upload that finished meanwhile gave the entry an ETag.
+            Entry current = index.lookup(p).orElse(e);
             index.remove(p);
-            detach(e.id());
-            if (e.etag() != null || writeBack.mayHaveUploaded(e.id())) {
+            detach(current.id());
+            if (current.etag() != null || writeBack.mayHaveUploaded(current.id())) {
                 writeBack.append(PendingOp.Kind.DELETE, key(p), null, null);
             }
         } finally {
@@ -493,10 +506,12 @@ public final class Drive implements AutoCloseable {
         checkWritable();
         String p = resolve(path);
         checkName(p, false);
+        ensureListed(parentOf(p), true);
         byte[] bytes = target.getBytes(StandardCharsets.UTF_8);
         if (bytes.length > 4095) {
             throw new FsException(FsError.NAME_TOO_LONG, "symlink target longer than 4095 bytes");
         }
+        Node node;
         namespace.lock();
         try {
             requireDirectory(parentOf(p));
@@ -504,25 +519,21 @@ public final class Drive implements AutoCloseable {
                 throw new FsException(FsError.EXISTS, path + " exists");
             }
             PosixMetadata.Defaults d = options.defaults();
-            Entry e = index.upsert(new Entry(0, p, Entry.Type.SYMLINK, 0, now(), PosixAttributes.S_IFLNK | 0777,
-                    d.uid(), d.gid(), null, 0));
-            Node node = acquire(e);
-            try {
-                markChanged(node);
-                if (bytes.length > 0) {
-                    chunks.write(new ChunkKey(node.id, 0), 0, ByteBuffer.wrap(bytes));
-                }
-                synchronized (node) {
-                    node.size = bytes.length;
-                }
-                persist(node, now() + options.writeBackDelay().toMillis(), false);
-            } finally {
-                release(node);
-            }
-        } catch (CacheFullException ex) {
-            throw FsException.of("symlink", ex);
+            node = acquire(index.upsert(new Entry(0, p, Entry.Type.SYMLINK, 0, now(),
+                    PosixAttributes.S_IFLNK | 0777, d.uid(), d.gid(), null, 0)));
         } finally {
             namespace.unlock();
+        }
+        try {
+            markChanged(node);
+            if (bytes.length > 0) {
+                writeChunk(new ChunkKey(node.id, 0), 0, ByteBuffer.wrap(bytes));
+            }
+            synchronized (node) {
+                node.size = bytes.length;
+            }
+        } finally {
+            release(node);
         }
     }
 
@@ -586,10 +597,11 @@ public final class Drive implements AutoCloseable {
         writeBack.runNow(steps);
     }
 
-    private List<PendingOp> renameFile(Entry s, String dst, Entry replaced) {
+    private List<PendingOp> renameFile(Entry stale, String dst, Entry replaced) {
         List<PendingOp> steps = new ArrayList<>();
         namespace.lock();
         try {
+            Entry s = index.byId(stale.id()).orElse(stale);
             requireDirectory(parentOf(dst));
             if (s.etag() != null) {
                 steps.add(writeBack.append(PendingOp.Kind.COPY, key(s.path()), key(dst), s.etag()));
@@ -688,29 +700,52 @@ public final class Drive implements AutoCloseable {
 
     // ---------------------------------------------------------------- nodes
 
+    /**
+     * The node of an entry, created from the index's current row when it is not in use: an upload
+     * that finished since {@code e} was read changed its version, and that happens under
+     * {@link #namespace} too.
+     */
     Node acquire(Entry e) {
-        return nodes.compute(e.id(), (id, n) -> {
-            Node node = n == null ? new Node(e) : n;
+        return locked(() -> nodes.compute(e.id(), (id, n) -> {
+            Node node = n == null ? new Node(index.byId(id).orElse(e)) : n;
             node.users++;
             return node;
-        });
+        }));
     }
 
+    /**
+     * Gives a node back. The last user persists its changes (queues the upload) or, for an unlinked
+     * node, drops its data. No monitor is held across the persist: its lock order is namespace, then node.
+     */
     void release(Node node) {
+        boolean looksLast;
         synchronized (node) {
-            if (node.users == 1) {
-                if (node.unlinked) {
-                    chunks.pin(node.id, false);
-                    chunks.drop(node.id);
-                } else if (node.changed) {
-                    persist(node, now() + options.writeBackDelay().toMillis(), false);
-                }
-            }
-            nodes.compute(node.id, (id, n) -> {
+            looksLast = node.users == 1 && node.changed && !node.unlinked;
+        }
+        if (looksLast) {
+            persist(node, now() + options.writeBackDelay().toMillis(), false); // fsync outside the namespace lock
+        }
+        locked(() -> {
+            Node after = nodes.compute(node.id, (id, n) -> {
                 node.users--;
                 return node.users == 0 ? null : node;
             });
-        }
+            if (after == null) {
+                boolean unlinked;
+                boolean changed;
+                synchronized (node) {
+                    unlinked = node.unlinked;
+                    changed = node.changed;
+                }
+                if (unlinked) {
+                    chunks.pin(node.id, false);
+                    chunks.drop(node.id);
+                } else if (changed) {
+                    persist(node, now() + options.writeBackDelay().toMillis(), false);
+                }
+            }
+            return null;
+        });
     }
 
     Node openNode(long fileId) {
@@ -719,8 +754,6 @@ public final class Drive implements AutoCloseable {
 
     /** The first change to a node queues an upload held until the close, which records its base version. */
     private void markChanged(Node node) {
-        String path;
-        String base;
         synchronized (node) {
             if (node.changed) {
                 return;
@@ -729,11 +762,24 @@ public final class Drive implements AutoCloseable {
             if (node.unlinked) {
                 return;
             }
+        }
+        locked(() -> queueUpload(node, Instant.ofEpochMilli(now()).plus(HELD_OPEN)));
+    }
+
+    /**
+     * Schedules the node's upload. A new journal entry is conditional on the version the node has now
+     * (an upload of an earlier state may have finished a moment ago); an entry still pending keeps
+     * its base. Called under {@link #namespace}, which uploads also finish under.
+     */
+    private PendingOp queueUpload(Node node, Instant due) {
+        String path;
+        String base;
+        synchronized (node) {
             path = node.path;
             base = node.etag;
         }
         String key = node.type == Entry.Type.DIRECTORY ? dirKey(path) : key(path);
-        writeBack.scheduleUpload(node.id, key, base, Instant.ofEpochMilli(now()).plus(HELD_OPEN));
+        return writeBack.scheduleUpload(node.id, key, writeBack.hasPendingUpload(node.id) ? null : base, due);
     }
 
     /**
@@ -746,7 +792,6 @@ public final class Drive implements AutoCloseable {
         }
         namespace.lock();
         try {
-            Entry stored;
             synchronized (node) {
                 if (node.unlinked || (!node.changed && !evenIfUnchanged)) {
                     return null;
@@ -757,9 +802,8 @@ public final class Drive implements AutoCloseable {
             if (current.isEmpty()) {
                 return null;
             }
-            stored = index.upsert(node.toEntry(current.get().listedAt()));
-            String key = stored.type() == Entry.Type.DIRECTORY ? dirKey(stored.path()) : key(stored.path());
-            return writeBack.scheduleUpload(node.id, key, null, Instant.ofEpochMilli(dueMillis));
+            index.upsert(node.toEntry(current.get().listedAt()));
+            return queueUpload(node, Instant.ofEpochMilli(dueMillis));
         } finally {
             namespace.unlock();
         }
@@ -820,7 +864,7 @@ public final class Drive implements AutoCloseable {
                     int len = (int) Math.min(chunkSize, old - (long) idx * chunkSize);
                     ByteBuffer data = ByteBuffer.allocate(len);
                     readChunk(node, idx, 0, data);
-                    data.flip();
+                    // readChunk fills the whole buffer without moving its position
                     writeChunk(key, 0, data);
                 }
             }
@@ -932,6 +976,12 @@ public final class Drive implements AutoCloseable {
             return await(running, "read of " + node.path);
         }
         try {
+            byte[] cached = cachedChunk(new ChunkKey(node.id, idx), etag);
+            if (cached != null) {
+                // Another reader fetched it between our miss and now.
+                mine.complete(cached);
+                return cached;
+            }
             String path;
             synchronized (node) {
                 path = node.path;
@@ -950,6 +1000,16 @@ public final class Drive implements AutoCloseable {
         } finally {
             fetches.remove(fk, mine);
         }
+    }
+
+    private byte[] cachedChunk(ChunkKey key, String etag) {
+        int length = chunks.length(key);
+        if (length < 0) {
+            return null;
+        }
+        ByteBuffer buf = ByteBuffer.allocate(length);
+        int n = chunks.read(key, etag, 0, buf);
+        return n < 0 ? null : Arrays.copyOf(buf.array(), n);
     }
 
     private byte[] get(String key, long offset, String etag) {

@@ -28,6 +28,8 @@ final class Node {
     boolean unlinked;
     /** Handles open for writing. */
     int writers;
+    /** Its upload came due while it was open for writing and waits for the last writer's release. */
+    boolean uploadDeferred;
     /** An fsync waits: the upload may run although the file is open for writing. */
     boolean syncWanted;
     /** Acquisitions: open handles plus calls in progress. Changed only inside the node map's compute. */

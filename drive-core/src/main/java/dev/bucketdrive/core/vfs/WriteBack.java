@@ -403,6 +403,10 @@ final class WriteBack implements AutoCloseable {
                     break;
                 }
                 inFlight.add(op.id());
+                if (op.kind() == PendingOp.Kind.UPLOAD) {
+                    // Claimed under the lock, so no delete of this key can start before the upload ends.
+                    uploadingKeys.put(op.key(), op.fileId());
+                }
             } finally {
                 lock.unlock();
             }
@@ -414,9 +418,14 @@ final class WriteBack implements AutoCloseable {
                     } else {
                         runStep(op);
                     }
+                } catch (ChangedWhileReading e) {
+                    drive.journal.retryLater(op.id(), Instant.ofEpochMilli(drive.now() + 200), e.getMessage());
                 } catch (Throwable t) {
                     failed(op, t);
                 } finally {
+                    if (op.kind() == PendingOp.Kind.UPLOAD) {
+                        uploadingKeys.remove(op.key(), op.fileId());
+                    }
                     inFlight.remove(op.id());
                     slots.release();
                     wake();
@@ -505,6 +514,11 @@ final class WriteBack implements AutoCloseable {
             claimed.add(op);
         }
         try {
+            if (claimed.size() == 1) {
+                store.delete(claimed.get(0).key());
+                completeStep(claimed.get(0));
+                return ops.size() == 1;
+            }
             Map<String, StoreException> failures = store.deleteAll(claimed.stream().map(PendingOp::key).toList());
             for (PendingOp op : claimed) {
                 StoreException f = failures.get(op.key());
@@ -574,6 +588,8 @@ final class WriteBack implements AutoCloseable {
     // ---------------------------------------------------------------- uploads
 
     private void upload(PendingOp op) {
+        // Generations first: a write after this point shows as a changed generation at the end.
+        Map<Integer, Long> gens = chunks.dirtyChunks(op.fileId());
         Optional<Entry> found = drive.index.byId(op.fileId());
         if (found.isEmpty()) {
             finish(op, null); // deleted or replaced before it uploaded
@@ -588,7 +604,7 @@ final class WriteBack implements AutoCloseable {
         if (deferWhileOpen(op)) {
             return;
         }
-        uploadingKeys.put(key, e.id());
+        boolean ownKey = uploadingKeys.putIfAbsent(key, e.id()) == null;
         try {
             Map<String, String> meta = PosixMetadata.write(new PosixAttributes(e.mode(), e.uid(), e.gid(), e.mtimeMillis()));
             if (e.type() == Entry.Type.DIRECTORY) {
@@ -599,7 +615,6 @@ final class WriteBack implements AutoCloseable {
                 return;
             }
             String source = e.etag() == null || e.etag().isEmpty() ? null : e.etag();
-            Map<Integer, Long> gens = chunks.dirtyChunks(e.id());
             String etag;
             try {
                 etag = send(e, key, op.baseEtag(), key, source, gens, meta);
@@ -612,11 +627,16 @@ final class WriteBack implements AutoCloseable {
             }
             uploaded(op, e, source, etag, gens);
         } finally {
-            uploadingKeys.remove(key);
+            if (ownKey) {
+                uploadingKeys.remove(key, e.id());
+            }
         }
     }
 
-    /** A file open for writing waits for its close (or an fsync). */
+    /**
+     * A file open for writing, or with changes not yet persisted, waits for its close (or an fsync):
+     * only then do its size in the index and its chunks agree.
+     */
     private boolean deferWhileOpen(PendingOp op) {
         Node n = drive.openNode(op.fileId());
         if (n == null) {
@@ -624,9 +644,10 @@ final class WriteBack implements AutoCloseable {
         }
         return drive.locked(() -> {
             synchronized (n) {
-                if (n.writers == 0 || n.syncWanted) {
+                if ((n.writers == 0 && !n.changed) || n.syncWanted) {
                     return false;
                 }
+                n.uploadDeferred = true;
             }
             Optional<PendingOp> now = drive.journal.uploadOf(op.fileId());
             if (now.isPresent() && now.get().sequence() == op.sequence()) {

@@ -1,0 +1,133 @@
+package dev.bucketdrive.it;
+
+import dev.bucketdrive.cache.CacheOptions;
+import dev.bucketdrive.cache.LocalCache;
+import dev.bucketdrive.core.store.InstrumentedObjectStore;
+import dev.bucketdrive.core.store.ObjectStore;
+import dev.bucketdrive.core.vfs.Drive;
+import dev.bucketdrive.core.vfs.DriveOptions;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+
+/**
+ * A drive over a real cache directory and a given store, driven without a mount, with helpers that
+ * do what a program does through the file system (open, write, close).
+ */
+final class DriveHarness implements AutoCloseable {
+
+    static final int CHUNK = 64 * 1024;
+
+    final InstrumentedObjectStore store;
+    private final Path cacheDir;
+    private final UnaryOperator<DriveOptions> tune;
+    private final int chunkSize;
+    LocalCache cache;
+    Drive drive;
+
+    DriveHarness(ObjectStore bucket, Path cacheDir) {
+        this(bucket, cacheDir, CHUNK, o -> o);
+    }
+
+    DriveHarness(ObjectStore bucket, Path cacheDir, int chunkSize, UnaryOperator<DriveOptions> tune) {
+        this.store = bucket instanceof InstrumentedObjectStore i ? i : new InstrumentedObjectStore(bucket);
+        this.cacheDir = cacheDir;
+        this.tune = tune;
+        this.chunkSize = chunkSize;
+        open();
+    }
+
+    void open() {
+        cache = LocalCache.open(CacheOptions.defaults(cacheDir).withChunkSize(chunkSize)
+                .withLimits(1L << 30, 512L << 20), Runnable::run);
+        drive = Drive.open(store, cache.chunks(), cache.journal(), cache.index(),
+                tune.apply(DriveOptions.standard().withWriteBackDelay(Duration.ZERO)
+                        .withListingTtl(Duration.ofMinutes(10), Duration.ofMinutes(10)).withHostName("testhost")));
+    }
+
+    /** Stops the drive as a crash would leave it: nothing drained, the cache closed. */
+    void stop() {
+        drive.close();
+        cache.close();
+    }
+
+    void restart() {
+        stop();
+        open();
+    }
+
+    void write(String path, byte[] content) {
+        long fh = drive.create(path, 0644, Set.of(StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING));
+        drive.write(fh, ByteBuffer.wrap(content), 0);
+        drive.flush(fh);
+        drive.release(fh);
+    }
+
+    void writeAt(String path, long offset, byte[] content) {
+        long fh = drive.open(path, Set.of(StandardOpenOption.WRITE));
+        drive.write(fh, ByteBuffer.wrap(content), offset);
+        drive.flush(fh);
+        drive.release(fh);
+    }
+
+    byte[] read(String path) {
+        long fh = drive.open(path, Set.of(StandardOpenOption.READ));
+        try {
+            return readAll(fh);
+        } finally {
+            drive.release(fh);
+        }
+    }
+
+    byte[] readAll(long fh) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteBuffer buf = ByteBuffer.allocate(100_000);
+        long offset = 0;
+        while (true) {
+            buf.clear();
+            int n = drive.read(fh, buf, offset);
+            if (n <= 0) {
+                return out.toByteArray();
+            }
+            out.write(buf.array(), 0, n);
+            offset += n;
+        }
+    }
+
+    /** The store operations made since the counters were reset, with their counts. */
+    java.util.Map<InstrumentedObjectStore.Op, Long> calls() {
+        java.util.Map<InstrumentedObjectStore.Op, Long> out = new java.util.EnumMap<>(InstrumentedObjectStore.Op.class);
+        for (InstrumentedObjectStore.Op op : InstrumentedObjectStore.Op.values()) {
+            if (store.calls(op) > 0) {
+                out.put(op, store.calls(op));
+            }
+        }
+        return out;
+    }
+
+    boolean exists(String path) {
+        try {
+            drive.getattr(path);
+            return true;
+        } catch (dev.bucketdrive.core.vfs.FsException e) {
+            return false;
+        }
+    }
+
+    void drain() {
+        int left = drive.drain(Duration.ofSeconds(30), n -> { });
+        if (left != 0) {
+            throw new AssertionError(left + " operations still pending: " + drive.status());
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}

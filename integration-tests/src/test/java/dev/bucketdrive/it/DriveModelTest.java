@@ -1,0 +1,155 @@
+package dev.bucketdrive.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.bucketdrive.core.store.InMemoryObjectStore;
+import dev.bucketdrive.core.vfs.DirectoryEntry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+
+/**
+ * Random sequences of file operations against the drive and against a map of names to bytes; after
+ * every step the drive shows what the map holds, and after the uploads so does the bucket — across
+ * restarts of the drive too.
+ */
+class DriveModelTest {
+
+    sealed interface Step permits Write, Truncate, Rename, Unlink, Drain, Restart {
+    }
+
+    record Write(String name, int offset, int length, long seed) implements Step {
+    }
+
+    record Truncate(String name, int size) implements Step {
+    }
+
+    record Rename(String from, String to) implements Step {
+    }
+
+    record Unlink(String name) implements Step {
+    }
+
+    record Drain() implements Step {
+    }
+
+    record Restart() implements Step {
+    }
+
+    private static final int CHUNK = 4096;
+    private static final List<String> NAMES = List.of("a", "b", "c", "d/e");
+
+    @Provide
+    Arbitrary<List<Step>> steps() {
+        Arbitrary<String> name = Arbitraries.of(NAMES);
+        Arbitrary<Step> write = Combinators.combine(name, Arbitraries.integers().between(0, 5 * CHUNK),
+                Arbitraries.integers().between(1, 3 * CHUNK), Arbitraries.longs()).as(Write::new);
+        Arbitrary<Step> truncate = Combinators.combine(name, Arbitraries.integers().between(0, 4 * CHUNK)).as(Truncate::new);
+        Arbitrary<Step> rename = Combinators.combine(name, name).as(Rename::new);
+        Arbitrary<Step> unlink = name.map(Unlink::new);
+        Arbitrary<Step> drain = Arbitraries.just(new Drain());
+        Arbitrary<Step> restart = Arbitraries.just(new Restart());
+        return Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(6, write), net.jqwik.api.Tuple.of(2, truncate), net.jqwik.api.Tuple.of(2, rename),
+                net.jqwik.api.Tuple.of(1, unlink), net.jqwik.api.Tuple.of(2, drain), net.jqwik.api.Tuple.of(1, restart))
+                .list().ofMinSize(1).ofMaxSize(30);
+    }
+
+    @Property(tries = 40)
+    void theDriveAndTheBucketMatchAPlainModel(@ForAll("steps") List<Step> steps) throws IOException {
+        Path dir = Files.createTempDirectory("drive-model");
+        InMemoryObjectStore bucket = new InMemoryObjectStore();
+        Map<String, byte[]> model = new TreeMap<>();
+        try (DriveHarness h = new DriveHarness(bucket, dir.resolve("cache"), CHUNK, o -> o)) {
+            h.drive.mkdir("/d", 0755);
+            for (Step step : steps) {
+                try {
+                    apply(h, model, step);
+                    check(h, model, steps, step);
+                } catch (RuntimeException e) {
+                    throw new AssertionError("after " + step + " of " + steps + ": " + e, e);
+                }
+            }
+            h.drain();
+            for (Map.Entry<String, byte[]> e : model.entrySet()) {
+                byte[] stored = bucket.get(e.getKey(), 0, Integer.MAX_VALUE, null).data();
+                assertThat(Arrays.equals(stored, e.getValue())).as("object %s after %s", e.getKey(), steps).isTrue();
+            }
+            assertThat(bucket.keys().stream().filter(k -> !k.endsWith("/")).toList())
+                    .containsExactlyElementsOf(model.keySet());
+        }
+    }
+
+    private static void check(DriveHarness h, Map<String, byte[]> model, List<Step> steps, Step step) {
+        for (Map.Entry<String, byte[]> e : model.entrySet()) {
+            byte[] seen = h.read("/" + e.getKey());
+            assertThat(Arrays.equals(seen, e.getValue()))
+                    .as("%s after %s (status %s) of %s: %s bytes, expected %s; first difference at %s", e.getKey(),
+                            step, h.drive.status(), steps, seen.length, e.getValue().length,
+                            Arrays.mismatch(seen, e.getValue()))
+                    .isTrue();
+        }
+        assertThat(names(h)).as("names after %s", step).isEqualTo(model.keySet().stream().toList());
+    }
+
+    private static List<String> names(DriveHarness h) {
+        java.util.ArrayList<String> out = new java.util.ArrayList<>();
+        for (DirectoryEntry e : h.drive.readdir("/")) {
+            if (!e.attributes().isDirectory()) {
+                out.add(e.name());
+            }
+        }
+        for (DirectoryEntry e : h.drive.readdir("/d")) {
+            out.add("d/" + e.name());
+        }
+        out.sort(null);
+        return out;
+    }
+
+    private static void apply(DriveHarness h, Map<String, byte[]> model, Step step) {
+        switch (step) {
+            case Write w -> {
+                byte[] data = new byte[w.length()];
+                new Random(w.seed()).nextBytes(data);
+                byte[] old = model.getOrDefault(w.name(), new byte[0]);
+                byte[] now = Arrays.copyOf(old, Math.max(old.length, w.offset() + w.length()));
+                System.arraycopy(data, 0, now, w.offset(), data.length);
+                model.put(w.name(), now);
+                if (old.length == 0 && !h.exists("/" + w.name())) {
+                    h.write("/" + w.name(), new byte[0]);
+                }
+                h.writeAt("/" + w.name(), w.offset(), data);
+            }
+            case Truncate t -> {
+                if (model.containsKey(t.name())) {
+                    model.put(t.name(), Arrays.copyOf(model.get(t.name()), t.size()));
+                    h.drive.truncate("/" + t.name(), -1, t.size());
+                }
+            }
+            case Rename r -> {
+                if (model.containsKey(r.from()) && !r.from().equals(r.to())) {
+                    model.put(r.to(), model.remove(r.from()));
+                    h.drive.rename("/" + r.from(), "/" + r.to(), false);
+                }
+            }
+            case Unlink u -> {
+                if (model.remove(u.name()) != null) {
+                    h.drive.unlink("/" + u.name());
+                }
+            }
+            case Drain d -> h.drain();
+            case Restart r -> h.restart();
+        }
+    }
+}

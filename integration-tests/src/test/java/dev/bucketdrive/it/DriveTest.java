@@ -1,0 +1,397 @@
+package dev.bucketdrive.it;
+
+import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.COPY;
+import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.DELETE;
+import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.GET;
+import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.LIST;
+import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.PUT;
+import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.UPLOAD_PART;
+import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.UPLOAD_PART_COPY;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bucketdrive.core.attrs.PosixAttributes;
+import dev.bucketdrive.core.store.Body;
+import dev.bucketdrive.core.store.InMemoryObjectStore;
+import dev.bucketdrive.core.store.ObjectInfo;
+import dev.bucketdrive.core.store.PutOptions;
+import dev.bucketdrive.core.store.StoreException;
+import dev.bucketdrive.core.vfs.DirectoryEntry;
+import dev.bucketdrive.core.vfs.FsError;
+import dev.bucketdrive.core.vfs.FsException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The drive without a mount: the real cache, the in-memory bucket, request counts asserted. */
+class DriveTest {
+
+    @TempDir
+    Path tmp;
+    InMemoryObjectStore bucket;
+    DriveHarness h;
+
+    @BeforeEach
+    void start() {
+        bucket = new InMemoryObjectStore();
+        h = new DriveHarness(bucket, tmp.resolve("cache"));
+    }
+
+    @AfterEach
+    void stop() {
+        h.close();
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] random(int size, long seed) {
+        byte[] b = new byte[size];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    private static void assertSameBytes(byte[] actual, byte[] expected) {
+        assertThat(Arrays.mismatch(actual, expected)).as("first differing byte of %s and %s bytes", actual.length,
+                expected.length).isEqualTo(-1);
+    }
+
+    private byte[] object(String key) {
+        ObjectInfo info = bucket.head(key);
+        return bucket.get(key, 0, info.size(), null).data();
+    }
+
+    @Test
+    void aClosedFileUploadsWithPosixMetadata() {
+        h.drive.mkdir("/docs", 0750);
+        h.write("/docs/a.txt", bytes("hello"));
+        h.drain();
+        assertThat(object("docs/a.txt")).isEqualTo(bytes("hello"));
+        ObjectInfo info = bucket.head("docs/a.txt");
+        assertThat(info.metadata()).containsEntry("mode", Integer.toString(PosixAttributes.S_IFREG | 0644));
+        assertThat(info.metadata()).containsKeys("uid", "gid", "mtime");
+        assertThat(bucket.head("docs/").metadata()).containsEntry("mode", Integer.toString(PosixAttributes.S_IFDIR | 0750));
+    }
+
+    @Test
+    void aCachedReadMakesNoRequest() {
+        h.write("/a.bin", random(3 * DriveHarness.CHUNK + 17, 1));
+        h.drain();
+        h.store.resetCounters();
+        assertThat(h.read("/a.bin")).isEqualTo(random(3 * DriveHarness.CHUNK + 17, 1));
+        assertThat(h.store.totalCalls()).isZero();
+    }
+
+    @Test
+    void coldReadsFetchEachChunkOnceHoweverManyReadersWantIt() throws Exception {
+        byte[] content = random(5 * DriveHarness.CHUNK, 2);
+        bucket.put("cold.bin", Body.of(content), PutOptions.DEFAULT);
+        h.drive.readdir("/");
+        h.store.resetCounters();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<byte[]>> reads = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                reads.add(pool.submit(() -> h.read("/cold.bin")));
+            }
+            for (Future<byte[]> r : reads) {
+                assertThat(r.get()).isEqualTo(content);
+            }
+        } finally {
+            pool.shutdown();
+        }
+        assertThat(h.store.calls(GET)).isEqualTo(5);
+    }
+
+    @Test
+    void renamingAFileIsOneCopyAndOneDelete() {
+        h.write("/a.txt", bytes("content"));
+        h.drain();
+        h.store.resetCounters();
+        h.drive.rename("/a.txt", "/b.txt", false);
+        h.drain();
+        assertThat(h.calls()).isEqualTo(Map.of(COPY, 1L, DELETE, 1L));
+        assertThat(bucket.keys()).containsExactly("b.txt");
+        assertThat(h.read("/b.txt")).isEqualTo(bytes("content"));
+        assertThat(h.store.calls(GET)).isZero(); // the cached chunks followed the copy
+    }
+
+    @Test
+    void renameOverAnExistingFileReplacesItAndNoReplaceRefuses() {
+        h.write("/old.txt", bytes("old"));
+        h.write("/new.txt", bytes("new"));
+        h.drain();
+        assertThatThrownBy(() -> h.drive.rename("/new.txt", "/old.txt", true))
+                .isInstanceOfSatisfying(FsException.class, e -> assertThat(e.error()).isEqualTo(FsError.EXISTS));
+        h.drive.rename("/new.txt", "/old.txt", false);
+        h.drain();
+        assertThat(bucket.keys()).containsExactly("old.txt");
+        assertThat(object("old.txt")).isEqualTo(bytes("new"));
+    }
+
+    @Test
+    void saveByRenameOfATemporaryFileReplacesTheTargetWithoutAConflict() {
+        h.write("/doc.txt", bytes("v1"));
+        h.drain();
+        h.write("/.doc.txt.tmp", bytes("v2"));
+        h.drive.rename("/.doc.txt.tmp", "/doc.txt", false);
+        h.drain();
+        assertThat(bucket.keys()).containsExactly("doc.txt");
+        assertThat(object("doc.txt")).isEqualTo(bytes("v2"));
+        assertThat(h.drive.status().conflicts()).isEmpty();
+    }
+
+    @Test
+    void renamingADirectoryMovesEveryObject() {
+        h.drive.mkdir("/src", 0755);
+        h.drive.mkdir("/src/sub", 0755);
+        for (int i = 0; i < 30; i++) {
+            h.write("/src/sub/f" + i, bytes("file " + i));
+        }
+        h.drain();
+        h.drive.rename("/src", "/dst", false);
+        assertThat(h.drive.readdir("/dst/sub")).hasSize(30);
+        h.drain();
+        assertThat(bucket.keys()).allMatch(k -> k.startsWith("dst/")).hasSize(32);
+        assertThat(object("dst/sub/f7")).isEqualTo(bytes("file 7"));
+        assertThatThrownBy(() -> h.drive.getattr("/src")).isInstanceOf(FsException.class);
+    }
+
+    @Test
+    void anUnlinkedOpenFileStaysReadableAndWritable() {
+        byte[] content = random(2 * DriveHarness.CHUNK, 3);
+        bucket.put("f.bin", Body.of(content), PutOptions.DEFAULT);
+        h.drive.readdir("/");
+        long fh = h.drive.open("/f.bin", Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
+        h.drive.unlink("/f.bin");
+        h.drain();
+        assertThat(bucket.keys()).isEmpty();
+        assertThat(h.readAll(fh)).isEqualTo(content);
+        h.drive.write(fh, ByteBuffer.wrap(bytes("XY")), 0);
+        assertThat(Arrays.copyOf(h.readAll(fh), 2)).isEqualTo(bytes("XY"));
+        h.drive.release(fh);
+        h.drain();
+        assertThat(bucket.keys()).isEmpty();
+        assertThatThrownBy(() -> h.drive.getattr("/f.bin")).isInstanceOf(FsException.class);
+    }
+
+    @Test
+    void aRemoteChangeMeansAConflictCopyInsteadOfAnOverwrite() {
+        h.write("/notes.txt", bytes("base"));
+        h.drain();
+        bucket.put("notes.txt", Body.of(bytes("theirs")), PutOptions.DEFAULT);
+        h.write("/notes.txt", bytes("mine"));
+        h.drain();
+        assertThat(object("notes.txt")).isEqualTo(bytes("theirs"));
+        List<String> copies = bucket.keys().stream().filter(k -> k.startsWith("notes (conflict testhost ")).toList();
+        assertThat(copies).hasSize(1);
+        assertThat(copies.get(0)).matches("notes \\(conflict testhost \\d{4}-\\d\\d-\\d\\d \\d{6}\\)\\.txt");
+        assertThat(object(copies.get(0))).isEqualTo(bytes("mine"));
+        assertThat(h.drive.status().conflicts()).containsExactly("/" + copies.get(0));
+        h.drive.readdir("/");
+        assertThat(h.read("/notes.txt")).isEqualTo(bytes("theirs"));
+        assertThat(h.read("/" + copies.get(0))).isEqualTo(bytes("mine"));
+    }
+
+    @Test
+    void twoNewFilesUnderOneKeyNeverOverwriteEachOther() {
+        h.write("/report.csv", bytes("local"));
+        // Another client creates the same key before this mount's upload runs.
+        bucket.put("report.csv", Body.of(bytes("remote")), PutOptions.DEFAULT);
+        h.drain();
+        assertThat(object("report.csv")).isEqualTo(bytes("remote"));
+        assertThat(bucket.keys()).anyMatch(k -> k.startsWith("report (conflict testhost "));
+    }
+
+    @Test
+    void objectsPutOrDeletedByOthersAppearAndDisappearAfterTheListingTtl() {
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache2"), DriveHarness.CHUNK,
+                o -> o.withListingTtl(Duration.ZERO, Duration.ZERO));
+        assertThat(h.drive.readdir("/")).isEmpty();
+        bucket.put("dir/x.txt", Body.of(bytes("x")), PutOptions.DEFAULT);
+        bucket.put("y.txt", Body.of(bytes("yy")), PutOptions.DEFAULT);
+        assertThat(h.drive.readdir("/")).extracting(DirectoryEntry::name).containsExactly("dir", "y.txt");
+        assertThat(h.drive.getattr("/y.txt").size()).isEqualTo(2);
+        assertThat(h.read("/dir/x.txt")).isEqualTo(bytes("x"));
+        bucket.delete("y.txt");
+        assertThat(h.drive.readdir("/")).extracting(DirectoryEntry::name).containsExactly("dir");
+    }
+
+    @Test
+    void aListedDirectoryAnswersLookupsWithoutRequests() {
+        for (int i = 0; i < 20; i++) {
+            bucket.put("d/f" + i, Body.of(bytes("x")), PutOptions.DEFAULT);
+        }
+        h.drive.readdir("/d");
+        h.store.resetCounters();
+        for (int i = 0; i < 20; i++) {
+            h.drive.getattr("/d/f" + i);
+        }
+        assertThatThrownBy(() -> h.drive.getattr("/d/missing")).isInstanceOf(FsException.class);
+        assertThat(h.store.totalCalls()).isZero();
+    }
+
+    @Test
+    void smallEditsOfABigFileSendOnlyTheChangedParts() {
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache3"), 4 * 1024 * 1024, o -> o);
+        int size = 40 * 1024 * 1024;
+        byte[] content = random(size, 4);
+        bucket.put("big.bin", Body.of(content), PutOptions.DEFAULT);
+        h.drive.readdir("/");
+        h.store.resetCounters();
+        h.writeAt("/big.bin", size / 2, bytes("!"));
+        h.drain();
+        content[size / 2] = '!';
+        assertThat(h.store.calls(UPLOAD_PART)).isEqualTo(1);
+        assertThat(h.store.calls(UPLOAD_PART_COPY)).isEqualTo(4);
+        assertThat(h.store.bytesSent()).isLessThanOrEqualTo(16L * 1024 * 1024);
+        assertThat(object("big.bin")).isEqualTo(content);
+    }
+
+    @Test
+    void fsyncReturnsWhenTheBucketHasTheData() {
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache4"), DriveHarness.CHUNK, o -> o.withWriteBackDelay(Duration.ofHours(1)));
+        long fh = h.drive.create("/sync.txt", 0644, Set.of(StandardOpenOption.WRITE));
+        h.drive.write(fh, ByteBuffer.wrap(bytes("durable")), 0);
+        h.drive.fsync(fh);
+        assertThat(object("sync.txt")).isEqualTo(bytes("durable"));
+        h.drive.release(fh);
+    }
+
+    @Test
+    void uploadsQueuedBeforeACrashResumeAtTheNextStart() {
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache5"), DriveHarness.CHUNK, o -> o.withWriteBackDelay(Duration.ofHours(1)));
+        h.write("/pending.txt", bytes("queued"));
+        h.stop();
+        assertThat(bucket.keys()).isEmpty();
+        h.open();
+        h.drain();
+        assertThat(object("pending.txt")).isEqualTo(bytes("queued"));
+    }
+
+    @Test
+    void failedUploadsAreRetriedNotDropped() {
+        h.store.failNext(PUT, 2, StoreException.Kind.TRANSIENT);
+        h.write("/retry.txt", bytes("again"));
+        int left = h.drive.drain(Duration.ofSeconds(20), n -> { });
+        assertThat(left).isZero();
+        assertThat(object("retry.txt")).isEqualTo(bytes("again"));
+        assertThat(h.drive.status().recentErrors()).hasSize(2);
+    }
+
+    @Test
+    void truncateAndSparseWritesReadAsZeros() {
+        bucket.put("t.bin", Body.of(random(3 * DriveHarness.CHUNK, 5)), PutOptions.DEFAULT);
+        h.drive.readdir("/");
+        h.drive.truncate("/t.bin", -1, 100);
+        h.drive.truncate("/t.bin", -1, 2 * DriveHarness.CHUNK);
+        h.writeAt("/t.bin", 3 * DriveHarness.CHUNK, bytes("end"));
+        byte[] expected = new byte[3 * DriveHarness.CHUNK + 3];
+        System.arraycopy(random(3 * DriveHarness.CHUNK, 5), 0, expected, 0, 100);
+        System.arraycopy(bytes("end"), 0, expected, 3 * DriveHarness.CHUNK, 3);
+        assertSameBytes(h.read("/t.bin"), expected);
+        h.drain();
+        h.restart();
+        assertSameBytes(h.read("/t.bin"), expected);
+        assertSameBytes(object("t.bin"), expected);
+    }
+
+    @Test
+    void symlinksAreStoredAsS3fsDoes() {
+        h.drive.symlink("../target/file", "/link");
+        h.drain();
+        assertThat(h.drive.readlink("/link")).isEqualTo("../target/file");
+        assertThat(h.drive.getattr("/link").isSymlink()).isTrue();
+        assertThat(object("link")).isEqualTo(bytes("../target/file"));
+        assertThat(Integer.parseInt(bucket.head("link").metadata().get("mode")) & PosixAttributes.S_IFMT)
+                .isEqualTo(PosixAttributes.S_IFLNK);
+    }
+
+    @Test
+    void emptyDirectoriesPersistAndRmdirRemovesTheMarker() {
+        h.drive.mkdir("/empty", 0755);
+        h.drain();
+        assertThat(bucket.keys()).containsExactly("empty/");
+        h.write("/empty/x", bytes("x"));
+        assertThatThrownBy(() -> h.drive.rmdir("/empty"))
+                .isInstanceOfSatisfying(FsException.class, e -> assertThat(e.error()).isEqualTo(FsError.NOT_EMPTY));
+        h.drive.unlink("/empty/x");
+        h.drive.rmdir("/empty");
+        h.drain();
+        assertThat(bucket.keys()).isEmpty();
+    }
+
+    @Test
+    void namesTooLongForAKeyAreRefused() {
+        String longName = "/" + "d".repeat(200) + "/" + "e".repeat(200) + "/" + "f".repeat(200) + "/"
+                + "g".repeat(200) + "/" + "h".repeat(230);
+        h.drive.mkdir("/" + "d".repeat(200), 0755);
+        h.drive.mkdir("/" + "d".repeat(200) + "/" + "e".repeat(200), 0755);
+        h.drive.mkdir("/" + "d".repeat(200) + "/" + "e".repeat(200) + "/" + "f".repeat(200), 0755);
+        h.drive.mkdir("/" + "d".repeat(200) + "/" + "e".repeat(200) + "/" + "f".repeat(200) + "/" + "g".repeat(200), 0755);
+        assertThatThrownBy(() -> h.drive.create(longName, 0644, Set.of(StandardOpenOption.WRITE)))
+                .isInstanceOfSatisfying(FsException.class, e -> assertThat(e.error()).isEqualTo(FsError.NAME_TOO_LONG));
+        assertThatThrownBy(() -> h.drive.mkdir("/" + "n".repeat(256), 0755))
+                .isInstanceOfSatisfying(FsException.class, e -> assertThat(e.error()).isEqualTo(FsError.NAME_TOO_LONG));
+    }
+
+    @Test
+    void chmodOfAnUploadedFileCopiesTheObjectOntoItself() {
+        h.write("/m.txt", bytes("meta"));
+        h.drain();
+        h.store.resetCounters();
+        h.drive.chmod("/m.txt", 0600);
+        h.drain();
+        assertThat(h.store.calls(PUT)).isZero();
+        assertThat(h.store.calls(COPY)).isEqualTo(1);
+        assertThat(bucket.head("m.txt").metadata()).containsEntry("mode", Integer.toString(PosixAttributes.S_IFREG | 0600));
+        assertThat(object("m.txt")).isEqualTo(bytes("meta"));
+    }
+
+    @Test
+    void windowsNamesMapBothWaysAndKeysDifferingByCaseStayReachable() {
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache6"), DriveHarness.CHUNK, o -> o.forWindows());
+        bucket.put("Readme.txt", Body.of(bytes("first")), PutOptions.DEFAULT);
+        bucket.put("README.txt", Body.of(bytes("second")), PutOptions.DEFAULT);
+        bucket.put("what?.txt", Body.of(bytes("q")), PutOptions.DEFAULT);
+        List<String> names = h.drive.readdir("/").stream().map(DirectoryEntry::name).toList();
+        assertThat(names).containsExactlyInAnyOrder("README.txt", "Readme (case 2).txt", "what\uFF1F.txt");
+        assertThat(h.read("/README.txt")).isEqualTo(bytes("second"));
+        assertThat(h.read("/Readme (case 2).txt")).isEqualTo(bytes("first"));
+        assertThat(h.read("/readme.TXT")).isEqualTo(bytes("second"));
+        assertThat(h.read("/what\uFF1F.txt")).isEqualTo(bytes("q"));
+        h.write("/a\uFF1Cb\uFF1E.txt", bytes("new"));
+        h.drain();
+        assertThat(bucket.keys()).contains("a<b>.txt");
+    }
+
+    @Test
+    void readOnlyDrivesRefuseChanges() {
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache7"), DriveHarness.CHUNK, o -> o.withReadOnly(true));
+        assertThatThrownBy(() -> h.drive.mkdir("/x", 0755))
+                .isInstanceOfSatisfying(FsException.class, e -> assertThat(e.error()).isEqualTo(FsError.READ_ONLY));
+        assertThat(h.store.calls(PUT) + h.store.calls(LIST)).isLessThanOrEqualTo(1);
+    }
+}
