@@ -75,6 +75,11 @@ public final class Drive implements AutoCloseable {
     final int chunkSize;
 
     private final ReentrantLock namespace = new ReentrantLock();
+    /**
+     * Raised by every change of the index made under {@link #namespace}: a listing merged after a
+     * change that happened while it was in flight may be older than the change, so it only adds.
+     */
+    private final AtomicLong changes = new AtomicLong();
     private final ConcurrentHashMap<Long, Node> nodes = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, Handle> handles = new ConcurrentHashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
@@ -214,6 +219,7 @@ public final class Drive implements AutoCloseable {
                 markChanged(node);
             }
         } finally {
+            changes.incrementAndGet();
             namespace.unlock();
         }
         Set<StandardOpenOption> openFlags = new HashSet<>(flags);
@@ -451,6 +457,7 @@ public final class Drive implements AutoCloseable {
                     PosixAttributes.S_IFDIR | (mode & 07777), d.uid(), d.gid(), null, now()));
             writeBack.scheduleUpload(e.id(), dirKey(p), null, Instant.ofEpochMilli(now()));
         } finally {
+            changes.incrementAndGet();
             namespace.unlock();
         }
     }
@@ -474,6 +481,7 @@ public final class Drive implements AutoCloseable {
             index.remove(p);
             writeBack.append(PendingOp.Kind.DELETE, dirKey(p), null, null);
         } finally {
+            changes.incrementAndGet();
             namespace.unlock();
         }
         writeBack.wake();
@@ -497,6 +505,7 @@ public final class Drive implements AutoCloseable {
                 writeBack.append(PendingOp.Kind.DELETE, key(p), null, null);
             }
         } finally {
+            changes.incrementAndGet();
             namespace.unlock();
         }
         writeBack.wake();
@@ -522,6 +531,7 @@ public final class Drive implements AutoCloseable {
             node = acquire(index.upsert(new Entry(0, p, Entry.Type.SYMLINK, 0, now(),
                     PosixAttributes.S_IFLNK | 0777, d.uid(), d.gid(), null, 0)));
         } finally {
+            changes.incrementAndGet();
             namespace.unlock();
         }
         try {
@@ -616,6 +626,7 @@ public final class Drive implements AutoCloseable {
             index.rename(s.path(), dst);
             moveNodes(s.path(), dst);
         } finally {
+            changes.incrementAndGet();
             namespace.unlock();
         }
         return steps;
@@ -649,6 +660,7 @@ public final class Drive implements AutoCloseable {
             index.rename(s.path(), dst);
             moveNodes(s.path(), dst);
         } finally {
+            changes.incrementAndGet();
             namespace.unlock();
         }
         return steps;
@@ -669,11 +681,22 @@ public final class Drive implements AutoCloseable {
         }
     }
 
+    /** Runs under the namespace lock an action that changes nothing a listing shows. */
+    private <T> T lockedReadOnly(java.util.function.Supplier<T> action) {
+        namespace.lock();
+        try {
+            return action.get();
+        } finally {
+            namespace.unlock();
+        }
+    }
+
     <T> T locked(java.util.function.Supplier<T> action) {
         namespace.lock();
         try {
             return action.get();
         } finally {
+            changes.incrementAndGet();
             namespace.unlock();
         }
     }
@@ -706,7 +729,7 @@ public final class Drive implements AutoCloseable {
      * {@link #namespace} too.
      */
     Node acquire(Entry e) {
-        return locked(() -> nodes.compute(e.id(), (id, n) -> {
+        return lockedReadOnly(() -> nodes.compute(e.id(), (id, n) -> {
             Node node = n == null ? new Node(index.byId(id).orElse(e)) : n;
             node.users++;
             return node;
@@ -725,7 +748,7 @@ public final class Drive implements AutoCloseable {
         if (looksLast) {
             persist(node, now() + options.writeBackDelay().toMillis(), false); // fsync outside the namespace lock
         }
-        locked(() -> {
+        lockedReadOnly(() -> {
             Node after = nodes.compute(node.id, (id, n) -> {
                 node.users--;
                 return node.users == 0 ? null : node;
@@ -805,6 +828,7 @@ public final class Drive implements AutoCloseable {
             index.upsert(node.toEntry(current.get().listedAt()));
             return queueUpload(node, Instant.ofEpochMilli(dueMillis));
         } finally {
+            changes.incrementAndGet();
             namespace.unlock();
         }
     }
@@ -1189,6 +1213,7 @@ public final class Drive implements AutoCloseable {
         }
         try {
             long started = now();
+            long changesBefore = changes.get();
             String prefix = dirKey(dir);
             Map<String, ObjectSummary> files = new LinkedHashMap<>();
             Set<String> dirs = new HashSet<>();
@@ -1209,7 +1234,7 @@ public final class Drive implements AutoCloseable {
                 }
                 token = page.nextToken();
             } while (token != null);
-            merge(dir, files, dirs, started);
+            merge(dir, files, dirs, started, changesBefore);
             mine.complete(null);
         } catch (RuntimeException | Error e) {
             mine.completeExceptionally(e);
@@ -1220,10 +1245,14 @@ public final class Drive implements AutoCloseable {
     }
 
     /** Brings the index's view of one directory in line with a listing, keeping local changes. */
-    private void merge(String dir, Map<String, ObjectSummary> files, Set<String> dirs, long listedAt) {
+    private void merge(String dir, Map<String, ObjectSummary> files, Set<String> dirs, long listedAt,
+                       long changesBefore) {
         PosixMetadata.Defaults d = options.defaults();
         namespace.lock();
         try {
+            // Something changed here while the listing was in flight: it may predate that change, so
+            // it only adds names; the next listing does the rest.
+            boolean quiet = changes.get() == changesBefore;
             Map<String, Entry> local = new HashMap<>();
             for (Entry c : index.children(dir)) {
                 local.put(c.name(), c);
@@ -1241,7 +1270,7 @@ public final class Drive implements AutoCloseable {
                             o.etag(), 0));
                     confirmedAt.put(e.id(), listedAt);
                 } else if (e.type() != Entry.Type.DIRECTORY && !o.etag().equals(e.etag())) {
-                    if (!hasLocalChanges(e.id())) {
+                    if (quiet && !hasLocalChanges(e.id())) {
                         index.upsert(new Entry(e.id(), e.path(), e.type(), o.size(), o.lastModified().toEpochMilli(),
                                 e.mode(), e.uid(), e.gid(), o.etag(), 0));
                         confirmedAt.put(e.id(), listedAt);
@@ -1260,7 +1289,7 @@ public final class Drive implements AutoCloseable {
                             "", e.listedAt()));
                 }
             }
-            for (Entry e : local.values()) {
+            for (Entry e : quiet ? local.values() : List.<Entry>of()) {
                 String name = e.name();
                 if (files.containsKey(name) || dirs.contains(name) || e.etag() == null) {
                     continue; // still there, or only local so far
@@ -1274,7 +1303,9 @@ public final class Drive implements AutoCloseable {
                 index.remove(e.path());
                 detach(e.id());
             }
-            index.markListed(dir, listedAt);
+            if (quiet) {
+                index.markListed(dir, listedAt);
+            }
         } finally {
             namespace.unlock();
         }
@@ -1349,6 +1380,7 @@ public final class Drive implements AutoCloseable {
             }
             return index.upsert(fresh);
         } finally {
+            changes.incrementAndGet();
             namespace.unlock();
         }
     }

@@ -690,7 +690,17 @@ final class WriteBack implements AutoCloseable {
             if (!chunks.dirtyChunks(e.id()).equals(gens)) {
                 throw new ChangedWhileReading();
             }
-            return store.put(key, Body.of(data), options);
+            try {
+                return store.put(key, Body.of(data), options);
+            } catch (StoreException ex) {
+                if (ex.kind() == StoreException.Kind.PRECONDITION_FAILED) {
+                    String ours = alreadyThere(key, data);
+                    if (ours != null) {
+                        return ours;
+                    }
+                }
+                throw ex;
+            }
         }
         return sendMultipart(e, key, base, readKey, source, gens, options);
     }
@@ -743,6 +753,22 @@ final class WriteBack implements AutoCloseable {
                 LOG.debug("abort of an upload to {} failed: {}", key, abortFailure.toString());
             }
             throw ex;
+        }
+    }
+
+    /**
+     * After a failed condition: whether the object already holds exactly these bytes — an earlier
+     * attempt of this very PUT that succeeded on the server although the client saw it fail and
+     * retried. Returns its ETag then (a plain PUT's ETag is the MD5 of the content), else null.
+     */
+    private String alreadyThere(String key, byte[] data) {
+        try {
+            ObjectInfo remote = store.head(key);
+            String md5 = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(data));
+            return remote.size() == data.length && remote.etag().replace("\"", "").equalsIgnoreCase(md5)
+                    ? remote.etag() : null;
+        } catch (StoreException | java.security.NoSuchAlgorithmException e) {
+            return null;
         }
     }
 
