@@ -914,12 +914,9 @@ public final class Drive implements AutoCloseable {
 
     /** A write that leaves remote bytes of a chunk in place needs the chunk first. */
     private void prepareForWrite(Node node, int idx, int offset, int length) {
-        String etag;
-        long limit;
-        synchronized (node) {
-            etag = node.etag;
-            limit = node.remoteLimit;
-        }
+        Node.Source source = node.source();
+        String etag = source.etag();
+        long limit = source.limit();
         ChunkKey key = new ChunkKey(node.id, idx);
         if (chunks.read(key, etag, 0, EMPTY) >= 0) {
             return; // dirty, or clean of the version the file reads
@@ -961,12 +958,9 @@ public final class Drive implements AutoCloseable {
 
     /** Fills {@code piece} from one chunk: local copy, else the bucket, else zeros (a hole). */
     private void readChunk(Node node, int idx, int offset, ByteBuffer piece) {
-        String etag;
-        long limit;
-        synchronized (node) {
-            etag = node.etag;
-            limit = node.remoteLimit;
-        }
+        Node.Source source = node.source();
+        String etag = source.etag();
+        long limit = source.limit();
         ChunkKey key = new ChunkKey(node.id, idx);
         int got = chunks.read(key, etag, offset, piece.duplicate());
         if (got >= 0) {

@@ -48,6 +48,14 @@ final class Node {
         this.remoteLimit = this.etag == null ? 0 : e.size();
     }
 
+    /** Where the bytes not in the cache come from: version {@code etag}, below {@code limit}. */
+    record Source(String etag, long limit) {
+    }
+
+    synchronized Source source() {
+        return new Source(etag, remoteLimit);
+    }
+
     /** The entry to store for this node, keeping what only the index knows (listing time). */
     synchronized Entry toEntry(long listedAt) {
         return new Entry(id, path, type, size, mtimeMillis, mode, uid, gid, etag, listedAt);
