@@ -195,27 +195,18 @@ public final class Drive implements AutoCloseable {
 
     /** Creates a file (or opens it, unless {@code CREATE_NEW} is among the flags); returns the handle. */
     public long create(String path, int mode, Set<StandardOpenOption> flags) {
-        checkWritable();
-        String p = resolve(path);
-        checkName(p, false);
-        ensureListed(parentOf(p), true);
+        String p = newName(path, false);
         Node node;
         namespace.lock();
         try {
-            requireDirectory(parentOf(p));
             Optional<Entry> existing = index.lookup(p);
-            if (existing.isPresent()) {
-                if (flags.contains(StandardOpenOption.CREATE_NEW)) {
-                    throw new FsException(FsError.EXISTS, path + " exists");
-                }
+            if (existing.isPresent() && !flags.contains(StandardOpenOption.CREATE_NEW)) {
                 if (existing.get().type() == Entry.Type.DIRECTORY) {
                     throw new FsException(FsError.IS_A_DIRECTORY, path + " is a directory");
                 }
                 node = acquire(existing.get());
             } else {
-                PosixMetadata.Defaults d = options.defaults();
-                node = acquire(index.upsert(new Entry(0, p, Entry.Type.FILE, 0, now(),
-                        PosixAttributes.S_IFREG | (mode & 07777), d.uid(), d.gid(), null, 0)));
+                node = acquire(insert(p, path, Entry.Type.FILE, PosixAttributes.S_IFREG | (mode & 07777), 0));
                 markChanged(node);
             }
         } finally {
@@ -442,19 +433,10 @@ public final class Drive implements AutoCloseable {
     }
 
     public void mkdir(String path, int mode) {
-        checkWritable();
-        String p = resolve(path);
-        checkName(p, true);
-        ensureListed(parentOf(p), true);
+        String p = newName(path, true);
         namespace.lock();
         try {
-            requireDirectory(parentOf(p));
-            if (index.lookup(p).isPresent()) {
-                throw new FsException(FsError.EXISTS, path + " exists");
-            }
-            PosixMetadata.Defaults d = options.defaults();
-            Entry e = index.upsert(new Entry(0, p, Entry.Type.DIRECTORY, 0, now(),
-                    PosixAttributes.S_IFDIR | (mode & 07777), d.uid(), d.gid(), null, now()));
+            Entry e = insert(p, path, Entry.Type.DIRECTORY, PosixAttributes.S_IFDIR | (mode & 07777), now());
             writeBack.scheduleUpload(e.id(), dirKey(p), null, Instant.ofEpochMilli(now()));
         } finally {
             changes.incrementAndGet();
@@ -512,10 +494,7 @@ public final class Drive implements AutoCloseable {
     }
 
     public void symlink(String target, String path) {
-        checkWritable();
-        String p = resolve(path);
-        checkName(p, false);
-        ensureListed(parentOf(p), true);
+        String p = newName(path, false);
         byte[] bytes = target.getBytes(StandardCharsets.UTF_8);
         if (bytes.length > 4095) {
             throw new FsException(FsError.NAME_TOO_LONG, "symlink target longer than 4095 bytes");
@@ -523,13 +502,7 @@ public final class Drive implements AutoCloseable {
         Node node;
         namespace.lock();
         try {
-            requireDirectory(parentOf(p));
-            if (index.lookup(p).isPresent()) {
-                throw new FsException(FsError.EXISTS, path + " exists");
-            }
-            PosixMetadata.Defaults d = options.defaults();
-            node = acquire(index.upsert(new Entry(0, p, Entry.Type.SYMLINK, 0, now(),
-                    PosixAttributes.S_IFLNK | 0777, d.uid(), d.gid(), null, 0)));
+            node = acquire(insert(p, path, Entry.Type.SYMLINK, PosixAttributes.S_IFLNK | 0777, 0));
         } finally {
             changes.incrementAndGet();
             namespace.unlock();
@@ -1417,6 +1390,25 @@ public final class Drive implements AutoCloseable {
 
     private static long sizeShown(Entry.Type type, long size) {
         return type == Entry.Type.DIRECTORY ? 4096 : size;
+    }
+
+    /** The index path for a name about to be created: writable drive, legal name, parent listed. */
+    private String newName(String path, boolean directory) {
+        checkWritable();
+        String p = resolve(path);
+        checkName(p, directory);
+        ensureListed(parentOf(p), true);
+        return p;
+    }
+
+    /** Adds a new entry (under {@link #namespace}); EEXIST when the name is taken, ENOENT without a parent. */
+    private Entry insert(String p, String shownPath, Entry.Type type, int mode, long listedAt) {
+        requireDirectory(parentOf(p));
+        if (index.lookup(p).isPresent()) {
+            throw new FsException(FsError.EXISTS, shownPath + " exists");
+        }
+        PosixMetadata.Defaults d = options.defaults();
+        return index.upsert(new Entry(0, p, type, 0, now(), mode, d.uid(), d.gid(), null, listedAt));
     }
 
     private void checkName(String path, boolean directory) {
