@@ -887,7 +887,30 @@ public final class Drive implements AutoCloseable {
 
     /** A write that leaves remote bytes of a chunk in place needs the chunk first. */
     private void prepareForWrite(Node node, int idx, int offset, int length) {
-        Node.Source source = node.source();
+        withCurrentSource(node, source -> prepareForWrite(node, idx, offset, length, source));
+    }
+
+    /**
+     * Runs a chunk access against the node's current remote source. An upload of this file that
+     * finishes meanwhile moves the node and its clean chunks to the new version; a fetch that raced
+     * it then fails its If-Match, and the access is simply repeated with the new version.
+     */
+    private static void withCurrentSource(Node node, java.util.function.Consumer<Node.Source> access) {
+        for (int attempt = 1; ; attempt++) {
+            Node.Source source = node.source();
+            try {
+                access.accept(source);
+                return;
+            } catch (FsException e) {
+                if (e.error() != FsError.STALE || attempt >= 3
+                        || java.util.Objects.equals(node.source().etag(), source.etag())) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private void prepareForWrite(Node node, int idx, int offset, int length, Node.Source source) {
         String etag = source.etag();
         long limit = source.limit();
         ChunkKey key = new ChunkKey(node.id, idx);
@@ -931,7 +954,10 @@ public final class Drive implements AutoCloseable {
 
     /** Fills {@code piece} from one chunk: local copy, else the bucket, else zeros (a hole). */
     private void readChunk(Node node, int idx, int offset, ByteBuffer piece) {
-        Node.Source source = node.source();
+        withCurrentSource(node, source -> readChunk(node, idx, offset, piece, source));
+    }
+
+    private void readChunk(Node node, int idx, int offset, ByteBuffer piece, Node.Source source) {
         String etag = source.etag();
         long limit = source.limit();
         ChunkKey key = new ChunkKey(node.id, idx);
