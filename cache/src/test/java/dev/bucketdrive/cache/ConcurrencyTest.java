@@ -40,6 +40,10 @@ class ConcurrencyTest {
         CacheOptions options = CacheOptions.defaults(dir).withChunkSize(CS).withLimits(16L * CS, 1024L * CS)
                 .withMinFreeBytes(0);
         try (LocalCache cache = LocalCache.open(options, Runnable::run)) {
+            // Writers change slices of the shared chunks without fetching the rest first, so those chunks
+            // must never be evicted once clean: a write into an absent chunk reads as zeros elsewhere.
+            // (The drive fetches the rest before a partial write.) Pinned, they stay.
+            cache.chunks().pin(SHARED_FILE, true);
             ExecutorService pool = Executors.newFixedThreadPool(WRITERS + 4);
             AtomicBoolean stop = new AtomicBoolean();
             List<Future<byte[]>> writers = new ArrayList<>();
