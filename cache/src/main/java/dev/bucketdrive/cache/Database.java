@@ -2,8 +2,10 @@ package dev.bucketdrive.cache;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -12,12 +14,16 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The SQLite index: one connection, one writer at a time (a lock in this process; SQLite's own file
- * lock against others), WAL, synchronous=FULL so a committed transaction survives a power cut, and a
- * busy timeout. Callers run on platform threads: JDBC in a virtual thread would pin its carrier.
+ * lock against others), WAL and a busy timeout. Commits run with synchronous=NORMAL: a committed
+ * transaction survives a crash of the process at once, and a power cut after the next {@link #sync()}
+ * (an fsync of the WAL), which the callers that promise durability make. Most commits (a chunk turning
+ * dirty, an entry changing) need not each wait for the disk: the close that makes them count does.
+ * Callers run on platform threads: JDBC in a virtual thread would pin its carrier.
  *
  * <p>Lock order: a caller may hold a chunk stripe lock ({@code SqliteChunkStore}) when it takes this
  * database lock, never the other way round.
@@ -65,12 +71,21 @@ final class Database implements AutoCloseable {
                 sequence INTEGER NOT NULL DEFAULT 0);
             CREATE UNIQUE INDEX journal_one_upload_per_file ON journal (file_id) WHERE kind = 'UPLOAD';
             CREATE INDEX journal_by_due ON journal (due_ms, id);
+            """, """
+            ALTER TABLE entries ADD COLUMN remote_size INTEGER NOT NULL DEFAULT -1;
+            ALTER TABLE chunks ADD COLUMN data BLOB;
             """);
 
     static final int SCHEMA_VERSION = MIGRATIONS.size();
 
     private final Connection connection;
     private final ReentrantLock lock = new ReentrantLock();
+    private final Path wal;
+    private final Object walLock = new Object();
+    private FileChannel walChannel;
+    /** Transactions committed, and how many of them the last {@link #sync()} covered. */
+    private final AtomicLong commits = new AtomicLong();
+    private final AtomicLong synced = new AtomicLong();
 
     @FunctionalInterface
     interface Work<T> {
@@ -93,8 +108,11 @@ final class Database implements AutoCloseable {
             try (Statement s = connection.createStatement()) {
                 s.execute("PRAGMA busy_timeout = 10000");
                 s.execute("PRAGMA journal_mode = WAL");
-                s.execute("PRAGMA synchronous = FULL");
+                s.execute("PRAGMA synchronous = NORMAL");
+                // One process at a time (LocalCache holds a lock file): no file locking per statement.
+                s.execute("PRAGMA locking_mode = EXCLUSIVE");
             }
+            wal = file.resolveSibling(file.getFileName() + "-wal");
             migrate();
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open the cache index " + file + ": " + e.getMessage(), e);
@@ -137,6 +155,7 @@ final class Database implements AutoCloseable {
             try {
                 T result = work.run(connection);
                 connection.commit();
+                commits.incrementAndGet();
                 return result;
             } catch (SQLException | RuntimeException e) {
                 connection.rollback();
@@ -148,6 +167,34 @@ final class Database implements AutoCloseable {
             throw new IllegalStateException("cache index: " + e.getMessage(), e);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Makes every transaction committed so far survive a power cut: an fsync of the write-ahead log
+     * (committed frames are in it until a checkpoint, which syncs the database file itself). Runs
+     * without the writer lock, so other transactions go on meanwhile.
+     */
+    void sync() {
+        long upTo = commits.get();
+        if (synced.get() >= upTo) {
+            return; // nothing committed since the last sync
+        }
+        try {
+            FileChannel channel;
+            synchronized (walLock) {
+                if (walChannel == null || !walChannel.isOpen()) {
+                    if (!Files.exists(wal)) {
+                        return; // nothing committed since the last checkpoint
+                    }
+                    walChannel = FileChannel.open(wal, StandardOpenOption.WRITE);
+                }
+                channel = walChannel;
+            }
+            channel.force(false);
+            synced.accumulateAndGet(upTo, Math::max);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot sync the cache index " + wal, e);
         }
     }
 
@@ -200,7 +247,14 @@ final class Database implements AutoCloseable {
     public void close() {
         lock.lock();
         try {
+            synchronized (walLock) {
+                if (walChannel != null) {
+                    walChannel.close();
+                }
+            }
             connection.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("closing the cache index: " + e.getMessage(), e);
         } catch (SQLException e) {
             throw new IllegalStateException("closing the cache index: " + e.getMessage(), e);
         } finally {

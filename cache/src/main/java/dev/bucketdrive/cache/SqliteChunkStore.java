@@ -17,6 +17,7 @@ import java.nio.file.StandardOpenOption;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,13 +32,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@link ChunkStore} on local disk: one file per chunk under {@code chunks/}, one row per chunk in the
- * SQLite index, which is the truth about what is present and dirty. Caffeine holds the rows of hot
- * chunks so a read costs no SQL.
+ * {@link ChunkStore} on local disk: one row per chunk in the SQLite index, which is the truth about
+ * what is present and dirty. Small chunks (up to {@link #inlineMax} bytes: the chunks of small files)
+ * keep their bytes in the row itself, so a small file costs no file of its own, and its close one
+ * sync of the index instead of a file creation and a sync more; bigger chunks are one file each under
+ * {@code chunks/}. A small chunk that grows past the limit moves to a file (file written first, then
+ * the row cleared: a crash leaves a stray file that start-up removes). Caffeine holds the rows of
+ * hot chunks so a read of a file-backed chunk costs no SQL.
  *
- * <p>Crash safety. A chunk becomes dirty in the index (a durable transaction) <em>before</em> its file
- * is first written, so a crash can leave a dirty row over unchanged bytes (harmless: it uploads what
- * was there) but never changed bytes under a clean row whose checksum would then fail. A clean chunk
+ * <p>Crash safety. A chunk becomes dirty in the index (a committed transaction) <em>before</em> its
+ * file is first written, so a crash of the process can leave a dirty row over unchanged bytes
+ * (harmless: it uploads what was there) but never changed bytes under a clean row. A power cut can
+ * lose rows committed since the last {@link #force}: changed bytes under a clean row then fail the
+ * checksum and read as a miss (the unsynced write is lost, as POSIX allows; nothing torn is served).
+ * A close or fsync syncs the files ({@link #force}) and then the index (with its journal entry), so
+ * what it made durable stays. A clean chunk
  * is written to a temporary file, then moved into place, then indexed: a crash leaves an orphan file
  * that start-up removes, never a row without its bytes. Clean chunks carry a CRC32C checked on their
  * first read in this process; a mismatch drops the chunk and reads as a miss.
@@ -56,14 +65,17 @@ final class SqliteChunkStore implements ChunkStore {
         final String etag;
         volatile int length;
         final long crc;
+        /** The bytes are in the row, not in a file. */
+        final boolean inline;
         volatile boolean verified;
         volatile long generation;
 
-        Chunk(boolean dirty, String etag, int length, long crc) {
+        Chunk(boolean dirty, String etag, int length, long crc, boolean inline) {
             this.dirty = dirty;
             this.etag = etag;
             this.length = length;
             this.crc = crc;
+            this.inline = inline;
         }
     }
 
@@ -72,6 +84,8 @@ final class SqliteChunkStore implements ChunkStore {
     private final Database db;
     private final CacheOptions options;
     private final Path chunkDir;
+    /** Chunks up to this many bytes live in their row. */
+    private final int inlineMax;
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
     private final Cache<ChunkKey, Optional<Chunk>> rows;
     private final Map<ChunkKey, Long> touched = new ConcurrentHashMap<>();
@@ -87,6 +101,7 @@ final class SqliteChunkStore implements ChunkStore {
         this.db = db;
         this.options = options;
         this.chunkDir = chunkDir;
+        this.inlineMax = Math.min(options.chunkSize() / 2, 64 * 1024);
         for (int i = 0; i < STRIPES; i++) {
             stripes[i] = new ReentrantLock();
         }
@@ -101,7 +116,7 @@ final class SqliteChunkStore implements ChunkStore {
         });
         List<ChunkKey> dirty = db.query("SELECT file_id, idx FROM chunks WHERE dirty = 1", SqliteChunkStore::chunkKey);
         for (ChunkKey key : dirty) {
-            long length = dirtyLength(key);
+            long length = row(key).map(ch -> ch.length).orElse(0);
             chunkCount.incrementAndGet();
             dirtyCount.incrementAndGet();
             totalBytes.addAndGet(length);
@@ -124,8 +139,8 @@ final class SqliteChunkStore implements ChunkStore {
 
     private Optional<Chunk> row(ChunkKey key) {
         return rows.get(key, k -> db.read(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT dirty, etag, length, crc FROM chunks WHERE file_id = ? AND idx = ?")) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT dirty, etag, length, crc, data IS NOT NULL, "
+                    + "coalesce(length(data), 0) FROM chunks WHERE file_id = ? AND idx = ?")) {
                 ps.setLong(1, k.fileId());
                 ps.setInt(2, k.index());
                 try (ResultSet rs = ps.executeQuery()) {
@@ -133,9 +148,10 @@ final class SqliteChunkStore implements ChunkStore {
                         return ABSENT;
                     }
                     boolean dirty = rs.getInt(1) == 1;
-                    // A dirty chunk's length lives in its file: growing writes do not touch the index.
-                    int length = dirty ? dirtyLength(k) : rs.getInt(3);
-                    return Optional.of(new Chunk(dirty, rs.getString(2), length, rs.getLong(4)));
+                    boolean inline = rs.getInt(5) == 1;
+                    // A dirty file chunk's length lives in its file: growing writes do not touch the index.
+                    int length = inline ? rs.getInt(6) : dirty ? dirtyLength(k) : rs.getInt(3);
+                    return Optional.of(new Chunk(dirty, rs.getString(2), length, rs.getLong(4), inline));
                 }
             }
         }));
@@ -176,6 +192,13 @@ final class SqliteChunkStore implements ChunkStore {
         if (want <= 0) {
             return 0;
         }
+        if (chunk.inline) {
+            byte[] bytes = inlineBytes(key);
+            int copied = Math.max(0, Math.min(want, bytes.length - offset));
+            dst.put(dst.position(), bytes, offset, copied);
+            dst.position(dst.position() + copied);
+            return copied;
+        }
         try (FileChannel ch = FileChannel.open(path(key), StandardOpenOption.READ)) {
             ByteBuffer window = dst.slice(dst.position(), want);
             int copied = 0;
@@ -204,9 +227,38 @@ final class SqliteChunkStore implements ChunkStore {
         }
     }
 
+    /** The bytes of an inline chunk (empty when its row is gone). */
+    private byte[] inlineBytes(ChunkKey key) {
+        return db.read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT data FROM chunks WHERE file_id = ? AND idx = ?")) {
+                ps.setLong(1, key.fileId());
+                ps.setInt(2, key.index());
+                try (ResultSet rs = ps.executeQuery()) {
+                    byte[] data = rs.next() ? rs.getBytes(1) : null;
+                    return data == null ? new byte[0] : data;
+                }
+            }
+        });
+    }
+
+    /** All the bytes of a chunk, wherever they live. */
+    private byte[] allBytes(ChunkKey key, Chunk chunk) throws IOException {
+        if (chunk.inline) {
+            return inlineBytes(key);
+        }
+        try {
+            return Files.readAllBytes(path(key));
+        } catch (NoSuchFileException e) {
+            return new byte[0];
+        }
+    }
+
     private boolean verify(ChunkKey key, Chunk chunk) {
         try {
-            byte[] bytes = Files.readAllBytes(path(key));
+            if (!chunk.inline && !Files.exists(path(key))) {
+                throw new NoSuchFileException(path(key).toString());
+            }
+            byte[] bytes = allBytes(key, chunk);
             if (bytes.length == chunk.length && crc(ByteBuffer.wrap(bytes)) == chunk.crc) {
                 chunk.verified = true;
                 return true;
@@ -228,7 +280,7 @@ final class SqliteChunkStore implements ChunkStore {
             Optional<Chunk> now = row(key);
             if (now.isPresent() && now.get() == seen && !seen.dirty) {
                 deleteRow(key, seen);
-                deleteFile(key);
+                deleteFile(key, seen);
             }
         } finally {
             lock.unlock();
@@ -249,21 +301,32 @@ final class SqliteChunkStore implements ChunkStore {
             if (current.isPresent() && current.get().dirty) {
                 return;
             }
-            Path target = path(key);
-            LocalFiles.createPrivateDirectories(target.getParent());
-            Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING), LocalFiles.privateFile())) {
-                ByteBuffer src = data.duplicate();
-                while (src.hasRemaining()) {
-                    ch.write(src);
-                }
-            }
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             long now = options.clock().millis();
-            db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms) "
-                    + "VALUES (?, ?, 0, ?, ?, ?, ?)", key.fileId(), key.index(), etag, length, crc, now);
-            Chunk fresh = new Chunk(false, etag, length, crc);
+            boolean inline = length <= inlineMax;
+            if (inline) {
+                byte[] bytes = new byte[length];
+                data.duplicate().get(bytes);
+                db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms, data) "
+                        + "VALUES (?, ?, 0, ?, ?, ?, ?, ?)", key.fileId(), key.index(), etag, length, crc, now, bytes);
+                if (current.isPresent() && !current.get().inline) {
+                    deleteFile(key);
+                }
+            } else {
+                Path target = path(key);
+                LocalFiles.createPrivateDirectories(target.getParent());
+                Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+                try (FileChannel ch = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING), LocalFiles.privateFile())) {
+                    ByteBuffer src = data.duplicate();
+                    while (src.hasRemaining()) {
+                        ch.write(src);
+                    }
+                }
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms, data) "
+                        + "VALUES (?, ?, 0, ?, ?, ?, ?, NULL)", key.fileId(), key.index(), etag, length, crc, now);
+            }
+            Chunk fresh = new Chunk(false, etag, length, crc, inline);
             fresh.verified = true;
             current.ifPresentOrElse(old -> totalBytes.addAndGet(length - old.length), () -> {
                 totalBytes.addAndGet(length);
@@ -358,6 +421,10 @@ final class SqliteChunkStore implements ChunkStore {
 
     /** Writes into a chunk; the caller holds its stripe lock and has accounted for the dirty bytes. */
     private void writeLocked(ChunkKey key, Optional<Chunk> current, int offset, ByteBuffer data, int end) {
+        if (current.isEmpty() ? end <= inlineMax : current.get().inline) {
+            writeInline(key, current.orElse(null), offset, data, end);
+            return;
+        }
         Chunk chunk;
         if (current.isPresent() && current.get().dirty) {
             chunk = current.get();
@@ -366,7 +433,7 @@ final class SqliteChunkStore implements ChunkStore {
             int length = current.map(ch -> ch.length).orElse(0);
             db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms) "
                     + "VALUES (?, ?, 1, NULL, ?, 0, ?)", key.fileId(), key.index(), length, options.clock().millis());
-            chunk = new Chunk(true, null, length, 0);
+            chunk = new Chunk(true, null, length, 0, false);
             if (current.isEmpty()) {
                 chunkCount.incrementAndGet();
             }
@@ -392,6 +459,49 @@ final class SqliteChunkStore implements ChunkStore {
             totalBytes.addAndGet(end - chunk.length);
             chunk.length = end;
         }
+        chunk.generation = generations.incrementAndGet();
+        touch(key);
+    }
+
+    /**
+     * Writes into a chunk whose bytes are in its row: one statement stores the whole new content. A
+     * chunk that grows past {@link #inlineMax} moves to a file, written before the row lets go of
+     * the bytes. The caller holds the stripe lock and has accounted for the dirty bytes.
+     */
+    private void writeInline(ChunkKey key, Chunk old, int offset, ByteBuffer data, int end) {
+        int oldLength = old == null ? 0 : old.length;
+        int newLength = Math.max(oldLength, end);
+        byte[] bytes = Arrays.copyOf(old == null ? new byte[0] : inlineBytes(key), newLength);
+        data.duplicate().get(bytes, offset, data.remaining());
+        boolean spill = newLength > inlineMax;
+        if (spill) {
+            Path file = path(key);
+            try {
+                LocalFiles.createPrivateDirectories(file.getParent());
+                try (FileChannel ch = FileChannel.open(file, java.util.Set.of(StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING), LocalFiles.privateFile())) {
+                    ByteBuffer src = ByteBuffer.wrap(bytes);
+                    while (src.hasRemaining()) {
+                        ch.write(src);
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write chunk " + key, e);
+            }
+        }
+        db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms, data) "
+                + "VALUES (?, ?, 1, NULL, ?, 0, ?, ?)", key.fileId(), key.index(), newLength,
+                options.clock().millis(), spill ? null : bytes);
+        Chunk chunk = new Chunk(true, null, newLength, 0, !spill);
+        if (old == null) {
+            chunkCount.incrementAndGet();
+        }
+        if (old == null || !old.dirty) {
+            dirtyCount.incrementAndGet();
+        }
+        totalBytes.addAndGet(newLength - oldLength);
+        rows.put(key, Optional.of(chunk));
+        data.position(data.limit());
         chunk.generation = generations.incrementAndGet();
         touch(key);
     }
@@ -428,8 +538,13 @@ final class SqliteChunkStore implements ChunkStore {
             }
             writeLocked(key, current, 0, ByteBuffer.allocate(0), 0);
             Chunk chunk = row(key).orElseThrow();
-            try (FileChannel ch = FileChannel.open(path(key), StandardOpenOption.WRITE)) {
-                ch.truncate(keep);
+            if (chunk.inline) {
+                db.update("UPDATE chunks SET data = substr(data, 1, ?), length = ? WHERE file_id = ? AND idx = ?",
+                        keep, keep, key.fileId(), key.index());
+            } else {
+                try (FileChannel ch = FileChannel.open(path(key), StandardOpenOption.WRITE)) {
+                    ch.truncate(keep);
+                }
             }
             int removed = chunk.length - keep;
             chunk.length = keep;
@@ -455,6 +570,9 @@ final class SqliteChunkStore implements ChunkStore {
     @Override
     public void force(long fileId) {
         for (int index : dirtyChunks(fileId).keySet()) {
+            if (row(new ChunkKey(fileId, index)).map(ch -> ch.inline).orElse(true)) {
+                continue; // its bytes are in the index, synced below
+            }
             try (FileChannel ch = FileChannel.open(path(new ChunkKey(fileId, index)), StandardOpenOption.WRITE)) {
                 ch.force(true);
             } catch (NoSuchFileException e) {
@@ -510,14 +628,14 @@ final class SqliteChunkStore implements ChunkStore {
     private void becomeClean(ChunkKey key, Chunk chunk, String etag) {
         long crc;
         try {
-            crc = Files.exists(path(key)) ? crc(ByteBuffer.wrap(Files.readAllBytes(path(key)))) : crc(ByteBuffer.allocate(0));
+            crc = crc(ByteBuffer.wrap(allBytes(key, chunk)));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read chunk " + key, e);
         }
         int length = chunk.length;
         db.update("UPDATE chunks SET dirty = 0, etag = ?, crc = ?, length = ? WHERE file_id = ? AND idx = ?",
                 etag, crc, length, key.fileId(), key.index());
-        Chunk clean = new Chunk(false, etag, length, crc);
+        Chunk clean = new Chunk(false, etag, length, crc, chunk.inline);
         clean.verified = true;
         rows.put(key, Optional.of(clean));
         dirtyCount.decrementAndGet();
@@ -527,7 +645,7 @@ final class SqliteChunkStore implements ChunkStore {
     private void relabel(ChunkKey key, Chunk chunk, String etag) {
         db.update("UPDATE chunks SET etag = ? WHERE file_id = ? AND idx = ? AND dirty = 0",
                 etag, key.fileId(), key.index());
-        Chunk relabelled = new Chunk(false, etag, chunk.length, chunk.crc);
+        Chunk relabelled = new Chunk(false, etag, chunk.length, chunk.crc, chunk.inline);
         relabelled.verified = chunk.verified;
         rows.put(key, Optional.of(relabelled));
     }
@@ -546,7 +664,7 @@ final class SqliteChunkStore implements ChunkStore {
             Optional<Chunk> current = row(key);
             if (current.isPresent()) {
                 deleteRow(key, current.get());
-                deleteFile(key);
+                deleteFile(key, current.get());
             }
         } finally {
             lock.unlock();
@@ -563,6 +681,12 @@ final class SqliteChunkStore implements ChunkStore {
         if (chunk.dirty) {
             dirtyCount.decrementAndGet();
             releaseDirty(chunk.length);
+        }
+    }
+
+    private void deleteFile(ChunkKey key, Chunk chunk) {
+        if (!chunk.inline) {
+            deleteFile(key);
         }
     }
 
@@ -634,7 +758,7 @@ final class SqliteChunkStore implements ChunkStore {
                     Optional<Chunk> now = row(key);
                     if (now.isPresent() && !now.get().dirty) {
                         deleteRow(key, now.get());
-                        deleteFile(key);
+                        deleteFile(key, now.get());
                     }
                 } finally {
                     lock.unlock();
@@ -669,7 +793,8 @@ final class SqliteChunkStore implements ChunkStore {
                             continue;
                         }
                         ChunkKey key = parse(name);
-                        if (key == null || name.endsWith(".tmp") || row(key).isEmpty()) {
+                        // No row, or a row that holds the bytes itself (a move to or from a file cut short).
+                        if (key == null || name.endsWith(".tmp") || row(key).map(ch -> ch.inline).orElse(true)) {
                             Files.deleteIfExists(f);
                         }
                     }
@@ -678,7 +803,7 @@ final class SqliteChunkStore implements ChunkStore {
         }
         List<ChunkKey> all = db.query("SELECT file_id, idx FROM chunks", SqliteChunkStore::chunkKey);
         for (ChunkKey key : all) {
-            if (!Files.exists(path(key))) {
+            if (row(key).map(ch -> !ch.inline).orElse(false) && !Files.exists(path(key))) {
                 Optional<Chunk> chunk = row(key);
                 if (chunk.isPresent() && chunk.get().length > 0) {
                     if (chunk.get().dirty) {

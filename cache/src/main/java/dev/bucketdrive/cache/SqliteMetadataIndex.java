@@ -2,18 +2,31 @@ package dev.bucketdrive.cache;
 
 import dev.bucketdrive.core.local.Entry;
 import dev.bucketdrive.core.local.MetadataIndex;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
 
-/** {@link MetadataIndex} in the SQLite index. Subtrees are found by path prefix, never with LIKE. */
+/**
+ * {@link MetadataIndex} in the SQLite index. Subtrees are found by path prefix, never with LIKE.
+ *
+ * <p>Entries looked up by path or id (absent ones too) are kept in memory: every change goes through
+ * this class and updates or drops them after it commits, so the memory never disagrees with the table
+ * for longer than the write takes. A lookup that races a write either sees the old row and is then
+ * overwritten, or sees the new one (Caffeine runs a load and a put of one key one after the other).
+ */
 final class SqliteMetadataIndex implements MetadataIndex {
 
-    private static final String COLUMNS = "id, path, type, size, mtime_ms, mode, uid, gid, etag, listed_at_ms";
+    private static final int REMEMBERED = 50_000;
+
+    private static final String COLUMNS = "id, path, type, size, mtime_ms, mode, uid, gid, etag, listed_at_ms, remote_size";
 
     private final Database db;
+    private final Cache<String, Optional<Entry>> byPath = Caffeine.newBuilder().maximumSize(REMEMBERED).build();
+    private final Cache<Long, Optional<Entry>> byId = Caffeine.newBuilder().maximumSize(REMEMBERED).build();
 
     SqliteMetadataIndex(Database db) {
         this.db = db;
@@ -21,22 +34,41 @@ final class SqliteMetadataIndex implements MetadataIndex {
 
     @Override
     public Optional<Entry> lookup(String path) {
-        return db.read(c -> one(c, "WHERE path = ?", path));
+        return byPath.get(path, p -> db.read(c -> one(c, "WHERE path = ?", p)));
     }
 
     @Override
     public Optional<Entry> byId(long id) {
-        return db.read(c -> one(c, "WHERE id = ?", id));
+        return byId.get(id, i -> db.read(c -> one(c, "WHERE id = ?", i)));
+    }
+
+    private void remember(Entry e) {
+        byPath.put(e.path(), Optional.of(e));
+        byId.put(e.id(), Optional.of(e));
+    }
+
+    /** Forgets {@code path} and everything below it (after a change to the table that moved or removed them). */
+    private void forgetTree(String path) {
+        Optional<Entry> known = byPath.getIfPresent(path);
+        if (known != null && known.isPresent() && known.get().type() != Entry.Type.DIRECTORY) {
+            byPath.invalidate(path);
+            byId.invalidate(known.get().id());
+            return;
+        }
+        String prefix = path + "/";
+        byPath.asMap().keySet().removeIf(p -> p.equals(path) || path.isEmpty() || p.startsWith(prefix));
+        byId.asMap().values().removeIf(e -> e.isEmpty() || e.get().path().equals(path) || path.isEmpty()
+                || e.get().path().startsWith(prefix));
     }
 
     @Override
     public Entry upsert(Entry e) {
-        return db.transaction(c -> {
+        Entry stored = db.transaction(c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO entries (path, parent, name, type, size, "
-                    + "mtime_ms, mode, uid, gid, etag, listed_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    + "mtime_ms, mode, uid, gid, etag, listed_at_ms, remote_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     + "ON CONFLICT (path) DO UPDATE SET type = excluded.type, size = excluded.size, "
                     + "mtime_ms = excluded.mtime_ms, mode = excluded.mode, uid = excluded.uid, gid = excluded.gid, "
-                    + "etag = excluded.etag, listed_at_ms = excluded.listed_at_ms")) {
+                    + "etag = excluded.etag, listed_at_ms = excluded.listed_at_ms, remote_size = excluded.remote_size")) {
                 ps.setString(1, e.path());
                 ps.setString(2, e.parent());
                 ps.setString(3, e.name());
@@ -48,10 +80,13 @@ final class SqliteMetadataIndex implements MetadataIndex {
                 ps.setInt(9, e.gid());
                 ps.setString(10, e.etag());
                 ps.setLong(11, e.listedAt());
+                ps.setLong(12, e.remoteSize());
                 ps.executeUpdate();
             }
             return one(c, "WHERE path = ?", e.path()).orElseThrow();
         });
+        remember(stored);
+        return stored;
     }
 
     @Override
@@ -61,7 +96,9 @@ final class SqliteMetadataIndex implements MetadataIndex {
 
     @Override
     public int remove(String path) {
-        return db.transaction(c -> removeTree(c, path));
+        int removed = db.transaction(c -> removeTree(c, path));
+        forgetTree(path);
+        return removed;
     }
 
     private static int removeTree(Connection c, String path) throws SQLException {
@@ -107,11 +144,18 @@ final class SqliteMetadataIndex implements MetadataIndex {
             }
             return null;
         });
+        forgetTree(to);
+        forgetTree(from);
     }
 
     @Override
     public void markListed(String directory, long epochMillis) {
         db.update("UPDATE entries SET listed_at_ms = ? WHERE path = ?", epochMillis, directory);
+        Optional<Entry> known = byPath.getIfPresent(directory);
+        if (known != null && known.isPresent()) {
+            byPath.invalidate(directory);
+            byId.invalidate(known.get().id());
+        }
     }
 
     private static Optional<Entry> one(Connection c, String where, Object arg) throws SQLException {
@@ -121,6 +165,7 @@ final class SqliteMetadataIndex implements MetadataIndex {
     private static List<Entry> many(Connection c, String where, Object arg) throws SQLException {
         return Database.query(c, "SELECT " + COLUMNS + " FROM entries " + where, rs -> new Entry(rs.getLong(1),
                 rs.getString(2), Entry.Type.values()[rs.getInt(3)], rs.getLong(4), rs.getLong(5), rs.getInt(6),
-                rs.getInt(7), rs.getInt(8), rs.getString(9), rs.getLong(10)), arg);
+                rs.getInt(7), rs.getInt(8), rs.getString(9), rs.getLong(10),
+                rs.getLong(11) < 0 ? rs.getLong(4) : rs.getLong(11)), arg); // -1: from before the column, the object's size
     }
 }

@@ -23,6 +23,13 @@ final class SqliteUploadJournal implements UploadJournal {
 
     @Override
     public PendingOp scheduleUpload(long fileId, String key, String baseEtag, Instant due) {
+        PendingOp op = holdUpload(fileId, key, baseEtag, due);
+        db.sync();
+        return op;
+    }
+
+    @Override
+    public PendingOp holdUpload(long fileId, String key, String baseEtag, Instant due) {
         return db.transaction(c -> {
             Optional<PendingOp> existing = one(c, "WHERE kind = 'UPLOAD' AND file_id = ?", fileId);
             if (existing.isPresent()) {
@@ -46,7 +53,9 @@ final class SqliteUploadJournal implements UploadJournal {
         if (kind == PendingOp.Kind.UPLOAD) {
             throw new IllegalArgumentException("uploads are scheduled with scheduleUpload");
         }
-        return db.transaction(c -> insert(c, kind, 0, key, target, baseEtag, due));
+        PendingOp op = db.transaction(c -> insert(c, kind, 0, key, target, baseEtag, due));
+        db.sync();
+        return op;
     }
 
     private PendingOp insert(Connection c, PendingOp.Kind kind, long fileId, String key, String target,
@@ -85,6 +94,7 @@ final class SqliteUploadJournal implements UploadJournal {
     @Override
     public void rebase(long fileId, String baseEtag) {
         db.update("UPDATE journal SET base_etag = ? WHERE kind = 'UPLOAD' AND file_id = ?", baseEtag, fileId);
+        db.sync();
     }
 
     @Override

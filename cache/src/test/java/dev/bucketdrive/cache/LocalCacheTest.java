@@ -24,6 +24,8 @@ class LocalCacheTest {
     Path dir;
 
     private static final int CS = 64 * 1024;
+    /** Bigger than what a chunk keeps in its row: these chunks have a file of their own. */
+    private static final int FILE_BACKED = 40_000;
 
     private LocalCache open() {
         return LocalCache.open(CacheOptions.defaults(dir).withChunkSize(CS), Runnable::run);
@@ -109,7 +111,7 @@ class LocalCacheTest {
     void aDamagedCleanChunkIsAMissNeverWrongData() throws IOException {
         ChunkKey key = new ChunkKey(3, 0);
         try (LocalCache cache = open()) {
-            cache.chunks().putClean(key, "e", ByteBuffer.wrap(bytes(5000, 3)));
+            cache.chunks().putClean(key, "e", ByteBuffer.wrap(bytes(FILE_BACKED, 3)));
         }
         Path file = dir.resolve("chunks/03/3-0");
         byte[] onDisk = Files.readAllBytes(file);
@@ -126,7 +128,7 @@ class LocalCacheTest {
     void aTruncatedCleanChunkFileIsAMiss() throws IOException {
         ChunkKey key = new ChunkKey(4, 0);
         try (LocalCache cache = open()) {
-            cache.chunks().putClean(key, "e", ByteBuffer.wrap(bytes(5000, 4)));
+            cache.chunks().putClean(key, "e", ByteBuffer.wrap(bytes(FILE_BACKED, 4)));
         }
         Path file = dir.resolve("chunks/04/4-0");
         Files.write(file, Arrays.copyOf(Files.readAllBytes(file), 100));
@@ -138,8 +140,9 @@ class LocalCacheTest {
     @Test
     void recoveryRemovesOrphansAndRowsOfLostCleanChunks() throws IOException {
         try (LocalCache cache = open()) {
-            cache.chunks().putClean(new ChunkKey(5, 0), "e", ByteBuffer.wrap(new byte[10]));
-            cache.chunks().putClean(new ChunkKey(5, 1), "e", ByteBuffer.wrap(new byte[10]));
+            cache.chunks().putClean(new ChunkKey(5, 0), "e", ByteBuffer.wrap(new byte[FILE_BACKED]));
+            cache.chunks().putClean(new ChunkKey(5, 1), "e", ByteBuffer.wrap(new byte[FILE_BACKED]));
+            cache.chunks().putClean(new ChunkKey(5, 2), "e", ByteBuffer.wrap(new byte[10])); // in its row
         }
         Path orphan = dir.resolve("chunks/05/5-9");
         Path tmp = dir.resolve("chunks/05/5-8.tmp");
@@ -148,12 +151,38 @@ class LocalCacheTest {
         Files.setLastModifiedTime(orphan, java.nio.file.attribute.FileTime.fromMillis(0));
         Files.setLastModifiedTime(tmp, java.nio.file.attribute.FileTime.fromMillis(0));
         Files.delete(dir.resolve("chunks/05/5-1"));
+        // A file left by a move between row and file that a crash cut short: the row holds the bytes.
+        Path stray = dir.resolve("chunks/05/5-2");
+        Files.write(stray, new byte[3]);
+        Files.setLastModifiedTime(stray, java.nio.file.attribute.FileTime.fromMillis(0));
         try (LocalCache cache = open()) {
             assertThat(orphan).doesNotExist();
             assertThat(tmp).doesNotExist();
+            assertThat(stray).doesNotExist();
             assertThat(cache.chunks().length(new ChunkKey(5, 1))).isEqualTo(-1);
-            assertThat(cache.chunks().length(new ChunkKey(5, 0))).isEqualTo(10);
-            assertThat(cache.chunks().usage().totalBytes()).isEqualTo(10);
+            assertThat(cache.chunks().length(new ChunkKey(5, 0))).isEqualTo(FILE_BACKED);
+            assertThat(read(cache, new ChunkKey(5, 2), "e")).isEqualTo(new byte[10]);
+            assertThat(cache.chunks().usage().totalBytes()).isEqualTo(FILE_BACKED + 10);
+        }
+    }
+
+    @Test
+    void aSmallChunkLivesInItsRowUntilItGrowsPastTheLimit() {
+        ChunkKey key = new ChunkKey(6, 0);
+        byte[] head = bytes(1000, 6);
+        byte[] tail = bytes(FILE_BACKED, 7);
+        try (LocalCache cache = open()) {
+            cache.chunks().write(key, 0, ByteBuffer.wrap(head));
+            assertThat(dir.resolve("chunks/06/6-0")).doesNotExist();
+            cache.chunks().write(key, 2000, ByteBuffer.wrap(tail));
+            assertThat(dir.resolve("chunks/06/6-0")).exists();
+        }
+        byte[] expected = new byte[2000 + FILE_BACKED];
+        System.arraycopy(head, 0, expected, 0, head.length);
+        System.arraycopy(tail, 0, expected, 2000, tail.length);
+        try (LocalCache cache = open()) {
+            assertThat(read(cache, key, null)).isEqualTo(expected);
+            assertThat(cache.chunks().usage().dirtyBytes()).isEqualTo(expected.length);
         }
     }
 }

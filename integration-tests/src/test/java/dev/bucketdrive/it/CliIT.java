@@ -112,6 +112,9 @@ class CliIT {
                 "--path-style", "--cache-dir", cache.toString(), "--write-back-delay", "1h");
         try {
             awaitMounted(mnt, mount, log);
+            assertThat(runToEnd("mount", "s3://cli-it", mnt.toString(), "--endpoint", server.endpoint().toString(),
+                    "--path-style", "--cache-dir", tmp.resolve("cache-busy").toString()))
+                    .contains("is busy: something is mounted there");
             Random r = new Random(3);
             List<byte[]> contents = new ArrayList<>();
             for (int i = 0; i < 20; i++) {

@@ -33,6 +33,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -130,6 +131,24 @@ class DriveTest {
         assertThat(bucket.keys()).containsExactly("b.txt");
         assertThat(h.read("/b.txt")).isEqualTo(bytes("content"));
         assertThat(h.store.calls(GET)).isZero(); // the cached chunks followed the copy
+    }
+
+    @Test
+    void anObjectTooBigForOneCopyIsRenamedByAMultipartCopy() {
+        byte[] content = random(3 * DriveHarness.CHUNK, 9);
+        bucket.put("huge.bin", Body.of(content), new PutOptions("video/mp4", Map.of("mtime", "1700000000"),
+                dev.bucketdrive.core.store.WriteCondition.NONE));
+        bucket.limitCopies(DriveHarness.CHUNK); // stands for S3's 5 GiB limit of CopyObject
+        h.drive.readdir("/");
+        h.store.resetCounters();
+        h.drive.rename("/huge.bin", "/moved.bin", false);
+        h.drain();
+        assertThat(bucket.keys()).containsExactly("moved.bin");
+        assertSameBytes(object("moved.bin"), content);
+        assertThat(bucket.head("moved.bin").metadata()).containsEntry("mtime", "1700000000");
+        assertThat(bucket.head("moved.bin").contentType()).isEqualTo("video/mp4");
+        assertThat(h.store.calls(UPLOAD_PART_COPY)).isPositive();
+        assertThat(h.store.calls(PUT)).isZero();
     }
 
     @Test
@@ -235,6 +254,24 @@ class DriveTest {
     }
 
     @Test
+    void directoriesInUseAreListedAgainInTheBackground() throws Exception {
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache2"), DriveHarness.CHUNK,
+                o -> o.withListingTtl(Duration.ofMillis(300), Duration.ofMillis(300)));
+        h.drive.mkdir("/shared", 0755);
+        h.drain();
+        assertThat(h.drive.readdir("/shared")).isEmpty();
+        bucket.put("shared/from-elsewhere.txt", Body.of(bytes("hello")), PutOptions.DEFAULT);
+        h.store.resetCounters();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (h.store.calls(LIST) == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(h.store.calls(LIST)).as("background LISTs, nobody looking").isPositive();
+        assertThat(h.drive.readdir("/shared")).extracting(e -> e.name()).containsExactly("from-elsewhere.txt");
+    }
+
+    @Test
     void aListedDirectoryAnswersLookupsWithoutRequests() {
         for (int i = 0; i < 20; i++) {
             bucket.put("d/f" + i, Body.of(bytes("x")), PutOptions.DEFAULT);
@@ -314,6 +351,26 @@ class DriveTest {
         h.restart();
         assertSameBytes(h.read("/t.bin"), expected);
         assertSameBytes(object("t.bin"), expected);
+    }
+
+    @Test
+    void aFileGrownPastItsUploadedVersionReadsZerosInTheGapAndUploadsThem() {
+        byte[] head = random(DriveHarness.CHUNK + 7, 6);
+        h.write("/grow.bin", head);
+        h.drain();
+        // The hole between the uploaded end and the new bytes is not part of the uploaded object.
+        long far = 3L * DriveHarness.CHUNK + 5;
+        h.writeAt("/grow.bin", far, bytes("tail"));
+        byte[] expected = new byte[(int) far + 4];
+        System.arraycopy(head, 0, expected, 0, head.length);
+        System.arraycopy(bytes("tail"), 0, expected, (int) far, 4);
+        assertSameBytes(h.read("/grow.bin"), expected);
+        h.restart(); // before the upload: the index alone must know where the old version ends
+        assertSameBytes(h.read("/grow.bin"), expected);
+        h.drain();
+        assertSameBytes(object("grow.bin"), expected);
+        h.restart();
+        assertSameBytes(h.read("/grow.bin"), expected);
     }
 
     @Test

@@ -75,11 +75,7 @@ public final class DriveMount implements AutoCloseable {
             throw new MountException("this platform is not supported by jfuse: " + e.getMessage());
         }
         if (!windows) {
-            String lib = findLibfuse3();
-            if (lib == null) {
-                throw new MountException("fuse3 is not installed (no libfuse3.so.3 found); install it, e.g. apt-get install fuse3");
-            }
-            builder.setLibraryPath(lib);
+            builder.setLibraryPath(libfuse3(LIBFUSE3));
         }
         BucketFileSystem fs = new BucketFileSystem(drive, builder.errno(), windows);
         Fuse fuse;
@@ -165,13 +161,14 @@ public final class DriveMount implements AutoCloseable {
         return mountinfoPath.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
     }
 
-    static String findLibfuse3() {
-        for (String candidate : LIBFUSE3) {
+    /** The first of {@code candidates} that exists, or the error a user without fuse3 sees. */
+    static String libfuse3(List<String> candidates) throws MountException {
+        for (String candidate : candidates) {
             if (Files.exists(Path.of(candidate))) {
                 return candidate;
             }
         }
-        return null;
+        throw new MountException("fuse3 is not installed (no libfuse3.so.3 found); install it, e.g. apt-get install fuse3");
     }
 
     public Path mountPoint() {

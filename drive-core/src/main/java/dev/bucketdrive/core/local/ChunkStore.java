@@ -38,7 +38,11 @@ public interface ChunkStore {
     /** Makes the file {@code size} bytes long: chunks past it are dropped, the last one is cut (dirty). */
     void truncate(long fileId, long size);
 
-    /** Flushes the dirty chunks of a file to stable storage (fsync), so they survive a power cut. */
+    /**
+     * Flushes the bytes of a file's dirty chunks to stable storage (fsync). What records them becomes
+     * durable with the next durable write of the journal ({@link UploadJournal#scheduleUpload}), which
+     * a close or fsync makes right after: the bytes are on disk before any entry that refers to them.
+     */
     void force(long fileId);
 
     /**

@@ -19,6 +19,13 @@ public interface UploadJournal {
     PendingOp scheduleUpload(long fileId, String key, String baseEtag, Instant due);
 
     /**
+     * As {@link #scheduleUpload}, for a file still open for writing: the entry survives a crash of
+     * the process at once, a power cut only once the file's close schedules it again (a file that
+     * was never closed is owed nothing). Spares each first write the wait for the disk.
+     */
+    PendingOp holdUpload(long fileId, String key, String baseEtag, Instant due);
+
+    /**
      * Sets the version a file's pending upload is conditional on ({@code null}: the key must be absent),
      * without moving it or raising its sequence: the version the bucket holds changed under it (an
      * upload of an earlier state finished, a rename copied the object, or the object was deleted).

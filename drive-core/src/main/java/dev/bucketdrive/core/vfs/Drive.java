@@ -89,6 +89,7 @@ public final class Drive implements AutoCloseable {
     private final ConcurrentHashMap<Long, Long> confirmedAt = new ConcurrentHashMap<>();
     private final ExecutorService readAhead;
     final WriteBack writeBack;
+    private final RemoteWatcher watcher;
 
     private record FetchKey(long fileId, int index, String etag) {
     }
@@ -104,6 +105,7 @@ public final class Drive implements AutoCloseable {
         this.readAhead = Executors.newFixedThreadPool(Math.max(1, options.readAheadChunks() * 2),
                 Thread.ofPlatform().name("read-ahead-", 0).daemon().factory());
         this.writeBack = new WriteBack(this);
+        this.watcher = new RemoteWatcher(options.listingTtl(), this::now, this::relistIfStale);
     }
 
     /** Opens a drive and starts its uploads, resuming whatever the journal holds from an earlier run. */
@@ -363,7 +365,7 @@ public final class Drive implements AutoCloseable {
         }
         if (deferred) {
             Node node = h.node;
-            locked(() -> queueUpload(node, Instant.ofEpochMilli(now()).plus(options.writeBackDelay())));
+            locked(() -> queueUpload(node, Instant.ofEpochMilli(now()).plus(options.writeBackDelay()), true));
         }
         release(h.node);
     }
@@ -690,6 +692,7 @@ public final class Drive implements AutoCloseable {
 
     @Override
     public void close() {
+        watcher.close();
         writeBack.close();
         readAhead.shutdownNow();
     }
@@ -759,7 +762,7 @@ public final class Drive implements AutoCloseable {
                 return;
             }
         }
-        locked(() -> queueUpload(node, Instant.ofEpochMilli(now()).plus(HELD_OPEN)));
+        locked(() -> queueUpload(node, Instant.ofEpochMilli(now()).plus(HELD_OPEN), false));
     }
 
     /**
@@ -767,7 +770,7 @@ public final class Drive implements AutoCloseable {
      * (an upload of an earlier state may have finished a moment ago); an entry still pending keeps
      * its base. Called under {@link #namespace}, which uploads also finish under.
      */
-    private PendingOp queueUpload(Node node, Instant due) {
+    private PendingOp queueUpload(Node node, Instant due, boolean durable) {
         String path;
         String base;
         synchronized (node) {
@@ -775,7 +778,8 @@ public final class Drive implements AutoCloseable {
             base = node.etag;
         }
         String key = node.type == Entry.Type.DIRECTORY ? dirKey(path) : key(path);
-        return writeBack.scheduleUpload(node.id, key, writeBack.hasPendingUpload(node.id) ? null : base, due);
+        String newBase = writeBack.hasPendingUpload(node.id) ? null : base;
+        return durable ? writeBack.scheduleUpload(node.id, key, newBase, due) : writeBack.holdUpload(node.id, key, newBase, due);
     }
 
     /**
@@ -799,7 +803,7 @@ public final class Drive implements AutoCloseable {
                 return null;
             }
             index.upsert(node.toEntry(current.get().listedAt()));
-            return queueUpload(node, Instant.ofEpochMilli(dueMillis));
+            return queueUpload(node, Instant.ofEpochMilli(dueMillis), true);
         } finally {
             changes.incrementAndGet();
             namespace.unlock();
@@ -902,8 +906,7 @@ public final class Drive implements AutoCloseable {
                 access.accept(source);
                 return;
             } catch (FsException e) {
-                if (e.error() != FsError.STALE || attempt >= 3
-                        || java.util.Objects.equals(node.source().etag(), source.etag())) {
+                if (e.error() != FsError.STALE || attempt >= 10 || node.source().equals(source)) {
                     throw e;
                 }
             }
@@ -917,6 +920,7 @@ public final class Drive implements AutoCloseable {
         if (chunks.read(key, etag, 0, EMPTY) >= 0) {
             return; // dirty, or clean of the version the file reads
         }
+        requireCurrent(node, source);
         long start = (long) idx * chunkSize;
         int remoteBytes = etag == null ? 0 : (int) Math.max(0, Math.min(chunkSize, limit - start));
         if (remoteBytes > 0 && !(offset == 0 && length >= remoteBytes)) {
@@ -924,8 +928,16 @@ public final class Drive implements AutoCloseable {
             return;
         }
         if (chunks.length(key) >= 0) {
-            // A clean copy of another version: replace it, so the write does not mix versions.
-            chunks.putClean(key, etag == null ? "-" : etag, EMPTY);
+            // A clean copy of another version: replace it, so the write does not mix versions. Under
+            // the namespace lock, which uploads finish under: it must not be the new version's chunk
+            // that an upload relabelled a moment ago.
+            lockedReadOnly(() -> {
+                requireCurrent(node, source);
+                if (chunks.read(key, etag, 0, EMPTY) < 0) {
+                    chunks.putClean(key, etag == null ? "-" : etag, EMPTY);
+                }
+                return null;
+            });
         }
     }
 
@@ -966,6 +978,7 @@ public final class Drive implements AutoCloseable {
             zeroFrom(piece, got);
             return;
         }
+        requireCurrent(node, source);
         if (etag == null || (long) idx * chunkSize >= limit) {
             zeroFrom(piece, 0);
             return;
@@ -976,6 +989,17 @@ public final class Drive implements AutoCloseable {
             piece.duplicate().put(data, offset, n);
         }
         zeroFrom(piece, n);
+    }
+
+    /**
+     * After a miss: an upload that finished meanwhile moved the node to a new version before it
+     * relabelled the chunks, so a miss under an old source may only mean the chunk is now the new
+     * version's. Then the access is repeated ({@link #withCurrentSource}) rather than taken for a hole.
+     */
+    private static void requireCurrent(Node node, Node.Source source) {
+        if (!node.source().equals(source)) {
+            throw new FsException(FsError.STALE, "the file moved to a new version while it was read");
+        }
     }
 
     private static void zeroFrom(ByteBuffer piece, int from) {
@@ -1087,9 +1111,9 @@ public final class Drive implements AutoCloseable {
 
     /**
      * The bytes {@code [offset, offset + length)} of a file as an upload sends them: local chunks,
-     * else the remote version {@code etag} of {@code key}, else zeros.
+     * else the first {@code remoteSize} bytes of the remote version {@code etag} of {@code key}, else zeros.
      */
-    byte[] content(long fileId, String key, String etag, long offset, int length) {
+    byte[] content(long fileId, String key, String etag, long remoteSize, long offset, int length) {
         byte[] out = new byte[length];
         int done = 0;
         while (done < length) {
@@ -1099,7 +1123,7 @@ public final class Drive implements AutoCloseable {
             int n = Math.min(chunkSize - inChunk, length - done);
             ByteBuffer piece = ByteBuffer.wrap(out, done, n);
             int got = chunks.read(new ChunkKey(fileId, idx), etag, inChunk, piece.duplicate());
-            if (got < 0 && etag != null) {
+            if (got < 0 && etag != null && (long) idx * chunkSize < remoteSize) {
                 byte[] data = get(key, (long) idx * chunkSize, etag);
                 chunks.putClean(new ChunkKey(fileId, idx), etag, ByteBuffer.wrap(data));
                 int m = Math.max(0, Math.min(n, data.length - inChunk));
@@ -1183,6 +1207,7 @@ public final class Drive implements AutoCloseable {
         if (e.isEmpty() || e.get().type() != Entry.Type.DIRECTORY) {
             return;
         }
+        watcher.used(dir);
         long listedAt = e.get().listedAt();
         if (now() - listedAt < options.listingTtl().toMillis()) {
             return;
@@ -1194,6 +1219,18 @@ public final class Drive implements AutoCloseable {
                 throw FsException.of("listing /" + dir, ex);
             }
             LOG.warn("cannot list /{} ({}); showing what the cache knows", dir, ex.getMessage());
+        }
+    }
+
+    /** The background watcher's round: lists {@code dir} again if its listing aged past the TTL. */
+    private void relistIfStale(String dir) {
+        Optional<Entry> e = index.lookup(dir);
+        if (e.isEmpty() || e.get().type() != Entry.Type.DIRECTORY) {
+            watcher.forget(dir);
+            return;
+        }
+        if (now() - e.get().listedAt() >= options.listingTtl().toMillis()) {
+            refresh(dir);
         }
     }
 

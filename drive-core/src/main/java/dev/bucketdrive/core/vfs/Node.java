@@ -45,7 +45,7 @@ final class Node {
         this.gid = e.gid();
         this.mtimeMillis = e.mtimeMillis();
         this.etag = e.etag() == null || e.etag().isEmpty() ? null : e.etag();
-        this.remoteLimit = this.etag == null ? 0 : e.size();
+        this.remoteLimit = this.etag == null ? 0 : Math.min(e.remoteSize(), e.size());
     }
 
     /** Where the bytes not in the cache come from: version {@code etag}, below {@code limit}. */
@@ -58,6 +58,6 @@ final class Node {
 
     /** The entry to store for this node, keeping what only the index knows (listing time). */
     synchronized Entry toEntry(long listedAt) {
-        return new Entry(id, path, type, size, mtimeMillis, mode, uid, gid, etag, listedAt);
+        return new Entry(id, path, type, size, mtimeMillis, mode, uid, gid, etag, listedAt, etag == null ? 0 : remoteLimit);
     }
 }

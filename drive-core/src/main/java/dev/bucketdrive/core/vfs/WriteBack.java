@@ -56,6 +56,8 @@ import java.util.function.IntConsumer;
 final class WriteBack implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(WriteBack.class);
+    /** Parts of a multipart copy: big, since nothing is sent (S3 allows up to 5 GiB). */
+    static final long COPY_PART_SIZE = 512L * 1024 * 1024;
     private static final int MAX_RECENT = 20;
     private static final long MAX_BACKOFF_MS = 5 * 60_000;
 
@@ -71,7 +73,7 @@ final class WriteBack implements AutoCloseable {
     private final Condition changed = lock.newCondition();
 
     /** Files with a pending upload (mirror of the journal, for cheap checks). */
-    private final Set<Long> pendingUploads = ConcurrentHashMap.newKeySet();
+    private final Map<Long, Long> pendingUploads = new ConcurrentHashMap<>();
     /** Steps not done yet, by id (mirror of the journal). Guarded by {@link #lock}. */
     private final TreeMap<Long, PendingOp> steps = new TreeMap<>();
     private final Set<Long> inFlight = ConcurrentHashMap.newKeySet();
@@ -100,7 +102,7 @@ final class WriteBack implements AutoCloseable {
         Instant soon = now.plus(drive.options.writeBackDelay());
         for (PendingOp op : drive.journal.all()) {
             if (op.kind() == PendingOp.Kind.UPLOAD) {
-                pendingUploads.add(op.fileId());
+                pendingUploads.put(op.fileId(), op.id());
                 if (op.due().isAfter(soon)) {
                     recoverHeld(op, now);
                 }
@@ -139,8 +141,16 @@ final class WriteBack implements AutoCloseable {
     // ---------------------------------------------------------------- what the drive asks
 
     PendingOp scheduleUpload(long fileId, String key, String base, Instant due) {
-        PendingOp op = drive.journal.scheduleUpload(fileId, key, base, due);
-        pendingUploads.add(fileId);
+        return schedule(fileId, drive.journal.scheduleUpload(fileId, key, base, due), due);
+    }
+
+    /** An upload for a file still open: see {@link dev.bucketdrive.core.local.UploadJournal#holdUpload}. */
+    PendingOp holdUpload(long fileId, String key, String base, Instant due) {
+        return schedule(fileId, drive.journal.holdUpload(fileId, key, base, due), due);
+    }
+
+    private PendingOp schedule(long fileId, PendingOp op, Instant due) {
+        pendingUploads.put(fileId, op.id());
         if (!due.isAfter(Instant.ofEpochMilli(drive.now()).plus(drive.options.writeBackDelay()))) {
             wake();
         }
@@ -169,16 +179,16 @@ final class WriteBack implements AutoCloseable {
     }
 
     boolean hasPendingUpload(long fileId) {
-        return pendingUploads.contains(fileId);
+        return pendingUploads.containsKey(fileId);
     }
 
     Set<Long> pendingUploadIds() {
-        return Set.copyOf(pendingUploads);
+        return Set.copyOf(pendingUploads.keySet());
     }
 
     /** Whether an object may exist (or be about to) for a file that has no ETag in the index. */
     boolean mayHaveUploaded(long fileId) {
-        return pendingUploads.contains(fileId) || uploadingKeys.containsValue(fileId);
+        return pendingUploads.containsKey(fileId) || uploadingKeys.containsValue(fileId);
     }
 
     boolean hasPendingStep(String key) {
@@ -257,7 +267,7 @@ final class WriteBack implements AutoCloseable {
     private boolean claim(PendingOp op) {
         lock.lock();
         try {
-            if (inFlight.contains(op.id()) || !stepMayRun(op)) {
+            if (inFlight.contains(op.id()) || !stillPending(op) || !stepMayRun(op)) {
                 return false;
             }
             inFlight.add(op.id());
@@ -282,7 +292,7 @@ final class WriteBack implements AutoCloseable {
         wake();
         lock.lock();
         try {
-            while (pendingUploads.contains(fileId) && uploadedSequence.getOrDefault(fileId, -1L) < sequence) {
+            while (pendingUploads.containsKey(fileId) && uploadedSequence.getOrDefault(fileId, -1L) < sequence) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
@@ -359,8 +369,10 @@ final class WriteBack implements AutoCloseable {
             try {
                 boolean dispatched = dispatchDue();
                 if (!dispatched) {
-                    long waitMs = drive.journal.nextDue()
-                            .map(t -> Math.max(1, t.toEpochMilli() - drive.now()))
+                    // Due entries that could not start wait for a slot or an entry ahead of them: any
+                    // change wakes the loop, so no need to poll for them.
+                    long waitMs = slots.availablePermits() == 0 ? 1000L : drive.journal.nextDue()
+                            .map(t -> Math.max(50, t.toEpochMilli() - drive.now()))
                             .orElse(1000L);
                     lock.lock();
                     try {
@@ -387,13 +399,19 @@ final class WriteBack implements AutoCloseable {
 
     private boolean dispatchDue() {
         boolean dispatched = false;
-        for (PendingOp op : drive.journal.due(Instant.ofEpochMilli(drive.now()), 4 * ObjectStore.MAX_BATCH)) {
+        if (slots.availablePermits() == 0) {
+            return false; // a finishing upload wakes the loop
+        }
+        // The oldest due entries: those in flight, then enough to fill the free slots past some that
+        // must wait for a rename. Not the whole backlog: this runs after every upload.
+        int enough = inFlight.size() + slots.availablePermits() + 64;
+        for (PendingOp op : drive.journal.due(Instant.ofEpochMilli(drive.now()), enough)) {
             if (!running) {
                 break;
             }
             lock.lock();
             try {
-                if (inFlight.contains(op.id())) {
+                if (inFlight.contains(op.id()) || !stillPending(op)) {
                     continue;
                 }
                 if (op.kind() == PendingOp.Kind.UPLOAD ? !uploadMayRun(op) : !stepMayRun(op)) {
@@ -433,6 +451,15 @@ final class WriteBack implements AutoCloseable {
             });
         }
         return dispatched;
+    }
+
+    /**
+     * Whether an entry read from the journal a moment ago is still owed: a rename runs its steps in
+     * the caller's thread, and a step it finished must not run again (a second DELETE of a key could
+     * remove a new object written there since). Called with {@link #lock} held.
+     */
+    private boolean stillPending(PendingOp op) {
+        return op.kind() == PendingOp.Kind.UPLOAD ? Long.valueOf(op.id()).equals(pendingUploads.get(op.fileId())) : steps.containsKey(op.id());
     }
 
     /** Called with {@link #lock} held. */
@@ -513,6 +540,9 @@ final class WriteBack implements AutoCloseable {
             }
             claimed.add(op);
         }
+        if (claimed.isEmpty()) {
+            return false; // the scheduler has taken the first one: the rest waits for it
+        }
         try {
             if (claimed.size() == 1) {
                 store.delete(claimed.get(0).key());
@@ -542,7 +572,7 @@ final class WriteBack implements AutoCloseable {
     private void copy(PendingOp op) {
         String newEtag;
         try {
-            newEtag = store.copy(op.key(), op.target(), CopyOptions.KEEP_METADATA);
+            newEtag = copyObject(op.key(), op.target());
         } catch (StoreException e) {
             if (e.kind() != StoreException.Kind.NOT_FOUND) {
                 throw e;
@@ -556,8 +586,8 @@ final class WriteBack implements AutoCloseable {
             if (t.isPresent() && t.get().type() != Entry.Type.DIRECTORY && op.baseEtag() != null
                     && op.baseEtag().equals(t.get().etag())) {
                 Entry e = t.get();
-                chunks.markUploaded(e.id(), op.baseEtag(), newEtag, Map.of());
-                drive.index.upsert(e.withEtag(newEtag));
+                // The node first, then its chunks: a reader that misses a relabelled chunk finds the
+                // node moved on and reads again (see Drive#readChunk).
                 Node n = drive.openNode(e.id());
                 if (n != null) {
                     synchronized (n) {
@@ -566,12 +596,49 @@ final class WriteBack implements AutoCloseable {
                         }
                     }
                 }
+                chunks.markUploaded(e.id(), op.baseEtag(), newEtag, Map.of());
+                drive.index.upsert(e.withRemote(newEtag, e.remoteSize())); // a copy: same bytes
                 drive.journal.uploadOf(e.id()).filter(u -> op.baseEtag().equals(u.baseEtag()))
                         .ifPresent(u -> drive.journal.rebase(e.id(), newEtag));
             }
             return null;
         });
         completeStep(op);
+    }
+
+    /**
+     * A server-side copy keeping the metadata. CopyObject takes sources up to 5 GiB; a server that
+     * refuses one as too big gets a multipart copy instead (UploadPartCopy of ranges of the source).
+     */
+    private String copyObject(String from, String to) {
+        try {
+            return store.copy(from, to, CopyOptions.KEEP_METADATA);
+        } catch (StoreException e) {
+            if (e.kind() != StoreException.Kind.INVALID_REQUEST) {
+                throw e;
+            }
+            LOG.debug("copy of {} refused ({}); copying it in parts", from, e.getMessage());
+        }
+        ObjectInfo source = store.head(from);
+        long partSize = Math.max(COPY_PART_SIZE, (source.size() + ObjectStore.MAX_PARTS - 1) / ObjectStore.MAX_PARTS);
+        MultipartUpload upload = store.createMultipart(to,
+                new PutOptions(source.contentType(), source.metadata(), WriteCondition.NONE));
+        try {
+            List<CompletedPart> parts = new ArrayList<>();
+            int number = 1;
+            for (long start = 0; start < source.size(); start += partSize, number++) {
+                long length = Math.min(partSize, source.size() - start);
+                parts.add(store.uploadPartCopy(upload, number, from, source.etag(), start, length));
+            }
+            return store.completeMultipart(upload, parts, WriteCondition.NONE);
+        } catch (RuntimeException e) {
+            try {
+                store.abortMultipart(upload);
+            } catch (RuntimeException abortFailure) {
+                LOG.debug("abort of a copy to {} failed: {}", to, abortFailure.toString());
+            }
+            throw e;
+        }
     }
 
     private void completeStep(PendingOp op) {
@@ -587,7 +654,13 @@ final class WriteBack implements AutoCloseable {
 
     // ---------------------------------------------------------------- uploads
 
-    private void upload(PendingOp op) {
+    private void upload(PendingOp listed) {
+        // The entry as it is now: the one listed as due may have been completed and rescheduled since,
+        // with another sequence and base version.
+        PendingOp op = drive.journal.uploadOf(listed.fileId()).filter(o -> o.id() == listed.id()).orElse(null);
+        if (op == null) {
+            return;
+        }
         // Generations first: a write after this point shows as a changed generation at the end.
         Map<Integer, Long> gens = chunks.dirtyChunks(op.fileId());
         Optional<Entry> found = drive.index.byId(op.fileId());
@@ -610,7 +683,7 @@ final class WriteBack implements AutoCloseable {
             if (e.type() == Entry.Type.DIRECTORY) {
                 String etag = store.put(key, Body.of(new byte[0]), new PutOptions(null, meta, WriteCondition.NONE));
                 finish(op, () -> {
-                    drive.index.byId(e.id()).ifPresent(cur -> drive.index.upsert(cur.withEtag(etag)));
+                    drive.index.byId(e.id()).ifPresent(cur -> drive.index.upsert(cur.withRemote(etag, 0)));
                 });
                 return;
             }
@@ -686,7 +759,7 @@ final class WriteBack implements AutoCloseable {
             }
         }
         if (size <= Drive.SINGLE_PUT_LIMIT) {
-            byte[] data = drive.content(e.id(), readKey, source, 0, (int) size);
+            byte[] data = drive.content(e.id(), readKey, source, e.remoteSize(), 0, (int) size);
             if (!chunks.dirtyChunks(e.id()).equals(gens)) {
                 throw new ChangedWhileReading();
             }
@@ -718,6 +791,7 @@ final class WriteBack implements AutoCloseable {
         if (!key.equals(readKey) || base == null || !base.equals(source)) {
             remoteSize = -1; // nothing at the target can be reused
         }
+        remoteSize = Math.min(remoteSize, e.remoteSize()); // bytes past it are no longer the file's
         MultipartUpload upload = store.createMultipart(key, options.withCondition(WriteCondition.NONE));
         try {
             List<CompletedPart> parts = new ArrayList<>();
@@ -736,7 +810,7 @@ final class WriteBack implements AutoCloseable {
                         partCopy = false;
                     }
                 }
-                byte[] data = drive.content(e.id(), readKey, source, start, length);
+                byte[] data = drive.content(e.id(), readKey, source, e.remoteSize(), start, length);
                 parts.add(store.uploadPart(upload, number, Body.of(data)));
             }
             if (!chunks.dirtyChunks(e.id()).equals(gens)) {
@@ -812,9 +886,7 @@ final class WriteBack implements AutoCloseable {
 
     private void uploaded(PendingOp op, Entry e, String source, String newEtag, Map<Integer, Long> gens) {
         finish(op, () -> {
-            chunks.markUploaded(e.id(), source, newEtag, gens);
-            Optional<Entry> cur = drive.index.byId(e.id());
-            cur.ifPresent(c -> drive.index.upsert(c.withEtag(newEtag)));
+            // The node first, then its chunks (see copy).
             Node n = drive.openNode(e.id());
             if (n != null) {
                 synchronized (n) {
@@ -824,6 +896,9 @@ final class WriteBack implements AutoCloseable {
                     }
                 }
             }
+            chunks.markUploaded(e.id(), source, newEtag, gens);
+            Optional<Entry> cur = drive.index.byId(e.id());
+            cur.ifPresent(c -> drive.index.upsert(c.withRemote(newEtag, e.size())));
             drive.confirmed(e.id());
         });
         LOG.debug("uploaded /{} ({} bytes)", e.path(), e.size());
@@ -839,7 +914,7 @@ final class WriteBack implements AutoCloseable {
                 stateChange.run();
             }
             if (drive.journal.complete(op.id(), op.sequence())) {
-                pendingUploads.remove(op.fileId());
+                pendingUploads.remove(op.fileId(), op.id());
             } else if (stateChange != null) {
                 drive.index.byId(op.fileId()).map(Entry::etag).ifPresent(etag -> drive.journal.rebase(op.fileId(), etag));
             }
@@ -894,19 +969,20 @@ final class WriteBack implements AutoCloseable {
                 drive.options.defaults());
         finish(op, () -> {
             drive.index.rename(e.path(), copyPath);
-            chunks.markUploaded(e.id(), source, copyEtag, gens);
-            drive.index.byId(e.id()).ifPresent(c -> drive.index.upsert(c.withEtag(copyEtag)));
-            drive.index.upsert(new Entry(0, e.path(), a.isSymlink() ? Entry.Type.SYMLINK : Entry.Type.FILE,
-                    remote.size(), a.mtimeMillis(), a.mode(), a.uid(), a.gid(), remote.etag(), 0));
             Node n = drive.openNode(e.id());
             if (n != null) {
                 synchronized (n) {
                     n.path = copyPath;
                     if (Objects.equals(n.etag, source)) {
                         n.etag = copyEtag;
+                        n.remoteLimit = e.size();
                     }
                 }
             }
+            chunks.markUploaded(e.id(), source, copyEtag, gens);
+            drive.index.byId(e.id()).ifPresent(c -> drive.index.upsert(c.withRemote(copyEtag, e.size())));
+            drive.index.upsert(new Entry(0, e.path(), a.isSymlink() ? Entry.Type.SYMLINK : Entry.Type.FILE,
+                    remote.size(), a.mtimeMillis(), a.mode(), a.uid(), a.gid(), remote.etag(), 0));
         });
         remember(conflicts, "/" + copyPath);
         LOG.warn("conflict: /{} changed in the bucket while it was changed here; the local version is kept as /{}",

@@ -73,6 +73,17 @@ public abstract class MetadataIndexContract {
     }
 
     @Test
+    void theRemoteSizeIsKeptApartFromTheSize() {
+        Entry grown = index().upsert(file("g", 10).withSize(500));
+        assertThat(grown.size()).isEqualTo(500);
+        assertThat(grown.remoteSize()).isEqualTo(10);
+        assertThat(index().lookup("g").orElseThrow().withRemote("\"f\"", 500).remoteSize()).isEqualTo(500);
+        Entry moved = index().upsert(grown.withRemote("\"f\"", 123));
+        assertThat(index().byId(moved.id()).orElseThrow()).extracting(Entry::etag, Entry::remoteSize, Entry::size)
+                .containsExactly("\"f\"", 123L, 500L);
+    }
+
+    @Test
     void listingFreshnessIsRecorded() {
         index().upsert(dir("d"));
         index().markListed("d", 1234);

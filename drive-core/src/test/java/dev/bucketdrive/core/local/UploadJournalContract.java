@@ -37,6 +37,17 @@ public abstract class UploadJournalContract {
     }
 
     @Test
+    void aHeldUploadIsTheSameEntryAsItsLaterSchedule() {
+        PendingOp held = journal().holdUpload(7, "h", "\"base\"", T0.plusSeconds(86_400));
+        assertThat(journal().uploadOf(7)).contains(held);
+        PendingOp closed = journal().scheduleUpload(7, "h", null, T0);
+        assertThat(closed.id()).isEqualTo(held.id());
+        assertThat(closed.baseEtag()).isEqualTo("\"base\"");
+        assertThat(closed.sequence()).isGreaterThan(held.sequence());
+        assertThat(journal().due(T0, 10)).containsExactly(closed);
+    }
+
+    @Test
     void rebaseChangesTheConditionOnly() {
         PendingOp op = journal().scheduleUpload(5, "k", "\"old\"", T0.plusSeconds(3));
         journal().rebase(5, null);

@@ -40,6 +40,7 @@ public final class InMemoryObjectStore implements ObjectStore {
     private final Map<String, Upload> uploads = new ConcurrentHashMap<>();
     private final Clock clock;
     private final boolean supportsPartCopy;
+    private volatile long copyLimit = MAX_SINGLE_UPLOAD;
 
     public InMemoryObjectStore() {
         this(Clock.systemUTC(), true);
@@ -49,6 +50,11 @@ public final class InMemoryObjectStore implements ObjectStore {
     public InMemoryObjectStore(Clock clock, boolean supportsPartCopy) {
         this.clock = clock;
         this.supportsPartCopy = supportsPartCopy;
+    }
+
+    /** Refuses CopyObject of sources bigger than {@code bytes}, as S3 does above 5 GiB (scaled down for tests). */
+    public void limitCopies(long bytes) {
+        copyLimit = bytes;
     }
 
     /** The keys stored, in list order: for tests that look at the bucket as a whole. */
@@ -169,7 +175,7 @@ public final class InMemoryObjectStore implements ObjectStore {
         if (options.sourceIfMatch() != null && !options.sourceIfMatch().equals(source.etag)) {
             throw StoreException.preconditionFailed(sourceKey);
         }
-        if (source.data.length > MAX_SINGLE_UPLOAD) {
+        if (source.data.length > copyLimit) {
             throw StoreException.invalid("copy source larger than 5 GiB");
         }
         boolean replace = options.replaceMetadata() != null;
