@@ -313,15 +313,8 @@ final class SqliteChunkStore implements ChunkStore {
                 }
             } else {
                 Path target = path(key);
-                LocalFiles.createPrivateDirectories(target.getParent());
                 Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-                try (FileChannel ch = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE,
-                        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING), LocalFiles.privateFile())) {
-                    ByteBuffer src = data.duplicate();
-                    while (src.hasRemaining()) {
-                        ch.write(src);
-                    }
-                }
+                writeFile(tmp, data.duplicate(), 0, true);
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                 db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms, data) "
                         + "VALUES (?, ?, 0, ?, ?, ?, ?, NULL)", key.fileId(), key.index(), etag, length, crc, now);
@@ -441,16 +434,7 @@ final class SqliteChunkStore implements ChunkStore {
             rows.put(key, Optional.of(chunk));
         }
         try {
-            Path file = path(key);
-            LocalFiles.createPrivateDirectories(file.getParent());
-            try (FileChannel ch = FileChannel.open(file, java.util.Set.of(StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE), LocalFiles.privateFile())) {
-                ByteBuffer src = data.duplicate();
-                int at = offset;
-                while (src.hasRemaining()) {
-                    at += ch.write(src, at);
-                }
-            }
+            writeFile(path(key), data.duplicate(), offset, false);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write chunk " + key, e);
         }
@@ -475,16 +459,8 @@ final class SqliteChunkStore implements ChunkStore {
         data.duplicate().get(bytes, offset, data.remaining());
         boolean spill = newLength > inlineMax;
         if (spill) {
-            Path file = path(key);
             try {
-                LocalFiles.createPrivateDirectories(file.getParent());
-                try (FileChannel ch = FileChannel.open(file, java.util.Set.of(StandardOpenOption.CREATE,
-                        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING), LocalFiles.privateFile())) {
-                    ByteBuffer src = ByteBuffer.wrap(bytes);
-                    while (src.hasRemaining()) {
-                        ch.write(src);
-                    }
-                }
+                writeFile(path(key), ByteBuffer.wrap(bytes), 0, true);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write chunk " + key, e);
             }
@@ -504,6 +480,19 @@ final class SqliteChunkStore implements ChunkStore {
         data.position(data.limit());
         chunk.generation = generations.incrementAndGet();
         touch(key);
+    }
+
+    /** Writes {@code src} into a private chunk file at {@code at}, creating it (and its directory) if needed. */
+    private static void writeFile(Path file, ByteBuffer src, long at, boolean replace) throws IOException {
+        LocalFiles.createPrivateDirectories(file.getParent());
+        var flags = replace
+                ? java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)
+                : java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try (FileChannel ch = FileChannel.open(file, flags, LocalFiles.privateFile())) {
+            while (src.hasRemaining()) {
+                at += ch.write(src, at);
+            }
+        }
     }
 
     @Override

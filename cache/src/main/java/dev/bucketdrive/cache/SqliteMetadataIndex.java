@@ -47,12 +47,21 @@ final class SqliteMetadataIndex implements MetadataIndex {
         byId.put(e.id(), Optional.of(e));
     }
 
-    /** Forgets {@code path} and everything below it (after a change to the table that moved or removed them). */
-    private void forgetTree(String path) {
-        Optional<Entry> known = byPath.getIfPresent(path);
-        if (known != null && known.isPresent() && known.get().type() != Entry.Type.DIRECTORY) {
+    private boolean isDirectory(String path) {
+        return lookup(path).map(e -> e.type() == Entry.Type.DIRECTORY).orElse(false);
+    }
+
+    /**
+     * Forgets what is remembered of {@code path} after a change to the table moved or removed it,
+     * and of everything below it when a directory was involved ({@code tree}: a scan of the memory).
+     */
+    private void forget(String path, boolean tree) {
+        if (!tree) {
+            Optional<Entry> known = byPath.getIfPresent(path);
             byPath.invalidate(path);
-            byId.invalidate(known.get().id());
+            if (known != null) {
+                known.ifPresent(e -> byId.invalidate(e.id()));
+            }
             return;
         }
         String prefix = path + "/";
@@ -96,8 +105,9 @@ final class SqliteMetadataIndex implements MetadataIndex {
 
     @Override
     public int remove(String path) {
+        boolean tree = path.isEmpty() || isDirectory(path);
         int removed = db.transaction(c -> removeTree(c, path));
-        forgetTree(path);
+        forget(path, tree);
         return removed;
     }
 
@@ -119,6 +129,7 @@ final class SqliteMetadataIndex implements MetadataIndex {
         if (from.isEmpty() || to.isEmpty() || to.equals(from) || to.startsWith(from + "/")) {
             throw new IllegalArgumentException("cannot rename " + from + " to " + to);
         }
+        boolean tree = isDirectory(from) || isDirectory(to);
         db.transaction(c -> {
             removeTree(c, to);
             String toParent = to.contains("/") ? to.substring(0, to.lastIndexOf('/')) : "";
@@ -144,18 +155,14 @@ final class SqliteMetadataIndex implements MetadataIndex {
             }
             return null;
         });
-        forgetTree(to);
-        forgetTree(from);
+        forget(to, tree);
+        forget(from, tree);
     }
 
     @Override
     public void markListed(String directory, long epochMillis) {
         db.update("UPDATE entries SET listed_at_ms = ? WHERE path = ?", epochMillis, directory);
-        Optional<Entry> known = byPath.getIfPresent(directory);
-        if (known != null && known.isPresent()) {
-            byPath.invalidate(directory);
-            byId.invalidate(known.get().id());
-        }
+        forget(directory, false);
     }
 
     private static Optional<Entry> one(Connection c, String where, Object arg) throws SQLException {

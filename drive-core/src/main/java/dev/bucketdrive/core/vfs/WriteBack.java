@@ -632,11 +632,7 @@ final class WriteBack implements AutoCloseable {
             }
             return store.completeMultipart(upload, parts, WriteCondition.NONE);
         } catch (RuntimeException e) {
-            try {
-                store.abortMultipart(upload);
-            } catch (RuntimeException abortFailure) {
-                LOG.debug("abort of a copy to {} failed: {}", to, abortFailure.toString());
-            }
+            abortQuietly(upload, to);
             throw e;
         }
     }
@@ -821,12 +817,17 @@ final class WriteBack implements AutoCloseable {
             return store.completeMultipart(upload, parts,
                     base == null ? WriteCondition.IF_ABSENT : WriteCondition.ifMatch(base));
         } catch (RuntimeException ex) {
-            try {
-                store.abortMultipart(upload);
-            } catch (RuntimeException abortFailure) {
-                LOG.debug("abort of an upload to {} failed: {}", key, abortFailure.toString());
-            }
+            abortQuietly(upload, key);
             throw ex;
+        }
+    }
+
+    /** Aborts a failed multipart upload; its own failure only leaves parts the bucket's lifecycle removes. */
+    private void abortQuietly(MultipartUpload upload, String key) {
+        try {
+            store.abortMultipart(upload);
+        } catch (RuntimeException abortFailure) {
+            LOG.debug("abort of a multipart upload to {} failed: {}", key, abortFailure.toString());
         }
     }
 
