@@ -279,10 +279,18 @@ class MountIT {
         mount.drain();
         try (MountFixture other = new MountFixture(store, tmp.resolve("mnt2"), tmp.resolve("cache2"),
                 o -> o.withWriteBackDelay(Duration.ofMillis(200)))) {
-            assertThat(Files.readString(other.path("shared.txt"))).isEqualTo("original");
-            Files.writeString(mount.path("shared.txt"), "from mount one");
-            mount.drain();
-            Files.writeString(other.path("shared.txt"), "from mount two");
+            // Mount two opens the file while it still holds "original", so its edit is based on that
+            // version whatever its background listing learns meanwhile.
+            try (RandomAccessFile edit = new RandomAccessFile(other.path("shared.txt").toFile(), "rw")) {
+                byte[] seen = new byte[8];
+                edit.readFully(seen);
+                assertThat(new String(seen, StandardCharsets.UTF_8)).isEqualTo("original");
+                Files.writeString(mount.path("shared.txt"), "from mount one");
+                mount.drain();
+                edit.setLength(0);
+                edit.seek(0);
+                edit.write("from mount two".getBytes(StandardCharsets.UTF_8));
+            }
             other.drain();
             assertThat(other.drive.status().conflicts()).hasSize(1);
         }
