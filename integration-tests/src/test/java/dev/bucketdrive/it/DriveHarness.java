@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 
@@ -79,6 +80,17 @@ final class DriveHarness implements AutoCloseable {
         long fh = drive.open(path, Set.of(StandardOpenOption.READ));
         try {
             return readAll(fh);
+        } finally {
+            drive.release(fh);
+        }
+    }
+
+    byte[] read(String path, long offset, int length) {
+        long fh = drive.open(path, Set.of(StandardOpenOption.READ));
+        try {
+            ByteBuffer buf = ByteBuffer.allocate(length);
+            drive.read(fh, buf, offset);
+            return Arrays.copyOf(buf.array(), buf.position());
         } finally {
             drive.release(fh);
         }

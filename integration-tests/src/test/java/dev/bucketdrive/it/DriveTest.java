@@ -3,6 +3,7 @@ package dev.bucketdrive.it;
 import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.COPY;
 import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.DELETE;
 import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.GET;
+import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.HEAD;
 import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.LIST;
 import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.PUT;
 import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.UPLOAD_PART;
@@ -11,12 +12,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.bucketdrive.core.attrs.PosixAttributes;
+import dev.bucketdrive.core.attrs.PosixMetadata;
 import dev.bucketdrive.core.store.Body;
 import dev.bucketdrive.core.store.InMemoryObjectStore;
 import dev.bucketdrive.core.store.ObjectInfo;
 import dev.bucketdrive.core.store.PutOptions;
 import dev.bucketdrive.core.store.StoreException;
+import dev.bucketdrive.core.store.WriteCondition;
 import dev.bucketdrive.core.vfs.DirectoryEntry;
+import dev.bucketdrive.core.vfs.FileAttributes;
 import dev.bucketdrive.core.vfs.FsError;
 import dev.bucketdrive.core.vfs.FsException;
 import java.nio.ByteBuffer;
@@ -229,6 +233,31 @@ class DriveTest {
     }
 
     @Test
+    void aConflictOnAPartlyCachedFileKeepsTheLocalChangesAndSaysWhatWasLost() {
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache-conflict"), DriveHarness.CHUNK,
+                o -> o.withWriteBackDelay(Duration.ofHours(1)));
+        int chunk = DriveHarness.CHUNK;
+        byte[] base = random(4 * chunk, 21);
+        bucket.put("big.bin", Body.of(base), PutOptions.DEFAULT);
+        assertThat(h.read("/big.bin", chunk, chunk)).isEqualTo(Arrays.copyOfRange(base, chunk, 2 * chunk));
+        h.writeAt("/big.bin", 2 * chunk + 5, bytes("mine"));      // chunk 2 is fetched to be changed
+        bucket.put("big.bin", Body.of(bytes("theirs")), PutOptions.DEFAULT); // chunks 0 and 3 never cached
+        h.drain();
+        assertThat(object("big.bin")).isEqualTo(bytes("theirs"));
+        List<String> copies = bucket.keys().stream().filter(k -> k.startsWith("big (conflict ")).toList();
+        assertThat(copies).hasSize(1);
+        byte[] expected = base.clone();
+        System.arraycopy(bytes("mine"), 0, expected, 2 * chunk + 5, 4);
+        Arrays.fill(expected, 0, chunk, (byte) 0);
+        Arrays.fill(expected, 3 * chunk, 4 * chunk, (byte) 0);
+        assertSameBytes(object(copies.get(0)), expected);
+        assertThat(h.drive.status().recentErrors()).singleElement().asString()
+                .contains("/big.bin", (2L * chunk) + " unchanged bytes", "zeros");
+        assertThat(h.drive.status().conflicts()).containsExactly("/" + copies.get(0));
+    }
+
+    @Test
     void twoNewFilesUnderOneKeyNeverOverwriteEachOther() {
         h.write("/report.csv", bytes("local"));
         // Another client creates the same key before this mount's upload runs.
@@ -276,13 +305,44 @@ class DriveTest {
         for (int i = 0; i < 20; i++) {
             bucket.put("d/f" + i, Body.of(bytes("x")), PutOptions.DEFAULT);
         }
-        h.drive.readdir("/d");
         h.store.resetCounters();
+        h.drive.readdir("/d");
         for (int i = 0; i < 20; i++) {
             h.drive.getattr("/d/f" + i);
         }
         assertThatThrownBy(() -> h.drive.getattr("/d/missing")).isInstanceOf(FsException.class);
-        assertThat(h.store.totalCalls()).isZero();
+        // A LIST of / and of /d, and one HEAD per new object for its POSIX metadata (LIST does not return it).
+        assertThat(h.calls()).isEqualTo(Map.of(LIST, 2L, HEAD, 20L));
+        h.store.resetCounters();
+        for (int i = 0; i < 20; i++) {
+            h.drive.getattr("/d/f" + i);
+            h.read("/d/f" + i);
+        }
+        assertThat(h.calls()).containsOnlyKeys(GET).containsEntry(GET, 20L);
+    }
+
+    @Test
+    void objectsWrittenElsewhereShowTheirPosixMetadataFromTheFirstStat() {
+        long mtime = 1_234_567_000L;
+        bucket.put("tool.sh", Body.of(bytes("#!/bin/sh\n")), new PutOptions(null,
+                PosixMetadata.write(new PosixAttributes(PosixAttributes.S_IFREG | 0750, 1001, 1002, mtime)),
+                WriteCondition.NONE));
+        bucket.put("link", Body.of(bytes("tool.sh")), new PutOptions(null,
+                PosixMetadata.write(new PosixAttributes(PosixAttributes.S_IFLNK | 0777, 1001, 1002, mtime)),
+                WriteCondition.NONE));
+        bucket.put("plain.txt", Body.of(bytes("no metadata")), PutOptions.DEFAULT);
+        FileAttributes tool = h.drive.getattr("/tool.sh");
+        assertThat(tool.mode()).isEqualTo(PosixAttributes.S_IFREG | 0750);
+        assertThat(tool.uid()).isEqualTo(1001);
+        assertThat(tool.gid()).isEqualTo(1002);
+        assertThat(tool.mtimeMillis()).isEqualTo(mtime);
+        assertThat(h.drive.getattr("/link").isSymlink()).isTrue();
+        assertThat(h.drive.readlink("/link")).isEqualTo("tool.sh");
+        assertThat(h.drive.getattr("/plain.txt").mode()).isEqualTo(PosixAttributes.S_IFREG | h.drive.options().defaults().fileMode());
+        assertThat(h.drive.readdir("/")).allSatisfy(e -> assertThat(e.attributesKnown()).isTrue())
+                .filteredOn(e -> e.name().equals("tool.sh")).singleElement()
+                .satisfies(e -> assertThat(e.attributes()).isEqualTo(tool));
+        assertThat(h.store.calls(HEAD)).as("one HEAD per object, none again at open").isEqualTo(3);
     }
 
     @Test

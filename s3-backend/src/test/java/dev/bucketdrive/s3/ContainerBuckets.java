@@ -2,13 +2,20 @@ package dev.bucketdrive.s3;
 
 import java.net.URI;
 
-/** Creates the test bucket on a server started by Testcontainers, and the options to reach it. */
-final class ContainerBuckets {
+/**
+ * The servers Testcontainers starts for tests (one image tag each, shared by every test that uses it),
+ * and the buckets made on them.
+ */
+public final class ContainerBuckets {
+
+    public static final String MINIO_IMAGE = "minio/minio:RELEASE.2025-04-22T22-12-26Z";
+    public static final String LOCALSTACK_IMAGE = "localstack/localstack:4.4";
 
     private ContainerBuckets() {
     }
 
-    static S3Options create(URI endpoint, String accessKey, String secretKey, String region, String bucket) {
+    /** Creates {@code bucket} and returns the options to reach it. */
+    public static S3Options create(URI endpoint, String accessKey, String secretKey, String region, String bucket) {
         // The SDK reads these through its default provider chain, like any user's credentials.
         System.setProperty("aws.accessKeyId", accessKey);
         System.setProperty("aws.secretAccessKey", secretKey);

@@ -13,7 +13,7 @@ import org.testcontainers.localstack.LocalStackContainer;
 class LocalStackObjectStoreIT extends ObjectStoreContract {
 
     @Container
-    static final LocalStackContainer LOCALSTACK = new LocalStackContainer("localstack/localstack:4.4")
+    static final LocalStackContainer LOCALSTACK = new LocalStackContainer(ContainerBuckets.LOCALSTACK_IMAGE)
             .withServices("s3");
 
     private static S3ObjectStore store;

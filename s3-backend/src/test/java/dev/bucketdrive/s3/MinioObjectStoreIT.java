@@ -14,7 +14,7 @@ import org.testcontainers.junit.jupiter.Testcontainers;
 class MinioObjectStoreIT extends ObjectStoreContract {
 
     @Container
-    static final MinIOContainer MINIO = new MinIOContainer("minio/minio:RELEASE.2025-04-22T22-12-26Z");
+    static final MinIOContainer MINIO = new MinIOContainer(ContainerBuckets.MINIO_IMAGE);
 
     private static S3ObjectStore store;
 

@@ -1,5 +1,6 @@
 package dev.bucketdrive.mount;
 
+import dev.bucketdrive.core.attrs.PosixAttributes;
 import dev.bucketdrive.core.vfs.DirectoryEntry;
 import dev.bucketdrive.core.vfs.Drive;
 import dev.bucketdrive.core.vfs.FileAttributes;
@@ -146,10 +147,11 @@ final class BucketFileSystem implements FuseOperations {
             filler.fill(".", stat -> { }, 0, 0);
             filler.fill("..", stat -> { }, 0, 0);
             for (DirectoryEntry e : drive.readdir(path)) {
-                if (plus) {
+                if (plus && e.attributesKnown()) {
                     filler.fill(e.name(), stat -> fill(stat, e.attributes()), 0, DirFiller.FUSE_FILL_DIR_PLUS);
                 } else {
-                    filler.fill(e.name(), stat -> { }, 0, 0);
+                    // The type alone (d_type); the kernel asks getattr for the rest when it needs it.
+                    filler.fill(e.name(), stat -> stat.setMode(e.attributes().mode() & PosixAttributes.S_IFMT), 0, 0);
                 }
             }
             return 0;

@@ -90,6 +90,7 @@ public final class Drive implements AutoCloseable {
     private final ExecutorService readAhead;
     final WriteBack writeBack;
     private final RemoteWatcher watcher;
+    private final AttributeReader attributeReader;
 
     private record FetchKey(long fileId, int index, String etag) {
     }
@@ -106,6 +107,7 @@ public final class Drive implements AutoCloseable {
                 Thread.ofPlatform().name("read-ahead-", 0).daemon().factory());
         this.writeBack = new WriteBack(this);
         this.watcher = new RemoteWatcher(options.listingTtl(), this::now, this::relistIfStale);
+        this.attributeReader = new AttributeReader(this::readAttributes);
     }
 
     /** Opens a drive and starts its uploads, resuming whatever the journal holds from an earlier run. */
@@ -128,7 +130,7 @@ public final class Drive implements AutoCloseable {
     // ---------------------------------------------------------------- names and attributes
 
     public FileAttributes getattr(String path) {
-        return attributes(entry(resolve(path)));
+        return attributes(withAttributes(entry(resolve(path))));
     }
 
     public List<DirectoryEntry> readdir(String path) {
@@ -145,7 +147,8 @@ public final class Drive implements AutoCloseable {
         }
         List<DirectoryEntry> out = new ArrayList<>(children.size());
         for (Map.Entry<String, String> shown : shownNames(new ArrayList<>(byKey.keySet())).entrySet()) {
-            out.add(new DirectoryEntry(shown.getKey(), attributes(byKey.get(shown.getValue()))));
+            Entry c = byKey.get(shown.getValue());
+            out.add(new DirectoryEntry(shown.getKey(), attributes(c), !attributeReader.isPending(c.id())));
         }
         return out;
     }
@@ -693,6 +696,7 @@ public final class Drive implements AutoCloseable {
     @Override
     public void close() {
         watcher.close();
+        attributeReader.close();
         writeBack.close();
         readAhead.shutdownNow();
     }
@@ -1299,11 +1303,13 @@ public final class Drive implements AutoCloseable {
                             o.lastModified().toEpochMilli(), PosixAttributes.S_IFREG | d.fileMode(), d.uid(), d.gid(),
                             o.etag(), 0));
                     confirmedAt.put(e.id(), listedAt);
+                    attributeReader.schedule(e.id());
                 } else if (e.type() != Entry.Type.DIRECTORY && !o.etag().equals(e.etag())) {
                     if (quiet && !hasLocalChanges(e.id())) {
                         index.upsert(new Entry(e.id(), e.path(), e.type(), o.size(), o.lastModified().toEpochMilli(),
                                 e.mode(), e.uid(), e.gid(), o.etag(), 0));
                         confirmedAt.put(e.id(), listedAt);
+                        attributeReader.schedule(e.id());
                     }
                 } else if (e.type() != Entry.Type.DIRECTORY) {
                     confirmedAt.put(e.id(), listedAt);
@@ -1368,6 +1374,7 @@ public final class Drive implements AutoCloseable {
      * a changed object refreshes the entry (and its POSIX metadata), a deleted one goes.
      */
     private Entry revalidate(Entry e) {
+        e = withAttributes(e);
         if (e.etag() == null || nodes.containsKey(e.id()) || hasLocalChanges(e.id())) {
             return e;
         }
@@ -1375,6 +1382,37 @@ public final class Drive implements AutoCloseable {
         if (now() - confirmed < options.revalidateAfter().toMillis()) {
             return e;
         }
+        return headAndRefresh(e);
+    }
+
+    /**
+     * The entry with the POSIX attributes of its object, waiting for their read when a listing has
+     * just brought the object in (see {@link AttributeReader}).
+     */
+    private Entry withAttributes(Entry e) {
+        if (!attributeReader.isPending(e.id())) {
+            return e;
+        }
+        attributeReader.await(e.id(), options.fetchTimeout());
+        return index.byId(e.id()).orElse(e);
+    }
+
+    /** The attribute reader's work: a HEAD of one listed file, unless it is in use or changed here. */
+    private void readAttributes(long fileId) {
+        Optional<Entry> e = index.byId(fileId);
+        if (e.isEmpty() || e.get().type() == Entry.Type.DIRECTORY || e.get().etag() == null
+                || nodes.containsKey(fileId) || hasLocalChanges(fileId)) {
+            return;
+        }
+        try {
+            headAndRefresh(e.get());
+        } catch (FsException gone) {
+            LOG.debug("{}", gone.getMessage());
+        }
+    }
+
+    /** HEADs the object: a changed one refreshes the entry and its POSIX metadata, a deleted one goes. */
+    private Entry headAndRefresh(Entry e) {
         ObjectInfo info;
         try {
             info = store.head(key(e.path()));

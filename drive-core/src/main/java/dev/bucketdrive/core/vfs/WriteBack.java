@@ -2,6 +2,7 @@ package dev.bucketdrive.core.vfs;
 
 import dev.bucketdrive.core.attrs.PosixAttributes;
 import dev.bucketdrive.core.attrs.PosixMetadata;
+import dev.bucketdrive.core.local.ChunkKey;
 import dev.bucketdrive.core.local.ChunkStore;
 import dev.bucketdrive.core.local.Entry;
 import dev.bucketdrive.core.local.PendingOp;
@@ -18,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.URLConnection;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -58,6 +60,7 @@ final class WriteBack implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WriteBack.class);
     /** Parts of a multipart copy: big, since nothing is sent (S3 allows up to 5 GiB). */
     static final long COPY_PART_SIZE = 512L * 1024 * 1024;
+    private static final ByteBuffer NOTHING = ByteBuffer.allocate(0);
     private static final int MAX_RECENT = 20;
     private static final long MAX_BACKOFF_MS = 5 * 60_000;
 
@@ -339,9 +342,13 @@ final class WriteBack implements AutoCloseable {
         List<PendingOp> all = drive.journal.all();
         int uploads = (int) all.stream().filter(op -> op.kind() == PendingOp.Kind.UPLOAD).count();
         int failing = (int) all.stream().filter(op -> op.attempts() > 0).count();
-        synchronized (recentErrors) {
-            return new DriveStatus(uploads, all.size() - uploads, failing, usage.totalBytes(), usage.dirtyBytes(),
-                    new ArrayList<>(conflicts), new ArrayList<>(recentErrors));
+        return new DriveStatus(uploads, all.size() - uploads, failing, usage.totalBytes(), usage.dirtyBytes(),
+                recent(conflicts), recent(recentErrors));
+    }
+
+    private static List<String> recent(Deque<String> list) {
+        synchronized (list) {
+            return new ArrayList<>(list);
         }
     }
 
@@ -926,6 +933,42 @@ final class WriteBack implements AutoCloseable {
     }
 
     /**
+     * The file as its conflict copy can be sent. Bytes this mount neither changed nor cached come from
+     * the version it started from, which the other writer has just replaced: they are fetched if that
+     * version can still be read, and are otherwise gone from the bucket. The copy then has zeros there
+     * (its entry says the remote version holds nothing), and the status and the log say which bytes.
+     */
+    private Entry withoutLostBytes(Entry e, String key, String source, Map<Integer, Long> gens) {
+        long known = Math.min(e.remoteSize(), e.size());
+        if (source == null || known <= 0) {
+            return e;
+        }
+        int cs = drive.chunkSize;
+        long lost = 0;
+        for (int idx = 0; (long) idx * cs < known; idx++) {
+            if (gens.containsKey(idx) || chunks.read(new ChunkKey(e.id(), idx), source, 0, NOTHING) >= 0) {
+                continue;
+            }
+            try {
+                drive.content(e.id(), key, source, e.remoteSize(), (long) idx * cs, 1); // caches the chunk
+            } catch (StoreException ex) {
+                if (ex.kind() != StoreException.Kind.PRECONDITION_FAILED && ex.kind() != StoreException.Kind.NOT_FOUND) {
+                    throw ex;
+                }
+                lost += Math.min(cs, known - (long) idx * cs);
+            }
+        }
+        if (lost == 0) {
+            return e;
+        }
+        String message = "conflict copy of /" + e.path() + ": " + lost + " unchanged bytes of the version this mount"
+                + " started from were replaced in the bucket before they were cached here; the copy has zeros there";
+        remember(recentErrors, message);
+        LOG.error(message);
+        return e.withRemote(e.etag(), 0);
+    }
+
+    /**
      * Another writer changed the object since this mount saw it. The remote version keeps the name;
      * the local content is uploaded as a conflict copy next to it and the open file (if any) follows it.
      */
@@ -943,6 +986,7 @@ final class WriteBack implements AutoCloseable {
             }
             throw ex;
         }
+        Entry local = withoutLostBytes(e, key, source, gens);
         String parent = Drive.parentOf(e.path());
         String conflictPath = null;
         String conflictEtag = null;
@@ -954,7 +998,7 @@ final class WriteBack implements AutoCloseable {
                 continue;
             }
             try {
-                conflictEtag = send(e, drive.key(conflictPath), null, key, source, gens, meta);
+                conflictEtag = send(local, drive.key(conflictPath), null, key, source, gens, meta);
             } catch (StoreException ex) {
                 if (ex.kind() != StoreException.Kind.PRECONDITION_FAILED) {
                     throw ex;
@@ -968,6 +1012,10 @@ final class WriteBack implements AutoCloseable {
         String copyEtag = conflictEtag;
         PosixAttributes a = PosixMetadata.read(remote.metadata(), PosixMetadata.Kind.FILE, remote.lastModified(),
                 drive.options.defaults());
+        // Recorded before the journal entry completes: a drain that returns then shows it in the status.
+        remember(conflicts, "/" + copyPath);
+        LOG.warn("conflict: /{} changed in the bucket while it was changed here; the local version is kept as /{}",
+                e.path(), copyPath);
         finish(op, () -> {
             drive.index.rename(e.path(), copyPath);
             Node n = drive.openNode(e.id());
@@ -985,8 +1033,5 @@ final class WriteBack implements AutoCloseable {
             drive.index.upsert(new Entry(0, e.path(), a.isSymlink() ? Entry.Type.SYMLINK : Entry.Type.FILE,
                     remote.size(), a.mtimeMillis(), a.mode(), a.uid(), a.gid(), remote.etag(), 0));
         });
-        remember(conflicts, "/" + copyPath);
-        LOG.warn("conflict: /{} changed in the bucket while it was changed here; the local version is kept as /{}",
-                e.path(), copyPath);
     }
 }

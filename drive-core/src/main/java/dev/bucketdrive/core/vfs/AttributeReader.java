@@ -1,0 +1,90 @@
+package dev.bucketdrive.core.vfs;
+
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads, in the background, the POSIX attributes of files a listing brought in: LIST returns sizes
+ * and ETags but not the object metadata that holds mode, owner and mtime, so each new or changed
+ * object needs a HEAD. The reads start as soon as the listing is merged, {@link #THREADS} at a time;
+ * a caller that needs one of them ({@link #await}) runs it itself when it has not started yet.
+ * At most {@link #MAX_PENDING} reads wait at once; files beyond that keep the listing's attributes
+ * until they are opened and revalidated.
+ */
+final class AttributeReader implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AttributeReader.class);
+    static final int THREADS = 8;
+    static final int MAX_PENDING = 100_000;
+
+    private final ConcurrentHashMap<Long, Read> pending = new ConcurrentHashMap<>();
+    private final LongConsumer read;
+    private final ExecutorService pool = Executors.newFixedThreadPool(THREADS,
+            Thread.ofPlatform().name("attribute-read-", 0).daemon().factory());
+
+    /** @param read HEADs one file by id and applies what it finds (may throw; the file keeps its attributes) */
+    AttributeReader(LongConsumer read) {
+        this.read = read;
+    }
+
+    private final class Read extends FutureTask<Void> {
+        private final long fileId;
+
+        Read(long fileId) {
+            super(() -> read.accept(fileId), null);
+            this.fileId = fileId;
+        }
+
+        @Override
+        protected void done() {
+            pending.remove(fileId, this);
+        }
+    }
+
+    /** Queues a read of the file's attributes; returns false when too many wait already. */
+    boolean schedule(long fileId) {
+        if (pending.size() >= MAX_PENDING) {
+            return false;
+        }
+        Read r = new Read(fileId);
+        if (pending.putIfAbsent(fileId, r) == null) {
+            pool.execute(r);
+        }
+        return true;
+    }
+
+    /** Whether the file's attributes are still to be read. */
+    boolean isPending(long fileId) {
+        return pending.containsKey(fileId);
+    }
+
+    /** Waits (at most {@code timeout}) for the file's attributes, reading them here if no thread has started. */
+    void await(long fileId, Duration timeout) {
+        Read r = pending.get(fileId);
+        if (r == null) {
+            return;
+        }
+        r.run(); // does nothing when a pool thread runs or ran it
+        try {
+            r.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.debug("attributes of file {} not read: {}", fileId, e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.shutdownNow();
+    }
+}

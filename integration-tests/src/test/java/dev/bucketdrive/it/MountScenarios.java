@@ -1,0 +1,303 @@
+package dev.bucketdrive.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bucketdrive.core.store.Body;
+import dev.bucketdrive.core.store.ObjectInfo;
+import dev.bucketdrive.core.store.ObjectSummary;
+import dev.bucketdrive.core.store.PutOptions;
+import dev.bucketdrive.s3.S3ObjectStore;
+import dev.bucketdrive.s3.S3Options;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real FUSE mounts of a bucket, used through the kernel like any disk. Each server the drive supports
+ * runs these scenarios through a subclass that says how to make a bucket on it.
+ */
+abstract class MountScenarios {
+
+    static int buckets;
+
+    @TempDir
+    Path tmp;
+    String bucket;
+    S3ObjectStore store;
+    MountFixture mount;
+
+    /** Creates {@code bucket} on the server under test; returns how to reach it. */
+    protected abstract S3Options createBucket(String bucket);
+
+    @BeforeEach
+    void mount() throws Exception {
+        MountFixture.assumeFuse();
+        bucket = "mount-it-" + (++buckets);
+        store = S3ObjectStore.create(createBucket(bucket));
+        mount = new MountFixture(store, tmp.resolve("mnt"), tmp.resolve("cache"), o -> o);
+    }
+
+    @AfterEach
+    void unmount() {
+        if (mount != null) {
+            mount.close();
+        }
+        MountFixture.unmountQuietly(tmp.resolve("mnt"));
+        MountFixture.unmountQuietly(tmp.resolve("mnt2"));
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    private byte[] object(String key) {
+        ObjectInfo info = store.head(key);
+        return store.get(key, 0, info.size(), null).data();
+    }
+
+    private Map<String, Long> bucketListing() {
+        Map<String, Long> out = new TreeMap<>();
+        String token = null;
+        do {
+            var page = store.list("", null, token, 1000);
+            for (ObjectSummary o : page.objects()) {
+                out.put(o.key(), o.size());
+            }
+            token = page.nextToken();
+        } while (token != null);
+        return out;
+    }
+
+    private static String sha256(Path file) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 20];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static Path sourceTree(Path tmp) throws Exception {
+        Path src = Path.of(System.getProperty("java.home"), "lib", "src.zip");
+        Path tree = tmp.resolve("tree");
+        Files.createDirectories(tree);
+        if (Files.exists(src)) {
+            assertThat(MountFixture.run(tree, "unzip", "-q", src.toString(), "java.base/java/util/*",
+                    "java.base/java/io/*", "java.base/java/nio/*", "java.base/java/net/*", "java.base/java/time/*",
+                    "java.base/java/lang/*")).isZero();
+        } else {
+            Random r = new Random(7);
+            for (int d = 0; d < 40; d++) {
+                Path dir = Files.createDirectories(tree.resolve("pkg" + d + "/sub"));
+                for (int f = 0; f < 50; f++) {
+                    byte[] b = new byte[r.nextInt(20_000)];
+                    r.nextBytes(b);
+                    Files.write(dir.resolve("File" + f + ".java"), b);
+                }
+            }
+        }
+        Path tar = tmp.resolve("tree.tar");
+        assertThat(MountFixture.run(tree, "tar", "cf", tar.toString(), ".")).isZero();
+        return tar;
+    }
+
+    @Test
+    void untarASourceTreeAndFindEveryFileInTheBucket() throws Exception {
+        Path tar = sourceTree(tmp);
+        Path target = Files.createDirectories(mount.path("src"));
+        assertThat(MountFixture.run(target, "tar", "xf", tar.toString())).isZero();
+        assertThat(MountFixture.run(tmp, "diff", "-r", tmp.resolve("tree").toString(), target.toString())).isZero();
+        mount.drain();
+
+        Map<String, Long> listing = bucketListing();
+        List<Path> local;
+        try (Stream<Path> files = Files.walk(tmp.resolve("tree"))) {
+            local = files.filter(Files::isRegularFile).toList();
+        }
+        assertThat(local.size()).isGreaterThan(1000);
+        for (Path f : local) {
+            String key = "src/" + tmp.resolve("tree").relativize(f).toString();
+            assertThat(listing).as(key).containsEntry(key, Files.size(f));
+        }
+        Path sample = local.get(local.size() / 2);
+        String key = "src/" + tmp.resolve("tree").relativize(sample);
+        assertThat(object(key)).isEqualTo(Files.readAllBytes(sample));
+        Map<String, String> meta = store.head(key).metadata();
+        assertThat(Integer.parseInt(meta.get("mode")) & 0777).isEqualTo(permissions(sample));
+        assertThat(Long.parseLong(meta.get("mtime"))).isEqualTo(Files.getLastModifiedTime(sample).toMillis() / 1000);
+    }
+
+    private static int permissions(Path p) throws IOException {
+        int mode = 0;
+        for (var perm : Files.getPosixFilePermissions(p)) {
+            mode |= 1 << (8 - perm.ordinal());
+        }
+        return mode;
+    }
+
+    @Test
+    void aBigFileReadsBackWarmAndColdAfterARemountWithAnEmptyCache() throws Exception {
+        Path local = tmp.resolve("big.bin");
+        try (OutputStream out = Files.newOutputStream(local)) {
+            Random r = new Random(11);
+            byte[] buf = new byte[1 << 20];
+            for (int i = 0; i < 256; i++) {
+                r.nextBytes(buf);
+                out.write(buf);
+            }
+        }
+        String expected = sha256(local);
+        Files.copy(local, mount.path("big.bin"));
+        assertThat(sha256(mount.path("big.bin"))).isEqualTo(expected);
+        mount.close();
+        mount = null;
+        MountFixture.unmountQuietly(tmp.resolve("mnt"));
+        assertThat(store.head("big.bin").size()).isEqualTo(256L << 20);
+
+        mount = new MountFixture(store, tmp.resolve("mnt"), tmp.resolve("cache-empty"), o -> o);
+        assertThat(sha256(mount.path("big.bin"))).isEqualTo(expected);
+    }
+
+    @Test
+    void randomWritesAndTruncatesMatchALocalFile() throws Exception {
+        Path local = tmp.resolve("local.bin");
+        Path remote = mount.path("random.bin");
+        Random r = new Random(5);
+        try (RandomAccessFile a = new RandomAccessFile(local.toFile(), "rw");
+             RandomAccessFile b = new RandomAccessFile(remote.toFile(), "rw")) {
+            for (int i = 0; i < 300; i++) {
+                if (r.nextInt(10) == 0) {
+                    long size = r.nextInt(24 << 20);
+                    a.setLength(size);
+                    b.setLength(size);
+                } else {
+                    long pos = r.nextInt(24 << 20);
+                    byte[] data = new byte[1 + r.nextInt(300_000)];
+                    r.nextBytes(data);
+                    a.seek(pos);
+                    a.write(data);
+                    b.seek(pos);
+                    b.write(data);
+                }
+            }
+        }
+        assertThat(sha256(remote)).isEqualTo(sha256(local));
+        mount.drain();
+        assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(object("random.bin"))))
+                .isEqualTo(sha256(local));
+    }
+
+    @Test
+    void renameADirectoryOf500Files() throws Exception {
+        Path dir = Files.createDirectories(mount.path("before/inner"));
+        for (int i = 0; i < 500; i++) {
+            Files.writeString(dir.resolve("f" + i + ".txt"), "file " + i);
+        }
+        mount.drain();
+        Files.move(mount.path("before"), mount.path("after"));
+        assertThat(Files.exists(mount.path("before"))).isFalse();
+        java.util.Set<String> expectedNames = new java.util.TreeSet<>();
+        for (int i = 0; i < 500; i++) {
+            expectedNames.add("f" + i + ".txt");
+        }
+        try (Stream<Path> files = Files.list(mount.path("after/inner"))) {
+            assertThat(files.map(f -> f.getFileName().toString()).toList()).containsExactlyInAnyOrderElementsOf(expectedNames);
+        }
+        assertThat(Files.readString(mount.path("after/inner/f123.txt"))).isEqualTo("file 123");
+        mount.drain();
+        Map<String, Long> listing = bucketListing();
+        assertThat(listing.keySet()).noneMatch(k -> k.startsWith("before/"));
+        assertThat(listing.keySet().stream().filter(k -> k.startsWith("after/inner/f")).count()).isEqualTo(500);
+    }
+
+    @Test
+    void unlinkWhileOpenSymlinksAndEmptyDirectories() throws Exception {
+        Path file = mount.path("open.txt");
+        Files.writeString(file, "still here");
+        mount.drain();
+        try (RandomAccessFile open = new RandomAccessFile(file.toFile(), "r")) {
+            Files.delete(file);
+            assertThat(Files.exists(file)).isFalse();
+            byte[] back = new byte[10];
+            open.readFully(back);
+            assertThat(new String(back, StandardCharsets.UTF_8)).isEqualTo("still here");
+        }
+        Files.createSymbolicLink(mount.path("link"), Path.of("target/file.txt"));
+        assertThat(Files.readSymbolicLink(mount.path("link"))).isEqualTo(Path.of("target/file.txt"));
+        Files.createDirectory(mount.path("empty"));
+        mount.drain();
+        Map<String, Long> listing = bucketListing();
+        assertThat(listing).containsKeys("link", "empty/").doesNotContainKey("open.txt");
+        assertThat(Integer.parseInt(store.head("link").metadata().get("mode")) & 0170000).isEqualTo(0120000);
+    }
+
+    @Test
+    void changesByAnotherClientAppearAndDisappear() throws Exception {
+        store.put("from-elsewhere.txt", Body.of("hi".getBytes(StandardCharsets.UTF_8)), PutOptions.DEFAULT);
+        store.put("dir/nested.txt", Body.of("n".getBytes(StandardCharsets.UTF_8)), PutOptions.DEFAULT);
+        awaitTrue(() -> Files.exists(mount.path("from-elsewhere.txt")));
+        assertThat(Files.readString(mount.path("from-elsewhere.txt"))).isEqualTo("hi");
+        assertThat(Files.readString(mount.path("dir/nested.txt"))).isEqualTo("n");
+        store.delete("from-elsewhere.txt");
+        awaitTrue(() -> !Files.exists(mount.path("from-elsewhere.txt")));
+        assertThatThrownBy(() -> Files.readString(mount.path("from-elsewhere.txt"))).isInstanceOf(NoSuchFileException.class);
+    }
+
+    @Test
+    void twoMountsWritingOneFileKeepBothVersions() throws Exception {
+        Files.writeString(mount.path("shared.txt"), "original");
+        mount.drain();
+        try (MountFixture other = new MountFixture(store, tmp.resolve("mnt2"), tmp.resolve("cache2"),
+                o -> o.withWriteBackDelay(Duration.ofMillis(200)))) {
+            // Mount two opens the file while it still holds "original", so its edit is based on that
+            // version whatever its background listing learns meanwhile.
+            try (RandomAccessFile edit = new RandomAccessFile(other.path("shared.txt").toFile(), "rw")) {
+                byte[] seen = new byte[8];
+                edit.readFully(seen);
+                assertThat(new String(seen, StandardCharsets.UTF_8)).isEqualTo("original");
+                Files.writeString(mount.path("shared.txt"), "from mount one");
+                mount.drain();
+                edit.setLength(0);
+                edit.seek(0);
+                edit.write("from mount two".getBytes(StandardCharsets.UTF_8));
+            }
+            other.drain();
+            assertThat(other.drive.status().conflicts()).hasSize(1);
+        }
+        Map<String, Long> listing = bucketListing();
+        List<String> copies = new ArrayList<>(listing.keySet().stream().filter(k -> k.contains("(conflict it-host ")).toList());
+        assertThat(copies).hasSize(1);
+        assertThat(new String(object("shared.txt"), StandardCharsets.UTF_8)).isEqualTo("from mount one");
+        assertThat(new String(object(copies.get(0)), StandardCharsets.UTF_8)).isEqualTo("from mount two");
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met within 20 s");
+            }
+            Thread.sleep(200);
+        }
+    }
+}
