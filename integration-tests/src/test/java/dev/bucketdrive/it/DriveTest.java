@@ -1,5 +1,8 @@
 package dev.bucketdrive.it;
 
+import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.ABORT_MULTIPART;
+import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.COMPLETE_MULTIPART;
+import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.CREATE_MULTIPART;
 import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.COPY;
 import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.DELETE;
 import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.GET;
@@ -15,6 +18,7 @@ import dev.bucketdrive.core.attrs.PosixAttributes;
 import dev.bucketdrive.core.attrs.PosixMetadata;
 import dev.bucketdrive.core.store.Body;
 import dev.bucketdrive.core.store.InMemoryObjectStore;
+import dev.bucketdrive.core.store.InstrumentedObjectStore;
 import dev.bucketdrive.core.store.ObjectInfo;
 import dev.bucketdrive.core.store.PutOptions;
 import dev.bucketdrive.core.store.StoreException;
@@ -361,6 +365,72 @@ class DriveTest {
         assertThat(h.store.calls(UPLOAD_PART_COPY)).isEqualTo(4);
         assertThat(h.store.bytesSent()).isLessThanOrEqualTo(16L * 1024 * 1024);
         assertThat(object("big.bin")).isEqualTo(content);
+    }
+
+    private static final int PART = 5 * 1024 * 1024; // the part size with the harness's 64 KiB chunks
+
+    private void awaitCalls(InstrumentedObjectStore.Op op, long atLeast) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (h.store.calls(op) < atLeast && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(h.store.calls(op)).as("%s calls", op).isGreaterThanOrEqualTo(atLeast);
+    }
+
+    @Test
+    void aBigFileWrittenInOrderSendsItsPartsWhileOpenAndEachOnlyOnce() throws Exception {
+        byte[] content = random(8 * PART + 12345, 31);
+        long fh = h.drive.create("/stream.bin", 0644, Set.of(StandardOpenOption.WRITE));
+        for (int off = 0; off < 8 * PART; off += 1024 * 1024) {
+            h.drive.write(fh, ByteBuffer.wrap(content, off, 1024 * 1024), off);
+        }
+        awaitCalls(UPLOAD_PART, 8); // all eight full parts went out before the close
+        assertThat(h.store.calls(COMPLETE_MULTIPART)).isZero();
+        h.drive.write(fh, ByteBuffer.wrap(content, 8 * PART, 12345), 8 * PART);
+        h.drive.flush(fh);
+        h.drive.release(fh);
+        h.drain();
+        assertSameBytes(object("stream.bin"), content);
+        assertThat(h.store.calls(CREATE_MULTIPART)).isEqualTo(1);
+        assertThat(h.store.calls(UPLOAD_PART)).as("eight streamed parts and the last one").isEqualTo(9);
+        assertThat(h.store.calls(COMPLETE_MULTIPART)).isEqualTo(1);
+        assertThat(h.store.calls(ABORT_MULTIPART)).isZero();
+        assertThat(Long.parseLong(bucket.head("stream.bin").metadata().get("mtime")))
+                .as("the attributes at the close, not those when the stream began")
+                .isEqualTo(Math.floorDiv(h.drive.getattr("/stream.bin").mtimeMillis(), 1000));
+    }
+
+    @Test
+    void aStreamedPartChangedBeforeTheCloseIsSentAgain() throws Exception {
+        byte[] content = random(4 * PART, 32);
+        long fh = h.drive.create("/rewrite.bin", 0644, Set.of(StandardOpenOption.WRITE));
+        h.drive.write(fh, ByteBuffer.wrap(content), 0);
+        awaitCalls(UPLOAD_PART, 4);
+        byte[] patch = bytes("changed after its part was sent");
+        System.arraycopy(patch, 0, content, PART + 100, patch.length);
+        h.drive.write(fh, ByteBuffer.wrap(patch), PART + 100);
+        h.drive.flush(fh);
+        h.drive.release(fh);
+        h.drain();
+        assertSameBytes(object("rewrite.bin"), content);
+        assertThat(h.store.calls(UPLOAD_PART)).as("four streamed parts, the second once more").isEqualTo(5);
+        assertThat(h.store.calls(CREATE_MULTIPART)).isEqualTo(1);
+    }
+
+    @Test
+    void aStreamThatCannotBeUsedIsAbortedAndTheFileUploadsWhole() throws Exception {
+        byte[] content = random(3 * PART, 33);
+        long fh = h.drive.create("/shrunk.bin", 0644, Set.of(StandardOpenOption.WRITE));
+        h.drive.write(fh, ByteBuffer.wrap(content), 0);
+        awaitCalls(UPLOAD_PART, 3);
+        h.drive.truncate("/shrunk.bin", fh, 1000); // small enough for one PUT now
+        h.drive.flush(fh);
+        h.drive.release(fh);
+        h.drain();
+        assertSameBytes(object("shrunk.bin"), Arrays.copyOf(content, 1000));
+        assertThat(h.store.calls(ABORT_MULTIPART)).isEqualTo(1);
+        assertThat(h.store.calls(COMPLETE_MULTIPART)).isZero();
+        assertThat(h.store.calls(PUT)).isEqualTo(1);
     }
 
     @Test

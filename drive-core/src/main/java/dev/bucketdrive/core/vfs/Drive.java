@@ -317,6 +317,7 @@ public final class Drive implements AutoCloseable {
                 node.mtimeMillis = now();
             }
         }
+        writeBack.streams.written(node.id, offset + done, offset);
         src.position(src.position() + done);
         return done;
     }

@@ -26,18 +26,23 @@ import java.time.ZoneId;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntConsumer;
@@ -60,6 +65,7 @@ final class WriteBack implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WriteBack.class);
     /** Parts of a multipart copy: big, since nothing is sent (S3 allows up to 5 GiB). */
     static final long COPY_PART_SIZE = 512L * 1024 * 1024;
+    static final int PART_SENDERS = 4;
     private static final ByteBuffer NOTHING = ByteBuffer.allocate(0);
     private static final int MAX_RECENT = 20;
     private static final long MAX_BACKOFF_MS = 5 * 60_000;
@@ -68,6 +74,9 @@ final class WriteBack implements AutoCloseable {
     private final ObjectStore store;
     private final ChunkStore chunks;
     private final ExecutorService workers;
+    /** Sends the parts of multipart uploads, {@value #PART_SENDERS} at a time. */
+    private final ExecutorService partSenders;
+    final PartStreams streams;
     private final Semaphore slots;
     private final Thread scheduler;
     private volatile boolean running = true;
@@ -97,6 +106,59 @@ final class WriteBack implements AutoCloseable {
         this.workers = Executors.newFixedThreadPool(threads, Thread.ofPlatform().name("upload-", 0).daemon().factory());
         this.slots = new Semaphore(threads);
         this.scheduler = Thread.ofPlatform().name("write-back").daemon().unstarted(this::loop);
+        this.partSenders = Executors.newFixedThreadPool(PART_SENDERS,
+                Thread.ofPlatform().name("part-sender-", 0).daemon().factory());
+        this.streams = new PartStreams(store, new StreamSource(), drive.chunkSize, partSize(0), partSenders);
+    }
+
+    /** The part size of a multipart upload of {@code size} bytes: whole chunks, at least 5 MiB, at most 10,000 parts. */
+    long partSize(long size) {
+        int cs = drive.chunkSize;
+        long partSize = Math.max(ObjectStore.MIN_PART_SIZE, 2L * cs);
+        partSize = (partSize + cs - 1) / cs * cs;
+        while ((size + partSize - 1) / partSize > ObjectStore.MAX_PARTS) {
+            partSize *= 2;
+        }
+        return partSize;
+    }
+
+    /** What a streamed upload reads of the drive: new files open for writing, their dirty chunks. */
+    private final class StreamSource implements PartStreams.Source {
+        @Override
+        public PartStreams.Target target(long fileId) {
+            Node n = drive.openNode(fileId);
+            if (n == null) {
+                return null;
+            }
+            String path;
+            long size;
+            PosixAttributes attrs;
+            synchronized (n) {
+                if (n.type != Entry.Type.FILE || n.unlinked || n.writers == 0 || n.remoteLimit > 0) {
+                    return null;
+                }
+                path = n.path;
+                size = n.size;
+                attrs = new PosixAttributes(n.mode, n.uid, n.gid, n.mtimeMillis);
+            }
+            Optional<PendingOp> op = drive.journal.uploadOf(fileId);
+            if (op.isEmpty()) {
+                return null;
+            }
+            return new PartStreams.Target(drive.key(path), op.get().baseEtag(), size,
+                    new PutOptions(contentType(path.substring(path.lastIndexOf('/') + 1), Entry.Type.FILE), PosixMetadata.write(attrs),
+                            WriteCondition.NONE));
+        }
+
+        @Override
+        public Map<Integer, Long> dirtyChunks(long fileId) {
+            return chunks.dirtyChunks(fileId);
+        }
+
+        @Override
+        public byte[] content(long fileId, long start, int length) {
+            return drive.content(fileId, null, null, 0, start, length);
+        }
     }
 
     /** Loads the journal and resumes it: uploads held for files open at a crash become due now. */
@@ -144,6 +206,9 @@ final class WriteBack implements AutoCloseable {
     // ---------------------------------------------------------------- what the drive asks
 
     PendingOp scheduleUpload(long fileId, String key, String base, Instant due) {
+        if (streams.has(fileId)) {
+            due = Instant.ofEpochMilli(drive.now()); // its parts are on their way: no reason to wait
+        }
         return schedule(fileId, drive.journal.scheduleUpload(fileId, key, base, due), due);
     }
 
@@ -366,6 +431,9 @@ final class WriteBack implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             workers.shutdownNow();
+        } finally {
+            streams.close();
+            partSenders.shutdownNow();
         }
     }
 
@@ -762,6 +830,7 @@ final class WriteBack implements AutoCloseable {
             }
         }
         if (size <= Drive.SINGLE_PUT_LIMIT) {
+            streams.discard(e.id());
             byte[] data = drive.content(e.id(), readKey, source, e.remoteSize(), 0, (int) size);
             if (!chunks.dirtyChunks(e.id()).equals(gens)) {
                 throw new ChangedWhileReading();
@@ -783,48 +852,80 @@ final class WriteBack implements AutoCloseable {
 
     private String sendMultipart(Entry e, String key, String base, String readKey, String source,
                                  Map<Integer, Long> gens, PutOptions options) {
-        int cs = drive.chunkSize;
-        long partSize = Math.max(ObjectStore.MIN_PART_SIZE, 2L * cs);
-        partSize = (partSize + cs - 1) / cs * cs;
         long size = e.size();
-        while ((size + partSize - 1) / partSize > ObjectStore.MAX_PARTS) {
-            partSize *= 2;
-        }
+        long partSize = partSize(size);
         long remoteSize = checkTarget(key, base);
         if (!key.equals(readKey) || base == null || !base.equals(source)) {
             remoteSize = -1; // nothing at the target can be reused
         }
         remoteSize = Math.min(remoteSize, e.remoteSize()); // bytes past it are no longer the file's
-        MultipartUpload upload = store.createMultipart(key, options.withCondition(WriteCondition.NONE));
+        PartStreams.Stream stream = streams.take(e.id(), key, base, partSize);
+        MultipartUpload upload = stream != null ? stream.upload
+                : store.createMultipart(key, options.withCondition(WriteCondition.NONE));
         try {
-            List<CompletedPart> parts = new ArrayList<>();
-            boolean partCopy = true;
+            AtomicBoolean copyRefused = new AtomicBoolean();
+            List<CompletableFuture<CompletedPart>> parts = new ArrayList<>();
             int number = 1;
             for (long start = 0; start < size; start += partSize, number++) {
                 int length = (int) Math.min(partSize, size - start);
-                if (partCopy && start + length <= remoteSize && !dirtyIn(gens, start, length)) {
-                    try {
-                        parts.add(store.uploadPartCopy(upload, number, key, base, start, length));
-                        continue;
-                    } catch (StoreException ex) {
-                        if (ex.kind() != StoreException.Kind.NOT_IMPLEMENTED) {
-                            throw ex;
-                        }
-                        partCopy = false;
-                    }
+                PartStreams.SentPart streamed = stream == null ? null : stream.sent.get(number);
+                if (streamed != null && streamed.length() == length
+                        && streamed.generations().entrySet().stream().allMatch(g -> g.getValue().equals(gens.get(g.getKey())))) {
+                    parts.add(CompletableFuture.completedFuture(streamed.part()));
+                    continue;
                 }
-                byte[] data = drive.content(e.id(), readKey, source, e.remoteSize(), start, length);
-                parts.add(store.uploadPart(upload, number, Body.of(data)));
+                boolean copyable = start + length <= remoteSize && !dirtyIn(gens, start, length);
+                long from = start;
+                int n = number;
+                parts.add(CompletableFuture.supplyAsync(() -> {
+                    if (copyable && !copyRefused.get()) {
+                        try {
+                            return store.uploadPartCopy(upload, n, key, base, from, length);
+                        } catch (StoreException ex) {
+                            if (ex.kind() != StoreException.Kind.NOT_IMPLEMENTED) {
+                                throw ex;
+                            }
+                            copyRefused.set(true);
+                        }
+                    }
+                    byte[] data = drive.content(e.id(), readKey, source, e.remoteSize(), from, length);
+                    return store.uploadPart(upload, n, Body.of(data));
+                }, partSenders));
+            }
+            List<CompletedPart> done = new ArrayList<>(parts.size());
+            for (CompletableFuture<CompletedPart> part : parts) {
+                done.add(joinPart(part, parts));
             }
             if (!chunks.dirtyChunks(e.id()).equals(gens)) {
                 throw new ChangedWhileReading();
             }
             // Some servers (S3Proxy 3.3.0) ignore the condition on completion: check just before it.
             checkTarget(key, base);
-            return store.completeMultipart(upload, parts,
+            String etag = store.completeMultipart(upload, done,
                     base == null ? WriteCondition.IF_ABSENT : WriteCondition.ifMatch(base));
+            if (stream != null && !stream.metadata.equals(options.metadata())) {
+                // Created with the attributes the file had when it began to stream (its mtime has moved since).
+                etag = store.copy(key, key, new CopyOptions(etag, options.metadata(), options.contentType()));
+            }
+            return etag;
         } catch (RuntimeException ex) {
             abortQuietly(upload, key);
+            throw ex;
+        }
+    }
+
+    /** One part's result; a failure cancels the parts not started yet and is rethrown as it was. */
+    private static CompletedPart joinPart(CompletableFuture<CompletedPart> part, List<CompletableFuture<CompletedPart>> all) {
+        try {
+            return part.join();
+        } catch (CompletionException ex) {
+            all.forEach(p -> p.cancel(false));
+            if (ex.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw ex;
+        } catch (CancellationException ex) {
+            all.forEach(p -> p.cancel(false));
             throw ex;
         }
     }
@@ -885,10 +986,14 @@ final class WriteBack implements AutoCloseable {
     }
 
     private static String contentType(Entry e) {
-        if (e.type() == Entry.Type.SYMLINK) {
+        return contentType(e.name(), e.type());
+    }
+
+    private static String contentType(String name, Entry.Type type) {
+        if (type == Entry.Type.SYMLINK) {
             return "application/octet-stream";
         }
-        String guessed = URLConnection.getFileNameMap().getContentTypeFor(e.name());
+        String guessed = URLConnection.getFileNameMap().getContentTypeFor(name);
         return guessed == null ? "application/octet-stream" : guessed;
     }
 
@@ -917,6 +1022,7 @@ final class WriteBack implements AutoCloseable {
 
     /** Completes an upload; a newer change queued meanwhile keeps its entry, now based on the new version. */
     private void finish(PendingOp op, Runnable stateChange) {
+        streams.discard(op.fileId()); // one the upload did not take is of no use any more
         drive.locked(() -> {
             if (stateChange != null) {
                 stateChange.run();

@@ -1,0 +1,239 @@
+package dev.bucketdrive.core.vfs;
+
+import dev.bucketdrive.core.store.Body;
+import dev.bucketdrive.core.store.CompletedPart;
+import dev.bucketdrive.core.store.MultipartUpload;
+import dev.bucketdrive.core.store.ObjectStore;
+import dev.bucketdrive.core.store.PutOptions;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Streaming upload: the parts of a big new file are sent while it is still being written, so it is in
+ * the bucket shortly after its close. Once a file open for writing holds a full part past the parts
+ * sent, a multipart upload is started for it and that part goes out in the background. The upload
+ * after the close {@linkplain #take takes} the stream, reuses every part whose chunks did not change
+ * since it was sent and completes it. Anything that makes the stream useless (a rename, a truncate, a
+ * conflict, a deleted file) {@linkplain #discard aborts} it, and the final upload sends those parts
+ * again. Nothing of a stream is persistent: after a crash the upload starts over from the journal.
+ *
+ * <p>Only files with no remote bytes to keep stream (new files and files truncated to zero): their
+ * parts are the cache's dirty chunks alone. A stream's parts go one at a time, in order.
+ */
+final class PartStreams implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PartStreams.class);
+
+    /** What the file's content looked like when it was sent: the part and its chunks' generations. */
+    record SentPart(CompletedPart part, long length, Map<Integer, Long> generations) {
+    }
+
+    /** A multipart upload of one file, fed while the file is written. Guarded by its monitor. */
+    static final class Stream {
+        final long fileId;
+        final String key;
+        final String base;
+        final long partSize;
+        /** The object metadata the upload was created with (the file's attributes then). */
+        final Map<String, String> metadata;
+        final MultipartUpload upload;
+        final Map<Integer, SentPart> sent = new ConcurrentHashMap<>();
+        /** The first part not sent yet; parts below it changed since are sent again at the end. */
+        private int nextPart = 1;
+        private boolean sending;
+        private boolean closed;
+
+        Stream(long fileId, String key, String base, long partSize, Map<String, String> metadata,
+               MultipartUpload upload) {
+            this.fileId = fileId;
+            this.key = key;
+            this.base = base;
+            this.partSize = partSize;
+            this.metadata = metadata;
+            this.upload = upload;
+        }
+
+        /** Stops new parts and waits for the one being sent. */
+        synchronized void close() {
+            closed = true;
+            while (sending) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /** What a stream needs of the drive. */
+    interface Source {
+        /** The file's key, base version (null: new key) and size while it may stream, else null. */
+        Target target(long fileId);
+
+        /** The generation of each dirty chunk of the file. */
+        Map<Integer, Long> dirtyChunks(long fileId);
+
+        byte[] content(long fileId, long start, int length);
+    }
+
+    record Target(String key, String base, long size, PutOptions options) {
+    }
+
+    private final ObjectStore store;
+    private final Source source;
+    private final long partSize;
+    private final int chunkSize;
+    private final ConcurrentHashMap<Long, Stream> streams = new ConcurrentHashMap<>();
+    /** Per file: writes that completed a part since its sender last looked; one sender per file at a time. */
+    private final ConcurrentHashMap<Long, AtomicInteger> requests = new ConcurrentHashMap<>();
+    private final Executor senders;
+
+    /** @param senders runs the sending of parts; its tasks never wait for anything but the bucket */
+    PartStreams(ObjectStore store, Source source, int chunkSize, long partSize, Executor senders) {
+        this.store = store;
+        this.source = source;
+        this.chunkSize = chunkSize;
+        this.partSize = partSize;
+        this.senders = senders;
+    }
+
+    /** A write ended at {@code end}: when it completed a part, the parts ready are sent in the background. */
+    void written(long fileId, long end, long start) {
+        if (end < 2 * partSize || end / partSize == start / partSize && end % partSize != 0) {
+            return; // small so far, or still inside one part
+        }
+        AtomicInteger pending = requests.computeIfAbsent(fileId, id -> new AtomicInteger());
+        if (pending.getAndIncrement() == 0) {
+            senders.execute(() -> {
+                int seen;
+                do {
+                    seen = pending.get();
+                    try {
+                        sendReady(fileId);
+                    } catch (RuntimeException e) {
+                        LOG.debug("streaming part of file {}: {}", fileId, e.toString());
+                        discard(fileId);
+                    }
+                } while (pending.addAndGet(-seen) != 0);
+            });
+        }
+    }
+
+    private void sendReady(long fileId) {
+        Target t = source.target(fileId);
+        if (t == null) {
+            return; // closed (its upload takes the stream), or no longer a file that can stream
+        }
+        Stream s = streams.get(fileId);
+        if (s != null && (!s.key.equals(t.key()) || !Objects.equals(s.base, t.base()))) {
+            discard(fileId);
+            s = null;
+        }
+        Map<Integer, Long> dirty = source.dirtyChunks(fileId);
+        for (int number = s == null ? 1 : s.nextPart; (long) number * partSize <= t.size(); number++) {
+            long start = (number - 1) * partSize;
+            Map<Integer, Long> gens = generations(dirty, start);
+            if (gens == null) {
+                return; // a part not all written here: the final upload sends it
+            }
+            if (s == null) {
+                Stream created = new Stream(fileId, t.key(), t.base(), partSize, t.options().metadata(),
+                        store.createMultipart(t.key(), t.options()));
+                if (streams.putIfAbsent(fileId, created) != null) {
+                    abort(created);
+                    return;
+                }
+                s = created;
+            }
+            synchronized (s) {
+                if (s.closed) {
+                    return;
+                }
+                s.sending = true;
+            }
+            try {
+                byte[] data = source.content(fileId, start, (int) partSize);
+                CompletedPart part = store.uploadPart(s.upload, number, Body.of(data));
+                // Kept only if the part did not change while it was read.
+                if (gens.equals(generations(source.dirtyChunks(fileId), start))) {
+                    s.sent.put(number, new SentPart(part, partSize, gens));
+                }
+                s.nextPart = number + 1;
+            } finally {
+                synchronized (s) {
+                    s.sending = false;
+                    s.notifyAll();
+                }
+            }
+        }
+    }
+
+    /** The generations of the chunks of the part at {@code start}, or null unless all of them are dirty. */
+    private Map<Integer, Long> generations(Map<Integer, Long> dirty, long start) {
+        Map<Integer, Long> out = new HashMap<>();
+        for (long pos = start; pos < start + partSize; pos += chunkSize) {
+            Long gen = dirty.get((int) (pos / chunkSize));
+            if (gen == null) {
+                return null;
+            }
+            out.put((int) (pos / chunkSize), gen);
+        }
+        return out;
+    }
+
+    /**
+     * The file's stream, if it was made for this upload ({@code key}, {@code base}, {@code size} in
+     * parts of {@code size}), now owned by the caller, who completes or aborts its upload; else null
+     * (and any stream of the file is aborted).
+     */
+    Stream take(long fileId, String key, String base, long partSize) {
+        requests.remove(fileId);
+        Stream s = streams.remove(fileId);
+        if (s == null) {
+            return null;
+        }
+        s.close();
+        if (s.key.equals(key) && Objects.equals(s.base, base) && s.partSize == partSize) {
+            return s;
+        }
+        abort(s);
+        return null;
+    }
+
+    boolean has(long fileId) {
+        return streams.containsKey(fileId);
+    }
+
+    /** Aborts the file's stream, if any. */
+    void discard(long fileId) {
+        requests.remove(fileId);
+        Stream s = streams.remove(fileId);
+        if (s != null) {
+            s.close();
+            abort(s);
+        }
+    }
+
+    void abort(Stream s) {
+        try {
+            store.abortMultipart(s.upload);
+        } catch (RuntimeException e) {
+            LOG.debug("abort of the streamed upload to {} failed: {}", s.key, e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Long id : streams.keySet()) {
+            discard(id);
+        }
+    }
+}
