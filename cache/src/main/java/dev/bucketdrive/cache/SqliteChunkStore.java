@@ -200,9 +200,10 @@ final class SqliteChunkStore implements ChunkStore {
             return copied;
         }
         try (FileChannel ch = FileChannel.open(path(key), StandardOpenOption.READ)) {
-            ByteBuffer window = dst.slice(dst.position(), want);
             int copied = 0;
-            while (window.hasRemaining()) {
+            while (copied < want) {
+                // In slices, as writeFile writes.
+                ByteBuffer window = dst.slice(dst.position() + copied, Math.min(want - copied, IO_SLICE));
                 int n = ch.read(window, offset + copied);
                 if (n < 0) {
                     break;
@@ -483,14 +484,21 @@ final class SqliteChunkStore implements ChunkStore {
     }
 
     /** Writes {@code src} into a private chunk file at {@code at}, creating it (and its directory) if needed. */
+    private static final int IO_SLICE = 256 * 1024;
+
     private static void writeFile(Path file, ByteBuffer src, long at, boolean replace) throws IOException {
         LocalFiles.createPrivateDirectories(file.getParent());
         var flags = replace
                 ? java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)
                 : java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         try (FileChannel ch = FileChannel.open(file, flags, LocalFiles.privateFile())) {
+            // In slices: the JDK copies a heap buffer through a per-thread direct buffer of its size,
+            // which it keeps; 4 MiB per thread that ever wrote a chunk would add up.
             while (src.hasRemaining()) {
-                at += ch.write(src, at);
+                ByteBuffer slice = src.slice(src.position(), Math.min(src.remaining(), IO_SLICE));
+                int n = ch.write(slice, at);
+                at += n;
+                src.position(src.position() + n);
             }
         }
     }

@@ -13,6 +13,7 @@ import dev.bucketdrive.core.store.ObjectSummary;
 import dev.bucketdrive.core.store.PutOptions;
 import dev.bucketdrive.core.store.StoreException;
 import dev.bucketdrive.core.store.WriteCondition;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -29,7 +30,8 @@ import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.function.Supplier;
-import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -44,12 +46,16 @@ import software.amazon.awssdk.services.s3.model.MetadataDirective;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.S3Error;
 import software.amazon.awssdk.services.s3.model.S3Exception;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link ObjectStore} over the AWS SDK for Java v2. Every call runs through {@link Resilience}; the
  * SDK's own retries are off so that the two do not multiply. No SDK type leaves this class.
  */
 public final class S3ObjectStore implements ObjectStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(S3ObjectStore.class);
 
     private final S3Client s3;
     private final String bucket;
@@ -108,21 +114,34 @@ public final class S3ObjectStore implements ObjectStore {
         String range = "bytes=" + offset + "-" + (last == Long.MAX_VALUE ? "" : last);
         // S3 answers 416 when the range starts at or past the end, even for an empty object: that is
         // a read of no bytes (null here), not an error.
-        ResponseBytes<GetObjectResponse> r = call("GET", key, () -> {
-            try {
-                return s3.getObjectAsBytes(b -> b.bucket(bucket).key(key).range(range).ifMatch(ifMatch));
+        ObjectBytes r = call("GET", key, () -> {
+            try (ResponseInputStream<GetObjectResponse> in =
+                         s3.getObject(b -> b.bucket(bucket).key(key).range(range).ifMatch(ifMatch))) {
+                GetObjectResponse meta = in.response();
+                // Read into one array of the announced length: no growing buffer, no extra copy.
+                long announced = meta.contentLength() == null ? -1 : meta.contentLength();
+                byte[] data = announced >= 0 && announced <= Integer.MAX_VALUE - 8
+                        ? readExactly(in, (int) announced) : in.readAllBytes();
+                return new ObjectBytes(data, meta.eTag(), totalSize(meta));
             } catch (S3Exception e) {
                 if (e.statusCode() == 416) {
                     return null;
                 }
                 throw e;
+            } catch (IOException e) {
+                throw SdkClientException.create("reading the body of " + key + ": " + e.getMessage(), e);
             }
         });
-        if (r == null) {
-            return emptyRead(key, ifMatch);
+        return r == null ? emptyRead(key, ifMatch) : r;
+    }
+
+    private static byte[] readExactly(InputStream in, int length) throws IOException {
+        byte[] data = new byte[length];
+        int n = in.readNBytes(data, 0, length);
+        if (n != length) {
+            throw new IOException("the body ended after " + n + " of " + length + " bytes");
         }
-        GetObjectResponse meta = r.response();
-        return new ObjectBytes(r.asByteArray(), meta.eTag(), totalSize(meta));
+        return data;
     }
 
     private ObjectBytes emptyRead(String key, String ifMatch) {
@@ -202,7 +221,7 @@ public final class S3ObjectStore implements ObjectStore {
                 .map(p -> software.amazon.awssdk.services.s3.model.CompletedPart.builder()
                         .partNumber(p.partNumber()).eTag(p.etag()).build())
                 .toList();
-        return call("CompleteMultipartUpload", upload.key(), () -> s3.completeMultipartUpload(b -> {
+        String completed = call("CompleteMultipartUpload", upload.key(), () -> s3.completeMultipartUpload(b -> {
             b.bucket(bucket).key(upload.key()).uploadId(upload.uploadId())
                     .multipartUpload(CompletedMultipartUpload.builder().parts(sdkParts).build());
             switch (condition) {
@@ -211,6 +230,16 @@ public final class S3ObjectStore implements ObjectStore {
                 case WriteCondition.IfMatch m -> b.ifMatch(m.etag());
             }
         })).eTag();
+        // Some servers (S3Proxy's filesystem store) answer with the multipart ETag but then report,
+        // and compare conditions against, the MD5 of the whole object. The one HEAD shows is the one
+        // that works in later conditions. (Another writer within this round trip would be taken for us,
+        // the same window as a server that ignores the completion's condition.)
+        try {
+            return head(upload.key()).etag();
+        } catch (StoreException e) {
+            LOG.debug("no HEAD after completing {}: {}", upload.key(), e.getMessage());
+            return completed;
+        }
     }
 
     @Override
@@ -297,7 +326,9 @@ public final class S3ObjectStore implements ObjectStore {
 
     private static RequestBody requestBody(Body body) {
         return switch (body) {
-            case Body.Bytes b -> RequestBody.fromBytes(b.bytes());
+            // Not fromBytes, which copies the array: the caller does not touch it while the request runs.
+            case Body.Bytes b -> RequestBody.fromContentProvider(() -> new ByteArrayInputStream(b.bytes()),
+                    b.length(), "application/octet-stream");
             case Body.FileRegion f -> RequestBody.fromContentProvider(() -> openRegion(f), f.length(),
                     "application/octet-stream");
         };

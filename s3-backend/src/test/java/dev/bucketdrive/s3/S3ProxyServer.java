@@ -1,5 +1,7 @@
 package dev.bucketdrive.s3;
 
+import java.nio.file.Path;
+import java.util.Properties;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -39,11 +41,24 @@ public final class S3ProxyServer implements AutoCloseable {
     private S3Proxy proxy;
     private int port;
 
+    /** A server keeping its buckets in memory. */
     public S3ProxyServer() throws Exception {
-        BlobStore memory = ContextBuilder.newBuilder("transient")
-                .credentials(IDENTITY, CREDENTIAL)
-                .build(BlobStoreContext.class)
-                .getBlobStore();
+        this(ContextBuilder.newBuilder("transient").credentials(IDENTITY, CREDENTIAL)
+                .build(BlobStoreContext.class).getBlobStore());
+    }
+
+    /**
+     * A server keeping its buckets as files under {@code dir}, as the demo and the benchmarks run it
+     * (this store reports other ETags for multipart objects than the in-memory one).
+     */
+    public static S3ProxyServer onFilesystem(Path dir) throws Exception {
+        Properties p = new Properties();
+        p.setProperty("jclouds.filesystem.basedir", dir.toString());
+        return new S3ProxyServer(ContextBuilder.newBuilder("filesystem-nio2").credentials(IDENTITY, CREDENTIAL)
+                .overrides(p).build(BlobStoreContext.class).getBlobStore());
+    }
+
+    private S3ProxyServer(BlobStore memory) throws Exception {
         InvocationHandler faults = (self, method, args) -> {
             blobStoreCalls.incrementAndGet();
             if (stallsLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {

@@ -764,6 +764,7 @@ final class WriteBack implements AutoCloseable {
                 etag = send(e, key, op.baseEtag(), key, source, gens, meta);
             } catch (StoreException ex) {
                 if (ex.kind() == StoreException.Kind.PRECONDITION_FAILED) {
+                    LOG.debug("upload of {} refused: {}", key, ex.getMessage());
                     conflict(op, e, key, source, gens, meta);
                     return;
                 }
@@ -865,6 +866,7 @@ final class WriteBack implements AutoCloseable {
         try {
             AtomicBoolean copyRefused = new AtomicBoolean();
             List<CompletableFuture<CompletedPart>> parts = new ArrayList<>();
+            int reused = 0;
             int number = 1;
             for (long start = 0; start < size; start += partSize, number++) {
                 int length = (int) Math.min(partSize, size - start);
@@ -872,6 +874,7 @@ final class WriteBack implements AutoCloseable {
                 if (streamed != null && streamed.length() == length
                         && streamed.generations().entrySet().stream().allMatch(g -> g.getValue().equals(gens.get(g.getKey())))) {
                     parts.add(CompletableFuture.completedFuture(streamed.part()));
+                    reused++;
                     continue;
                 }
                 boolean copyable = start + length <= remoteSize && !dirtyIn(gens, start, length);
@@ -903,9 +906,19 @@ final class WriteBack implements AutoCloseable {
             checkTarget(key, base);
             String etag = store.completeMultipart(upload, done,
                     base == null ? WriteCondition.IF_ABSENT : WriteCondition.ifMatch(base));
+            LOG.debug("completed {} in {} parts, {} of them sent while it was written", key, done.size(), reused);
             if (stream != null && !stream.metadata.equals(options.metadata())) {
-                // Created with the attributes the file had when it began to stream (its mtime has moved since).
-                etag = store.copy(key, key, new CopyOptions(etag, options.metadata(), options.contentType()));
+                // Created with the attributes the file had when it began to stream (its mtime has moved
+                // since). A refused condition means another writer replaced it: a conflict, as for any upload.
+                try {
+                    etag = store.copy(key, key, new CopyOptions(etag, options.metadata(), options.contentType()));
+                } catch (StoreException ex) {
+                    if (ex.kind() == StoreException.Kind.PRECONDITION_FAILED) {
+                        throw ex;
+                    }
+                    LOG.warn("{} is in the bucket, but its attributes are those from when it began to upload: {}",
+                            key, ex.getMessage());
+                }
             }
             return etag;
         } catch (RuntimeException ex) {
