@@ -444,6 +444,32 @@ class DriveTest {
         h.drive.release(fh);
     }
 
+    /** Names under {@code dir}, recursively, as find(1) sees them through readdirplus. */
+    private int walk(String dir) {
+        int n = 0;
+        for (DirectoryEntry e : h.drive.readdir(dir)) {
+            n++;
+            if (e.attributes().isDirectory()) {
+                n += walk(dir + "/" + e.name());
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void aRemountWithAHundredThousandCachedEntriesWalksTheTreeWithoutAList() {
+        for (int d = 0; d < 100; d++) {
+            for (int f = 0; f < 1000; f++) {
+                bucket.put("tree/d" + d + "/f" + f, Body.of(new byte[1]), PutOptions.DEFAULT);
+            }
+        }
+        assertThat(walk("/tree")).isEqualTo(100_100);
+        h.restart();
+        h.store.resetCounters();
+        assertThat(walk("/tree")).isEqualTo(100_100);
+        assertThat(h.calls()).as("requests of the walk after the remount").isEmpty();
+    }
+
     @Test
     void uploadsQueuedBeforeACrashResumeAtTheNextStart() {
         h.close();
