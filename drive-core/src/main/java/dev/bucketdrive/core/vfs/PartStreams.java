@@ -34,7 +34,10 @@ final class PartStreams implements AutoCloseable {
     record SentPart(CompletedPart part, long length, Map<Integer, Long> generations) {
     }
 
-    /** A multipart upload of one file, fed while the file is written. Guarded by its monitor. */
+    /**
+     * A multipart upload of one file, fed while the file is written. {@code sending} and {@code closed}
+     * are guarded by its monitor; {@code nextPart} belongs to the file's one sender at a time.
+     */
     static final class Stream {
         final long fileId;
         final String key;
@@ -190,9 +193,9 @@ final class PartStreams implements AutoCloseable {
     }
 
     /**
-     * The file's stream, if it was made for this upload ({@code key}, {@code base}, {@code size} in
-     * parts of {@code size}), now owned by the caller, who completes or aborts its upload; else null
-     * (and any stream of the file is aborted).
+     * The file's stream if it was made for this upload (same key, base version and part size), now
+     * owned by the caller, who completes or aborts its upload; else null (and any stream of the file
+     * is aborted).
      */
     Stream take(long fileId, String key, String base, long partSize) {
         requests.remove(fileId);

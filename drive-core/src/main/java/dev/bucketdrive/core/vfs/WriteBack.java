@@ -145,9 +145,9 @@ final class WriteBack implements AutoCloseable {
             if (op.isEmpty()) {
                 return null;
             }
+            String type = contentType(path.substring(path.lastIndexOf('/') + 1), Entry.Type.FILE);
             return new PartStreams.Target(drive.key(path), op.get().baseEtag(), size,
-                    new PutOptions(contentType(path.substring(path.lastIndexOf('/') + 1), Entry.Type.FILE), PosixMetadata.write(attrs),
-                            WriteCondition.NONE));
+                    new PutOptions(type, PosixMetadata.write(attrs), WriteCondition.NONE));
         }
 
         @Override
