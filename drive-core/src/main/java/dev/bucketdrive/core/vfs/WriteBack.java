@@ -378,11 +378,17 @@ final class WriteBack implements AutoCloseable {
 
     int drain(Duration timeout, IntConsumer progress) {
         Instant now = Instant.ofEpochMilli(drive.now());
-        for (PendingOp op : drive.journal.all()) {
-            if (op.kind() == PendingOp.Kind.UPLOAD && op.due().isAfter(now) && op.attempts() == 0) {
-                drive.journal.scheduleUpload(op.fileId(), op.key(), null, now);
+        // Under the namespace lock, which uploads finish under: an entry completed since the listing
+        // must not be brought back by this, or it would be a journal entry the scheduler does not know.
+        drive.locked(() -> {
+            for (PendingOp op : drive.journal.all()) {
+                if (op.kind() == PendingOp.Kind.UPLOAD && op.due().isAfter(now) && op.attempts() == 0
+                        && drive.journal.uploadOf(op.fileId()).filter(cur -> cur.id() == op.id()).isPresent()) {
+                    schedule(op.fileId(), drive.journal.scheduleUpload(op.fileId(), op.key(), null, now), now);
+                }
             }
-        }
+            return null;
+        });
         wake();
         long deadline = System.nanoTime() + timeout.toNanos();
         int left = drive.journal.all().size();
