@@ -1,7 +1,6 @@
 package dev.bucketdrive.s3;
 
 import dev.bucketdrive.core.store.ObjectStore;
-import dev.bucketdrive.core.store.ObjectStoreContract;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -9,7 +8,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The ObjectStore contract against S3Proxy's filesystem store, the one the demo and the benchmarks use. */
-class S3ProxyFilesystemObjectStoreIT extends ObjectStoreContract {
+class S3ProxyFilesystemObjectStoreIT extends S3ProxyContract {
 
     @TempDir
     static Path dir;
@@ -37,16 +36,6 @@ class S3ProxyFilesystemObjectStoreIT extends ObjectStoreContract {
     @Override
     protected ObjectStore store() {
         return store;
-    }
-
-    @Override
-    protected boolean conditionalCompleteSupported() {
-        return false;
-    }
-
-    @Override
-    protected boolean listsInUtf8Order() {
-        return false;
     }
 
     /** Each key component is a file or directory name there. */

@@ -1,7 +1,6 @@
 package dev.bucketdrive.s3;
 
 import dev.bucketdrive.core.store.ObjectStore;
-import dev.bucketdrive.core.store.ObjectStoreContract;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
@@ -22,7 +21,7 @@ class S3ProxyObjectStoreIT {
         server.close();
     }
 
-    private abstract static class WithMode extends ObjectStoreContract {
+    private abstract static class WithMode extends S3ProxyContract {
         private final S3ObjectStore store;
 
         WithMode(S3Options.ChecksumMode mode) {
@@ -32,17 +31,6 @@ class S3ProxyObjectStoreIT {
         @Override
         protected ObjectStore store() {
             return store;
-        }
-
-        /** S3Proxy 3.3.0 ignores If-Match / If-None-Match on CompleteMultipartUpload. */
-        @Override
-        protected boolean conditionalCompleteSupported() {
-            return false;
-        }
-
-        @Override
-        protected boolean listsInUtf8Order() {
-            return false;
         }
     }
 
