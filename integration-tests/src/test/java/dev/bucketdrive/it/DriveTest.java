@@ -38,6 +38,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -284,6 +285,59 @@ class DriveTest {
         assertThat(h.read("/dir/x.txt")).isEqualTo(bytes("x"));
         bucket.delete("y.txt");
         assertThat(h.drive.readdir("/")).extracting(DirectoryEntry::name).containsExactly("dir");
+    }
+
+    @Test
+    void aListingOrHeadSentBeforeOurOwnWritesLandDoesNotUndoThem() throws Exception {
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache2"), DriveHarness.CHUNK,
+                o -> o.withListingTtl(Duration.ZERO, Duration.ZERO));
+        h.write("/a.txt", bytes("renamed"));
+        h.drain();
+        CountDownLatch copying = new CountDownLatch(1);
+        CountDownLatch writesMayRun = new CountDownLatch(1);
+        h.store.beforeNext(COPY, () -> {
+            copying.countDown();
+            awaitQuietly(writesMayRun);
+        });
+        h.store.beforeNext(PUT, () -> awaitQuietly(writesMayRun));
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> rename = pool.submit(() -> h.drive.rename("/a.txt", "/b.txt", false));
+            awaitQuietly(copying);
+            h.write("/new.txt", bytes("uploaded"));
+            // The copy to b.txt has not happened: a HEAD of it finds nothing, yet the file is ours.
+            assertThat(h.read("/b.txt")).isEqualTo(bytes("renamed"));
+            // This LIST answers before the copy, the delete and the upload land, and is merged after.
+            h.store.afterNext(LIST, () -> {
+                writesMayRun.countDown();
+                try {
+                    rename.get(30, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+                h.drain();
+            });
+            assertThat(h.drive.readdir("/")).extracting(DirectoryEntry::name).containsExactly("b.txt", "new.txt");
+            assertThat(h.read("/b.txt")).isEqualTo(bytes("renamed"));
+            assertThat(h.read("/new.txt")).isEqualTo(bytes("uploaded"));
+            assertThat(h.exists("/a.txt")).isFalse();
+            assertThat(bucket.keys()).containsExactlyInAnyOrder("b.txt", "new.txt");
+            assertThat(h.drive.readdir("/")).extracting(DirectoryEntry::name).containsExactly("b.txt", "new.txt");
+        } finally {
+            writesMayRun.countDown();
+            pool.shutdownNow();
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            if (!latch.await(30, TimeUnit.SECONDS)) {
+                throw new AssertionError("the latch was never opened");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Test

@@ -80,6 +80,8 @@ public final class Drive implements AutoCloseable {
      * change that happened while it was in flight may be older than the change, so it only adds.
      */
     private final AtomicLong changes = new AtomicLong();
+    /** Our own writes to the bucket that a listing or HEAD in flight may not show yet. */
+    private final RecentWrites recentWrites = new RecentWrites();
     private final ConcurrentHashMap<Long, Node> nodes = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, Handle> handles = new ConcurrentHashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
@@ -97,7 +99,7 @@ public final class Drive implements AutoCloseable {
 
     private Drive(ObjectStore store, ChunkStore chunks, UploadJournal journal, MetadataIndex index,
                   DriveOptions options) {
-        this.store = store;
+        this.store = recentWrites.recording(store);
         this.chunks = chunks;
         this.journal = journal;
         this.index = index;
@@ -1246,6 +1248,7 @@ public final class Drive implements AutoCloseable {
             await(running, "listing /" + dir);
             return;
         }
+        long mark = recentWrites.mark();
         try {
             long started = now();
             long changesBefore = changes.get();
@@ -1269,19 +1272,23 @@ public final class Drive implements AutoCloseable {
                 }
                 token = page.nextToken();
             } while (token != null);
-            merge(dir, files, dirs, started, changesBefore);
+            merge(dir, files, dirs, started, changesBefore, mark);
             mine.complete(null);
         } catch (RuntimeException | Error e) {
             mine.completeExceptionally(e);
             throw e;
         } finally {
+            recentWrites.release(mark);
             listings.remove(dir, mine);
         }
     }
 
-    /** Brings the index's view of one directory in line with a listing, keeping local changes. */
+    /**
+     * Brings the index's view of one directory in line with a listing, keeping local changes; a key
+     * this mount wrote since {@code mark} (taken before the LIST was sent) is left as it is here.
+     */
     private void merge(String dir, Map<String, ObjectSummary> files, Set<String> dirs, long listedAt,
-                       long changesBefore) {
+                       long changesBefore, long mark) {
         PosixMetadata.Defaults d = options.defaults();
         namespace.lock();
         try {
@@ -1295,7 +1302,7 @@ public final class Drive implements AutoCloseable {
             for (Map.Entry<String, ObjectSummary> f : files.entrySet()) {
                 String name = f.getKey();
                 ObjectSummary o = f.getValue();
-                if (dirs.contains(name) || writeBack.hasPendingStep(o.key())) {
+                if (dirs.contains(name) || writeBack.hasPendingStep(o.key()) || recentWrites.changedSince(o.key(), mark)) {
                     continue;
                 }
                 Entry e = local.get(name);
@@ -1318,7 +1325,7 @@ public final class Drive implements AutoCloseable {
             }
             for (String name : dirs) {
                 Entry e = local.get(name);
-                if (e == null) {
+                if (e == null && !recentWrites.changedUnderSince(dirKey(join(dir, name)), mark)) {
                     index.upsert(new Entry(0, join(dir, name), Entry.Type.DIRECTORY, 0, listedAt,
                             PosixAttributes.S_IFDIR | d.directoryMode(), d.uid(), d.gid(), "", 0));
                 } else if (e.type() == Entry.Type.DIRECTORY && e.etag() == null && !writeBack.hasPendingUpload(e.id())) {
@@ -1334,7 +1341,10 @@ public final class Drive implements AutoCloseable {
                 if (e.type() == Entry.Type.DIRECTORY ? holdsLocalChanges(e.path()) : hasLocalChanges(e.id())) {
                     continue; // deleted remotely, changed here: the local change recreates it
                 }
-                if (writeBack.hasPendingStep(e.type() == Entry.Type.DIRECTORY ? dirKey(e.path()) : key(e.path()))) {
+                boolean isDir = e.type() == Entry.Type.DIRECTORY;
+                if (writeBack.hasPendingStep(isDir ? dirKey(e.path()) : key(e.path()))
+                        || (isDir ? recentWrites.changedUnderSince(dirKey(e.path()), mark)
+                                  : recentWrites.changedSince(key(e.path()), mark))) {
                     continue;
                 }
                 index.remove(e.path());
@@ -1376,7 +1386,8 @@ public final class Drive implements AutoCloseable {
      */
     private Entry revalidate(Entry e) {
         e = withAttributes(e);
-        if (e.etag() == null || nodes.containsKey(e.id()) || hasLocalChanges(e.id())) {
+        if (e.etag() == null || nodes.containsKey(e.id()) || hasLocalChanges(e.id())
+                || writeBack.hasPendingStep(key(e.path()))) {
             return e;
         }
         long confirmed = confirmedAt.getOrDefault(e.id(), 0L);
@@ -1414,15 +1425,22 @@ public final class Drive implements AutoCloseable {
 
     /** HEADs the object: a changed one refreshes the entry and its POSIX metadata, a deleted one goes. */
     private Entry headAndRefresh(Entry e) {
-        ObjectInfo info;
+        String key = key(e.path());
+        long mark = recentWrites.mark();
         try {
-            info = store.head(key(e.path()));
-        } catch (StoreException ex) {
-            if (ex.kind() == StoreException.Kind.NOT_FOUND) {
+            ObjectInfo info;
+            try {
+                info = store.head(key);
+            } catch (StoreException ex) {
+                if (ex.kind() != StoreException.Kind.NOT_FOUND) {
+                    LOG.debug("cannot revalidate /{} ({}); using the cached version", e.path(), ex.getMessage());
+                    return e;
+                }
                 namespace.lock();
                 try {
-                    if (!hasLocalChanges(e.id())) {
+                    if (!changedHereSince(e, key, mark)) {
                         index.remove(e.path());
+                        changes.incrementAndGet();
                         throw new FsException(FsError.NOT_FOUND, "/" + e.path() + " was deleted from the bucket");
                     }
                 } finally {
@@ -1430,28 +1448,38 @@ public final class Drive implements AutoCloseable {
                 }
                 return e;
             }
-            LOG.debug("cannot revalidate /{} ({}); using the cached version", e.path(), ex.getMessage());
-            return e;
-        }
-        PosixAttributes a = PosixMetadata.read(info.metadata(), PosixMetadata.Kind.FILE, info.lastModified(),
-                options.defaults());
-        Entry.Type type = a.isSymlink() ? Entry.Type.SYMLINK : Entry.Type.FILE;
-        Entry fresh = new Entry(e.id(), e.path(), type, info.size(), a.mtimeMillis(), a.mode(), a.uid(), a.gid(),
-                info.etag(), 0);
-        confirmedAt.put(e.id(), now());
-        if (fresh.equals(e)) {
-            return e;
-        }
-        namespace.lock();
-        try {
-            if (hasLocalChanges(e.id()) || index.byId(e.id()).filter(x -> x.path().equals(e.path())).isEmpty()) {
+            PosixAttributes a = PosixMetadata.read(info.metadata(), PosixMetadata.Kind.FILE, info.lastModified(),
+                    options.defaults());
+            Entry.Type type = a.isSymlink() ? Entry.Type.SYMLINK : Entry.Type.FILE;
+            Entry fresh = new Entry(e.id(), e.path(), type, info.size(), a.mtimeMillis(), a.mode(), a.uid(), a.gid(),
+                    info.etag(), 0);
+            confirmedAt.put(e.id(), now());
+            if (fresh.equals(e)) {
                 return e;
             }
-            return index.upsert(fresh);
+            namespace.lock();
+            try {
+                if (changedHereSince(e, key, mark)) {
+                    return index.byId(e.id()).orElse(e);
+                }
+                changes.incrementAndGet();
+                return index.upsert(fresh);
+            } finally {
+                namespace.unlock();
+            }
         } finally {
-            changes.incrementAndGet();
-            namespace.unlock();
+            recentWrites.release(mark);
         }
+    }
+
+    /**
+     * Whether an answer about {@code key} asked for at {@code mark} may be older than what this mount
+     * did to the file since: it changed here, moved, has a rename step pending, or was written since.
+     * Called under {@link #namespace}.
+     */
+    private boolean changedHereSince(Entry e, String key, long mark) {
+        return hasLocalChanges(e.id()) || index.byId(e.id()).filter(x -> x.path().equals(e.path())).isEmpty()
+                || writeBack.hasPendingStep(key) || recentWrites.changedSince(key, mark);
     }
 
     List<ObjectSummary> listAll(String prefix) {

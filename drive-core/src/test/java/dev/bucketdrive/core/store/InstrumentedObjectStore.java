@@ -28,6 +28,8 @@ public final class InstrumentedObjectStore implements ObjectStore {
     private int faultsLeft;
     private StoreException.Kind faultKind;
     private volatile Duration latency = Duration.ZERO;
+    private final Map<Op, Runnable> beforeNext = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Op, Runnable> afterNext = new java.util.concurrent.ConcurrentHashMap<>();
 
     public InstrumentedObjectStore(ObjectStore delegate) {
         this.delegate = delegate;
@@ -75,8 +77,29 @@ public final class InstrumentedObjectStore implements ObjectStore {
         this.latency = latency;
     }
 
+    /**
+     * The next call of {@code op} first runs {@code hook} in the caller's thread, so a test can hold
+     * it (on a latch) while other things happen.
+     */
+    public void beforeNext(Op op, Runnable hook) {
+        beforeNext.put(op, hook);
+    }
+
+    /**
+     * The next call of {@code op} that succeeds runs {@code hook} in the caller's thread after the
+     * store answered and before the caller sees the answer: the answer is then older than whatever
+     * the hook did.
+     */
+    public void afterNext(Op op, Runnable hook) {
+        afterNext.put(op, hook);
+    }
+
     private <T> T call(Op op, Supplier<T> action) {
         calls.get(op).incrementAndGet();
+        Runnable before = beforeNext.remove(op);
+        if (before != null) {
+            before.run();
+        }
         Duration wait = latency;
         if (!wait.isZero()) {
             try {
@@ -92,7 +115,12 @@ public final class InstrumentedObjectStore implements ObjectStore {
                 throw new StoreException(faultKind, "injected fault in " + op);
             }
         }
-        return action.get();
+        T result = action.get();
+        Runnable after = afterNext.remove(op);
+        if (after != null) {
+            after.run();
+        }
+        return result;
     }
 
     private void run(Op op, Runnable action) {
