@@ -130,6 +130,32 @@ class DriveTest {
     }
 
     @Test
+    void aSequentialReaderKeepsTheReadAheadChunksInFlight() {
+        int chunks = 24;
+        byte[] content = random(chunks * DriveHarness.CHUNK, 3);
+        bucket.put("seq.bin", Body.of(content), PutOptions.DEFAULT);
+        h.drive.readdir("/");
+        h.store.resetCounters();
+        h.store.latency(Duration.ofMillis(40));
+        long fh = h.drive.open("/seq.bin", Set.of(StandardOpenOption.READ));
+        try {
+            // As the kernel reads: many small requests per chunk, each one asking for read-ahead.
+            ByteBuffer buf = ByteBuffer.allocate(DriveHarness.CHUNK / 8);
+            byte[] read = new byte[content.length];
+            for (int at = 0; at < content.length; at += buf.capacity()) {
+                buf.clear();
+                assertThat(h.drive.read(fh, buf, at)).isEqualTo(buf.capacity());
+                System.arraycopy(buf.array(), 0, read, at, buf.capacity());
+            }
+            assertSameBytes(read, content);
+        } finally {
+            h.drive.release(fh);
+        }
+        assertThat(h.store.calls(GET)).isEqualTo(chunks);
+        assertThat(h.store.mostAtOnce(GET)).isGreaterThanOrEqualTo(h.drive.options().readAheadChunks());
+    }
+
+    @Test
     void renamingAFileIsOneCopyAndOneDelete() {
         h.write("/a.txt", bytes("content"));
         h.drain();

@@ -39,6 +39,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -86,7 +87,7 @@ public final class Drive implements AutoCloseable {
     private final ConcurrentHashMap<Long, Handle> handles = new ConcurrentHashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
     private final ConcurrentHashMap<String, CompletableFuture<Void>> listings = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<FetchKey, CompletableFuture<byte[]>> fetches = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<FetchKey, Fetch> fetches = new ConcurrentHashMap<>();
     /** When each file's version was last confirmed against the bucket (epoch ms). */
     private final ConcurrentHashMap<Long, Long> confirmedAt = new ConcurrentHashMap<>();
     private final ExecutorService readAhead;
@@ -95,6 +96,18 @@ public final class Drive implements AutoCloseable {
     private final AttributeReader attributeReader;
 
     private record FetchKey(long fileId, int index, String etag) {
+    }
+
+    /**
+     * One GET of one chunk, registered in {@link #fetches} from the moment it is wanted (a read-ahead
+     * queues it) so that nobody asks for the chunk again; whoever {@link #claim}s it first runs it.
+     */
+    private static final class Fetch extends CompletableFuture<byte[]> {
+        private final AtomicBoolean claimed = new AtomicBoolean();
+
+        boolean claim() {
+            return !claimed.getAndSet(true);
+        }
     }
 
     private Drive(ObjectStore store, ChunkStore chunks, UploadJournal journal, MetadataIndex index,
@@ -1015,16 +1028,51 @@ public final class Drive implements AutoCloseable {
         }
     }
 
-    /** One ranged GET per chunk and version, however many callers want it at once. */
+    /**
+     * One ranged GET per chunk and version, however many callers want it at once. A read-ahead of the
+     * chunk that is queued but not started yet is run here rather than waited for.
+     */
     private byte[] fetch(Node node, int idx, String etag) {
         FetchKey fk = new FetchKey(node.id, idx, etag);
-        CompletableFuture<byte[]> mine = new CompletableFuture<>();
-        CompletableFuture<byte[]> running = fetches.putIfAbsent(fk, mine);
-        if (running != null) {
-            return await(running, "read of " + node.path);
+        Fetch mine = new Fetch();
+        Fetch running = fetches.putIfAbsent(fk, mine);
+        if (running == null) {
+            mine.claim();
+            return runFetch(node, idx, fk, mine);
+        }
+        if (running.claim()) {
+            return runFetch(node, idx, fk, running);
+        }
+        return await(running, "read of " + node.path);
+    }
+
+    /** Queues a GET of the chunk on the read-ahead pool unless it is fetched or queued already. */
+    private void prefetch(Node node, int idx, String etag) {
+        FetchKey fk = new FetchKey(node.id, idx, etag);
+        Fetch mine = new Fetch();
+        if (fetches.putIfAbsent(fk, mine) != null) {
+            return;
         }
         try {
-            byte[] cached = cachedChunk(new ChunkKey(node.id, idx), etag);
+            readAhead.execute(() -> {
+                if (!mine.claim()) {
+                    return;
+                }
+                try {
+                    runFetch(node, idx, fk, mine);
+                } catch (RuntimeException e) {
+                    LOG.debug("read-ahead of {} chunk {} failed: {}", node.path, idx, e.toString());
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            fetches.remove(fk, mine);
+            mine.completeExceptionally(new FsException(FsError.IO, "the drive is closing"));
+        }
+    }
+
+    private byte[] runFetch(Node node, int idx, FetchKey fk, Fetch mine) {
+        try {
+            byte[] cached = cachedChunk(new ChunkKey(node.id, idx), fk.etag());
             if (cached != null) {
                 // Another reader fetched it between our miss and now.
                 mine.complete(cached);
@@ -1034,8 +1082,9 @@ public final class Drive implements AutoCloseable {
             synchronized (node) {
                 path = node.path;
             }
-            byte[] data = get(key(path), (long) idx * chunkSize, etag);
-            chunks.putClean(new ChunkKey(node.id, idx), etag, ByteBuffer.wrap(data));
+            byte[] data = get(key(path), (long) idx * chunkSize, fk.etag());
+            // Stored before the waiters go on: a writer that waited for the chunk writes into it next.
+            chunks.putClean(new ChunkKey(node.id, idx), fk.etag(), ByteBuffer.wrap(data));
             mine.complete(data);
             return data;
         } catch (StoreException e) {
@@ -1101,18 +1150,10 @@ public final class Drive implements AutoCloseable {
         }
         int first = (int) ((from + chunkSize - 1) / chunkSize);
         for (int idx = first; idx < first + options.readAheadChunks() && (long) idx * chunkSize < limit; idx++) {
-            ChunkKey key = new ChunkKey(node.id, idx);
-            if (fetches.containsKey(new FetchKey(node.id, idx, etag)) || chunks.read(key, etag, 0, EMPTY) >= 0) {
-                continue;
+            if (!fetches.containsKey(new FetchKey(node.id, idx, etag))
+                    && chunks.read(new ChunkKey(node.id, idx), etag, 0, EMPTY) < 0) {
+                prefetch(node, idx, etag);
             }
-            int i = idx;
-            readAhead.execute(() -> {
-                try {
-                    fetch(node, i, etag);
-                } catch (RuntimeException e) {
-                    LOG.debug("read-ahead of {} chunk {} failed: {}", node.path, i, e.toString());
-                }
-            });
         }
     }
 

@@ -21,6 +21,8 @@ public final class InstrumentedObjectStore implements ObjectStore {
 
     private final ObjectStore delegate;
     private final Map<Op, AtomicLong> calls = new EnumMap<>(Op.class);
+    private final Map<Op, AtomicLong> running = new EnumMap<>(Op.class);
+    private final Map<Op, AtomicLong> mostAtOnce = new EnumMap<>(Op.class);
     private final AtomicLong bytesSent = new AtomicLong();
     private final AtomicLong bytesReceived = new AtomicLong();
     private final Object faultLock = new Object();
@@ -35,12 +37,19 @@ public final class InstrumentedObjectStore implements ObjectStore {
         this.delegate = delegate;
         for (Op op : Op.values()) {
             calls.put(op, new AtomicLong());
+            running.put(op, new AtomicLong());
+            mostAtOnce.put(op, new AtomicLong());
         }
     }
 
     /** Calls made of {@code op}, failed ones included. */
     public long calls(Op op) {
         return calls.get(op).get();
+    }
+
+    /** The most calls of {@code op} that were in progress at one time. */
+    public long mostAtOnce(Op op) {
+        return mostAtOnce.get(op).get();
     }
 
     public long totalCalls() {
@@ -59,6 +68,7 @@ public final class InstrumentedObjectStore implements ObjectStore {
 
     public void resetCounters() {
         calls.values().forEach(c -> c.set(0));
+        mostAtOnce.values().forEach(c -> c.set(0));
         bytesSent.set(0);
         bytesReceived.set(0);
     }
@@ -96,6 +106,16 @@ public final class InstrumentedObjectStore implements ObjectStore {
 
     private <T> T call(Op op, Supplier<T> action) {
         calls.get(op).incrementAndGet();
+        long now = running.get(op).incrementAndGet();
+        mostAtOnce.get(op).accumulateAndGet(now, Math::max);
+        try {
+            return timedCall(op, action);
+        } finally {
+            running.get(op).decrementAndGet();
+        }
+    }
+
+    private <T> T timedCall(Op op, Supplier<T> action) {
         Runnable before = beforeNext.remove(op);
         if (before != null) {
             before.run();
