@@ -389,20 +389,26 @@ class DriveTest {
         for (int i = 0; i < 20; i++) {
             bucket.put("d/f" + i, Body.of(bytes("x")), PutOptions.DEFAULT);
         }
+        byte[] big = random(DriveHarness.CHUNK + 1000, 9);
+        bucket.put("d/big", Body.of(big), PutOptions.DEFAULT);
         h.store.resetCounters();
         h.drive.readdir("/d");
         for (int i = 0; i < 20; i++) {
             h.drive.getattr("/d/f" + i);
         }
+        h.drive.getattr("/d/big");
         assertThatThrownBy(() -> h.drive.getattr("/d/missing")).isInstanceOf(FsException.class);
-        // A LIST of / and of /d, and one HEAD per new object for its POSIX metadata (LIST does not return it).
-        assertThat(h.calls()).isEqualTo(Map.of(LIST, 2L, HEAD, 20L));
+        // A LIST of / and of /d; then each new object's POSIX metadata, which LIST does not return:
+        // a small object is read whole (a GET brings the metadata too), a big one is HEADed.
+        assertThat(h.calls()).isEqualTo(Map.of(LIST, 2L, GET, 20L, HEAD, 1L));
         h.store.resetCounters();
         for (int i = 0; i < 20; i++) {
             h.drive.getattr("/d/f" + i);
-            h.read("/d/f" + i);
+            assertThat(h.read("/d/f" + i)).isEqualTo(bytes("x"));
         }
-        assertThat(h.calls()).containsOnlyKeys(GET).containsEntry(GET, 20L);
+        assertThat(h.calls()).as("the small files' content came with their attributes").isEmpty();
+        assertThat(h.read("/d/big")).isEqualTo(big);
+        assertThat(h.calls()).isEqualTo(Map.of(GET, 2L));
     }
 
     @Test
@@ -426,7 +432,10 @@ class DriveTest {
         assertThat(h.drive.readdir("/")).allSatisfy(e -> assertThat(e.attributesKnown()).isTrue())
                 .filteredOn(e -> e.name().equals("tool.sh")).singleElement()
                 .satisfies(e -> assertThat(e.attributes()).isEqualTo(tool));
-        assertThat(h.store.calls(HEAD)).as("one HEAD per object, none again at open").isEqualTo(3);
+        // Small objects: one GET each brings the metadata and the content; nothing again at open.
+        assertThat(h.calls()).isEqualTo(Map.of(LIST, 1L, GET, 3L));
+        assertThat(h.read("/tool.sh")).isEqualTo(bytes("#!/bin/sh\n"));
+        assertThat(h.calls()).isEqualTo(Map.of(LIST, 1L, GET, 3L));
     }
 
     @Test

@@ -122,7 +122,8 @@ public final class S3ObjectStore implements ObjectStore {
                 long announced = meta.contentLength() == null ? -1 : meta.contentLength();
                 byte[] data = announced >= 0 && announced <= Integer.MAX_VALUE - 8
                         ? readExactly(in, (int) announced) : in.readAllBytes();
-                return new ObjectBytes(data, meta.eTag(), totalSize(meta));
+                return new ObjectBytes(data, new ObjectInfo(key, totalSize(meta), meta.eTag(),
+                        instant(meta.lastModified()), meta.metadata(), meta.contentType()));
             } catch (S3Exception e) {
                 if (e.statusCode() == 416) {
                     return null;
@@ -149,7 +150,7 @@ public final class S3ObjectStore implements ObjectStore {
         if (ifMatch != null && !ifMatch.equals(info.etag())) {
             throw StoreException.preconditionFailed(key);
         }
-        return new ObjectBytes(new byte[0], info.etag(), info.size());
+        return new ObjectBytes(new byte[0], info);
     }
 
     private static long totalSize(GetObjectResponse r) {

@@ -67,6 +67,8 @@ public final class Drive implements AutoCloseable {
     /** Uploads up to this size go in one PUT; bigger ones are multipart. */
     static final long SINGLE_PUT_LIMIT = 16L * 1024 * 1024;
     private static final int MAX_NAME_BYTES = 255;
+    /** Files up to this size are read whole when a listing brings them in (see {@link #readAttributes}). */
+    static final int SMALL_FILE = 64 * 1024;
 
     final ObjectStore store;
     final ChunkStore chunks;
@@ -1450,7 +1452,11 @@ public final class Drive implements AutoCloseable {
         return index.byId(e.id()).orElse(e);
     }
 
-    /** The attribute reader's work: a HEAD of one listed file, unless it is in use or changed here. */
+    /**
+     * The attribute reader's work on one listed file, unless it is in use or changed here: a HEAD, or
+     * for a file of at most {@link #SMALL_FILE} bytes a GET, which brings the same attributes and the
+     * content as well (one request instead of a HEAD now and a GET at the first read).
+     */
     private void readAttributes(long fileId) {
         Optional<Entry> e = index.byId(fileId);
         if (e.isEmpty() || e.get().type() == Entry.Type.DIRECTORY || e.get().etag() == null
@@ -1458,7 +1464,7 @@ public final class Drive implements AutoCloseable {
             return;
         }
         try {
-            headAndRefresh(e.get());
+            refresh(e.get(), e.get().size() > 0 && e.get().size() <= Math.min(SMALL_FILE, chunkSize));
         } catch (FsException gone) {
             LOG.debug("{}", gone.getMessage());
         }
@@ -1466,12 +1472,28 @@ public final class Drive implements AutoCloseable {
 
     /** HEADs the object: a changed one refreshes the entry and its POSIX metadata, a deleted one goes. */
     private Entry headAndRefresh(Entry e) {
+        return refresh(e, false);
+    }
+
+    /**
+     * Asks the bucket about the file's object (a GET of its first chunk when {@code withContent}, else
+     * a HEAD): a changed object refreshes the entry and its POSIX metadata, a deleted one goes, and the
+     * content fetched becomes the file's clean first chunk.
+     */
+    private Entry refresh(Entry e, boolean withContent) {
         String key = key(e.path());
         long mark = recentWrites.mark();
         try {
             ObjectInfo info;
+            byte[] content = null;
             try {
-                info = store.head(key);
+                if (withContent) {
+                    ObjectBytes got = store.get(key, 0, chunkSize, null);
+                    info = got.object();
+                    content = got.data();
+                } else {
+                    info = store.head(key);
+                }
             } catch (StoreException ex) {
                 if (ex.kind() != StoreException.Kind.NOT_FOUND) {
                     LOG.debug("cannot revalidate /{} ({}); using the cached version", e.path(), ex.getMessage());
@@ -1495,13 +1517,20 @@ public final class Drive implements AutoCloseable {
             Entry fresh = new Entry(e.id(), e.path(), type, info.size(), a.mtimeMillis(), a.mode(), a.uid(), a.gid(),
                     info.etag(), 0);
             confirmedAt.put(e.id(), now());
-            if (fresh.equals(e)) {
+            if (fresh.equals(e) && content == null) {
                 return e;
             }
             namespace.lock();
             try {
                 if (changedHereSince(e, key, mark)) {
                     return index.byId(e.id()).orElse(e);
+                }
+                // Nodes are made under this lock: with none, no writer can see the chunk change under it.
+                if (content != null && !nodes.containsKey(e.id())) {
+                    chunks.putClean(new ChunkKey(e.id(), 0), info.etag(), ByteBuffer.wrap(content));
+                }
+                if (fresh.equals(e)) {
+                    return e;
                 }
                 changes.incrementAndGet();
                 return index.upsert(fresh);

@@ -80,7 +80,8 @@ public final class InMemoryObjectStore implements ObjectStore {
         }
         int from = (int) Math.min(offset, s.data.length);
         int to = (int) Math.min(s.data.length, from + Math.min(length, Integer.MAX_VALUE));
-        return new ObjectBytes(Arrays.copyOfRange(s.data, from, to), s.etag, s.data.length);
+        return new ObjectBytes(Arrays.copyOfRange(s.data, from, to),
+                new ObjectInfo(key, s.data.length, s.etag, s.lastModified, s.metadata, s.contentType));
     }
 
     @Override

@@ -103,6 +103,23 @@ public abstract class ObjectStoreContract {
     }
 
     @Test
+    void aRangedGetTellsWhatHeadTellsAboutTheWholeObject() {
+        byte[] data = "small file, read with its attributes".getBytes(StandardCharsets.UTF_8);
+        var options = new PutOptions("text/plain", Map.of("mode", "33184", "uid", "1234"), null);
+        store().put(key("s.txt"), Body.of(data), options);
+        ObjectInfo head = store().head(key("s.txt"));
+
+        ObjectBytes got = store().get(key("s.txt"), 0, 5, null);
+        assertThat(got.data()).isEqualTo(Arrays.copyOf(data, 5));
+        assertThat(got.object().key()).isEqualTo(key("s.txt"));
+        assertThat(got.object().size()).isEqualTo(data.length);
+        assertThat(got.object().etag()).isEqualTo(head.etag());
+        assertThat(got.object().metadata()).isEqualTo(head.metadata());
+        assertThat(got.object().lastModified()).isEqualTo(head.lastModified());
+        assertThat(got.object().contentType()).startsWith("text/plain");
+    }
+
+    @Test
     void headAndGetOfMissingKeyAreNotFound() {
         assertFails(() -> store().head(key("missing")), StoreException.Kind.NOT_FOUND);
         assertFails(() -> store().get(key("missing"), 0, 10, null), StoreException.Kind.NOT_FOUND);
