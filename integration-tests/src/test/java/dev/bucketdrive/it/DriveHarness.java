@@ -2,6 +2,8 @@ package dev.bucketdrive.it;
 
 import dev.bucketdrive.cache.CacheOptions;
 import dev.bucketdrive.cache.LocalCache;
+import dev.bucketdrive.core.local.ChunkStore;
+import dev.bucketdrive.core.local.UploadJournal;
 import dev.bucketdrive.core.store.InstrumentedObjectStore;
 import dev.bucketdrive.core.store.ObjectStore;
 import dev.bucketdrive.core.vfs.Drive;
@@ -30,6 +32,8 @@ final class DriveHarness implements AutoCloseable {
     private final int chunkSize;
     LocalCache cache;
     Drive drive;
+    /** When set before {@link #open}: the calls the drive makes of its chunk store and journal, by method name. */
+    java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicLong> portCalls;
 
     DriveHarness(ObjectStore bucket, Path cacheDir) {
         this(bucket, cacheDir, CHUNK, o -> o);
@@ -46,9 +50,31 @@ final class DriveHarness implements AutoCloseable {
     void open() {
         cache = LocalCache.open(CacheOptions.defaults(cacheDir).withChunkSize(chunkSize)
                 .withLimits(1L << 30, 512L << 20), Runnable::run);
-        drive = Drive.open(store, cache.chunks(), cache.journal(), cache.index(),
+        drive = Drive.open(store, counted(ChunkStore.class, cache.chunks()), counted(UploadJournal.class, cache.journal()),
+                cache.index(),
                 tune.apply(DriveOptions.standard().withWriteBackDelay(Duration.ZERO)
                         .withListingTtl(Duration.ofMinutes(10), Duration.ofMinutes(10)).withHostName("testhost")));
+    }
+
+    private <T> T counted(Class<T> port, T target) {
+        if (portCalls == null) {
+            return target;
+        }
+        return port.cast(java.lang.reflect.Proxy.newProxyInstance(port.getClassLoader(), new Class<?>[] {port},
+                (proxy, method, args) -> {
+                    portCalls.computeIfAbsent(method.getName(), k -> new java.util.concurrent.atomic.AtomicLong())
+                            .incrementAndGet();
+                    try {
+                        return method.invoke(target, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                }));
+    }
+
+    long portCalls(String method) {
+        var n = portCalls.get(method);
+        return n == null ? 0 : n.get();
     }
 
     /** Stops the drive as a crash would leave it: nothing drained, the cache closed. */

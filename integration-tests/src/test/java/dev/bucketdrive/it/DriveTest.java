@@ -156,6 +156,31 @@ class DriveTest {
     }
 
     @Test
+    void aCloseWaitsForTheDiskButAChangeOfAttributesAloneDoesNot() {
+        h.portCalls = new java.util.concurrent.ConcurrentHashMap<>();
+        h.restart();
+        h.portCalls.clear();
+        h.write("/f.txt", bytes("content"));
+        assertThat(h.portCalls("force")).isEqualTo(1);
+        assertThat(h.portCalls("scheduleUpload")).isEqualTo(1);
+
+        h.drive.chmod("/f.txt", 0600);
+        h.drive.chown("/f.txt", 1234, -1);
+        h.drive.utimens("/f.txt", 1_000_000L);
+        assertThat(h.portCalls("force")).as("no fsync for attributes alone").isEqualTo(1);
+        assertThat(h.portCalls("scheduleUpload")).as("no durable journal commit either").isEqualTo(1);
+
+        h.writeAt("/f.txt", 0, bytes("C"));
+        assertThat(h.portCalls("force")).isEqualTo(2);
+        assertThat(h.portCalls("scheduleUpload")).isEqualTo(2);
+        h.drain();
+        ObjectInfo info = bucket.head("f.txt");
+        assertThat(info.metadata()).containsEntry("uid", "1234");
+        assertThat(Integer.parseInt(info.metadata().get("mode")) & 07777).isEqualTo(0600);
+        assertThat(object("f.txt")).isEqualTo(bytes("Content"));
+    }
+
+    @Test
     void renamingAFileIsOneCopyAndOneDelete() {
         h.write("/a.txt", bytes("content"));
         h.drain();

@@ -44,6 +44,20 @@ final class AttributeReader implements AutoCloseable {
             this.fileId = fileId;
         }
 
+        // Out of the pending map before the waiters are released: one that returns from await must
+        // not still see the read as pending (FutureTask calls done() only after waking them).
+        @Override
+        protected void set(Void v) {
+            pending.remove(fileId, this);
+            super.set(v);
+        }
+
+        @Override
+        protected void setException(Throwable t) {
+            pending.remove(fileId, this);
+            super.setException(t);
+        }
+
         @Override
         protected void done() {
             pending.remove(fileId, this);

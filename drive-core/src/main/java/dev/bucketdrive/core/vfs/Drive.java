@@ -229,7 +229,7 @@ public final class Drive implements AutoCloseable {
                 node = acquire(existing.get());
             } else {
                 node = acquire(insert(p, path, Entry.Type.FILE, PosixAttributes.S_IFREG | (mode & 07777), 0));
-                markChanged(node);
+                markChanged(node, true);
             }
         } finally {
             changes.incrementAndGet();
@@ -310,7 +310,7 @@ public final class Drive implements AutoCloseable {
         if (length == 0) {
             return 0;
         }
-        markChanged(node);
+        markChanged(node, true);
         long pos = offset;
         int done = 0;
         try {
@@ -449,7 +449,7 @@ public final class Drive implements AutoCloseable {
             synchronized (node) {
                 change.accept(node);
             }
-            markChanged(node);
+            markChanged(node, false);
         } finally {
             release(node);
         }
@@ -531,7 +531,7 @@ public final class Drive implements AutoCloseable {
             namespace.unlock();
         }
         try {
-            markChanged(node);
+            markChanged(node, true);
             if (bytes.length > 0) {
                 writeChunk(new ChunkKey(node.id, 0), 0, ByteBuffer.wrap(bytes));
             }
@@ -774,8 +774,10 @@ public final class Drive implements AutoCloseable {
     }
 
     /** The first change to a node queues an upload held until the close, which records its base version. */
-    private void markChanged(Node node) {
+    /** @param content whether the bytes or the size change (else only attributes) */
+    private void markChanged(Node node, boolean content) {
         synchronized (node) {
+            node.contentChanged |= content;
             if (node.changed) {
                 return;
             }
@@ -806,11 +808,25 @@ public final class Drive implements AutoCloseable {
 
     /**
      * Makes a node's changes durable: chunks fsync'd, the entry stored, the upload due at {@code dueMillis}.
-     * Returns the journal entry, or null when there was nothing to persist.
+     * Returns the journal entry, or null when there was nothing to persist. A change of attributes
+     * alone (chmod, chown, touch of a closed file) is stored without waiting for the disk: it survives
+     * a crash of the process at once and a power cut from the next durable commit on.
      */
     private PendingOp persist(Node node, long dueMillis, boolean evenIfUnchanged) {
-        if (node.type == Entry.Type.FILE || node.type == Entry.Type.SYMLINK) {
-            chunks.force(node.id);
+        boolean durable;
+        synchronized (node) {
+            durable = node.contentChanged || evenIfUnchanged;
+            node.contentChanged = false; // before the fsync: a write after it sets it again
+        }
+        if (durable && (node.type == Entry.Type.FILE || node.type == Entry.Type.SYMLINK)) {
+            try {
+                chunks.force(node.id);
+            } catch (RuntimeException e) {
+                synchronized (node) {
+                    node.contentChanged = true;
+                }
+                throw e;
+            }
         }
         namespace.lock();
         try {
@@ -825,7 +841,7 @@ public final class Drive implements AutoCloseable {
                 return null;
             }
             index.upsert(node.toEntry(current.get().listedAt()));
-            return queueUpload(node, Instant.ofEpochMilli(dueMillis), true);
+            return queueUpload(node, Instant.ofEpochMilli(dueMillis), durable);
         } finally {
             changes.incrementAndGet();
             namespace.unlock();
@@ -871,7 +887,7 @@ public final class Drive implements AutoCloseable {
     // ---------------------------------------------------------------- data
 
     private void truncate(Node node, long size) {
-        markChanged(node);
+        markChanged(node, true);
         long old;
         String etag;
         synchronized (node) {

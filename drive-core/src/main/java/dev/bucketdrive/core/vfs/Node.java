@@ -24,6 +24,8 @@ final class Node {
     long remoteLimit;
     /** Changed since it was last persisted (content or attributes). */
     boolean changed;
+    /** Content or size changed since the last persist that fsync'd it. */
+    boolean contentChanged;
     /** The name is gone (unlinked or renamed over): the data lives until the last release. */
     boolean unlinked;
     /** Handles open for writing. */
