@@ -773,8 +773,11 @@ public final class Drive implements AutoCloseable {
         return nodes.get(fileId);
     }
 
-    /** The first change to a node queues an upload held until the close, which records its base version. */
-    /** @param content whether the bytes or the size change (else only attributes) */
+    /**
+     * The first change to a node queues an upload held until the close, which records its base version.
+     *
+     * @param content whether the bytes or the size change (else only attributes: no fsync at the close)
+     */
     private void markChanged(Node node, boolean content) {
         synchronized (node) {
             node.contentChanged |= content;
