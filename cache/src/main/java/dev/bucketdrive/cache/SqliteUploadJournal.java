@@ -30,22 +30,13 @@ final class SqliteUploadJournal implements UploadJournal {
 
     @Override
     public PendingOp holdUpload(long fileId, String key, String baseEtag, Instant due) {
-        return db.transaction(c -> {
-            Optional<PendingOp> existing = one(c, "WHERE kind = 'UPLOAD' AND file_id = ?", fileId);
-            if (existing.isPresent()) {
-                PendingOp old = existing.get();
-                try (PreparedStatement ps = c.prepareStatement("UPDATE journal SET key = ?, due_ms = ?, "
-                        + "base_etag = coalesce(?, base_etag), sequence = sequence + 1 WHERE id = ?")) {
-                    ps.setString(1, key);
-                    ps.setLong(2, due.toEpochMilli());
-                    ps.setString(3, baseEtag);
-                    ps.setLong(4, old.id());
-                    ps.executeUpdate();
-                }
-                return one(c, "WHERE id = ?", old.id()).orElseThrow();
-            }
-            return insert(c, PendingOp.Kind.UPLOAD, fileId, key, null, baseEtag, due);
-        });
+        // One statement: a new entry, or the file's pending one moved (keeping its base unless one
+        // is given) with its sequence raised; the index on (file_id) for uploads makes them one.
+        return db.transaction(c -> entries(c, "INSERT INTO journal (kind, file_id, key, base_etag, due_ms) "
+                + "VALUES ('UPLOAD', ?, ?, ?, ?) ON CONFLICT (file_id) WHERE kind = 'UPLOAD' DO UPDATE SET "
+                + "key = excluded.key, due_ms = excluded.due_ms, "
+                + "base_etag = coalesce(excluded.base_etag, base_etag), sequence = sequence + 1 "
+                + "RETURNING " + COLUMNS, fileId, key, baseEtag, due.toEpochMilli()).getFirst());
     }
 
     @Override
@@ -137,7 +128,12 @@ final class SqliteUploadJournal implements UploadJournal {
     }
 
     private static List<PendingOp> many(Connection c, String where, Object... args) throws SQLException {
-        return Database.query(c, "SELECT " + COLUMNS + " FROM journal " + where, rs -> new PendingOp(rs.getLong(1),
+        return entries(c, "SELECT " + COLUMNS + " FROM journal " + where, args);
+    }
+
+    /** The journal rows a statement yields (a SELECT, or a write that RETURNs {@link #COLUMNS}). */
+    private static List<PendingOp> entries(Connection c, String sql, Object... args) throws SQLException {
+        return Database.query(c, sql, rs -> new PendingOp(rs.getLong(1),
                 PendingOp.Kind.valueOf(rs.getString(2)), rs.getLong(3), rs.getString(4), rs.getString(5),
                 rs.getString(6), Instant.ofEpochMilli(rs.getLong(7)), rs.getInt(8), rs.getString(9), rs.getLong(10)),
                 args);
