@@ -136,7 +136,7 @@ class DriveTest {
         bucket.put("seq.bin", Body.of(content), PutOptions.DEFAULT);
         h.drive.readdir("/");
         h.store.resetCounters();
-        h.store.latency(Duration.ofMillis(40));
+        h.store.latency(Duration.ofMillis(200)); // long enough that the read-aheads overlap however slow the machine
         long fh = h.drive.open("/seq.bin", Set.of(StandardOpenOption.READ));
         try {
             // As the kernel reads: many small requests per chunk, each one asking for read-ahead.
