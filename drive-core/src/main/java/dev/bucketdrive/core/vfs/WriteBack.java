@@ -1018,25 +1018,37 @@ final class WriteBack implements AutoCloseable {
 
     private void uploaded(PendingOp op, Entry e, String source, String newEtag, Map<Integer, Long> gens) {
         finish(op, () -> {
-            // The node first, then its chunks (see copy).
-            Node n = drive.openNode(e.id());
-            if (n != null) {
-                synchronized (n) {
-                    if (Objects.equals(n.etag, source)) {
-                        n.etag = newEtag;
-                        n.remoteLimit = e.size();
-                    }
-                }
-            }
-            chunks.markUploaded(e.id(), source, newEtag, gens);
-            Optional<Entry> cur = drive.index.byId(e.id());
-            cur.ifPresent(c -> drive.index.upsert(c.withRemote(newEtag, e.size())));
+            becameVersion(e, source, newEtag, gens, null);
             drive.confirmed(e.id());
         });
         LOG.debug("uploaded /{} ({} bytes)", e.path(), e.size());
         if (op.attempts() > 0) {
             LOG.info("uploaded /{} after {} failed attempts", e.path(), op.attempts());
         }
+    }
+
+    /**
+     * The file's content as uploaded (chunks of generations {@code gens}) is now version {@code newEtag}
+     * in the bucket: the open node first (when it still reads {@code source}), then its chunks, then its
+     * entry. In that order: a reader that misses a relabelled chunk finds the node moved on and reads
+     * again (see Drive#readChunk). Runs under the namespace lock; {@code newPath}: the node's new path,
+     * or null.
+     */
+    private void becameVersion(Entry e, String source, String newEtag, Map<Integer, Long> gens, String newPath) {
+        Node n = drive.openNode(e.id());
+        if (n != null) {
+            synchronized (n) {
+                if (newPath != null) {
+                    n.path = newPath;
+                }
+                if (Objects.equals(n.etag, source)) {
+                    n.etag = newEtag;
+                    n.remoteLimit = e.size();
+                }
+            }
+        }
+        chunks.markUploaded(e.id(), source, newEtag, gens);
+        drive.index.byId(e.id()).ifPresent(c -> drive.index.upsert(c.withRemote(newEtag, e.size())));
     }
 
     /** Completes an upload; a newer change queued meanwhile keeps its entry, now based on the new version. */
@@ -1143,18 +1155,7 @@ final class WriteBack implements AutoCloseable {
                 e.path(), copyPath);
         finish(op, () -> {
             drive.index.rename(e.path(), copyPath);
-            Node n = drive.openNode(e.id());
-            if (n != null) {
-                synchronized (n) {
-                    n.path = copyPath;
-                    if (Objects.equals(n.etag, source)) {
-                        n.etag = copyEtag;
-                        n.remoteLimit = e.size();
-                    }
-                }
-            }
-            chunks.markUploaded(e.id(), source, copyEtag, gens);
-            drive.index.byId(e.id()).ifPresent(c -> drive.index.upsert(c.withRemote(copyEtag, e.size())));
+            becameVersion(e, source, copyEtag, gens, copyPath);
             drive.index.upsert(new Entry(0, e.path(), a.isSymlink() ? Entry.Type.SYMLINK : Entry.Type.FILE,
                     remote.size(), a.mtimeMillis(), a.mode(), a.uid(), a.gid(), remote.etag(), 0));
         });
