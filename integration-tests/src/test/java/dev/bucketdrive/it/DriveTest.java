@@ -629,6 +629,38 @@ class DriveTest {
     }
 
     @Test
+    void aShrinkWhileTheFilesUploadIsInFlightKeepsTheBytesThatUploadCarried() throws Exception {
+        int size = 2 * DriveHarness.CHUNK + 5;
+        byte[] expected = random(size, 7);
+        h.write("/s.bin", expected);
+        h.drain();
+        byte[] edit = random(DriveHarness.CHUNK, 8);
+        System.arraycopy(edit, 0, expected, 2, edit.length);
+        expected = Arrays.copyOf(expected, 2 * DriveHarness.CHUNK);
+        h.portCalls = new java.util.concurrent.ConcurrentHashMap<>();
+        h.restart();
+        h.portCalls.clear();
+        long reader = h.drive.open("/s.bin", Set.of(StandardOpenOption.READ));
+        // The edit's upload has been sent but not taken in yet when the file is cut back: every chunk
+        // kept is dirty, so the cut makes the file local; the finishing upload must leave those alone.
+        h.store.afterNext(PUT, () -> h.drive.truncate("/s.bin", -1, 2 * DriveHarness.CHUNK));
+        h.writeAt("/s.bin", 2, edit);
+        // The cut's own upload waits for the reader's close; the edit's finishes with a journal entry done.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (h.portCalls("complete") == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(h.portCalls("complete")).as("uploads finished").isEqualTo(1);
+        assertSameBytes(h.readAll(reader), expected);
+        h.drive.release(reader);
+        assertSameBytes(h.read("/s.bin"), expected);
+        h.drain();
+        assertSameBytes(object("s.bin"), expected);
+        h.restart();
+        assertSameBytes(h.read("/s.bin"), expected);
+    }
+
+    @Test
     void aFileGrownPastItsUploadedVersionReadsZerosInTheGapAndUploadsThem() {
         byte[] head = random(DriveHarness.CHUNK + 7, 6);
         h.write("/grow.bin", head);

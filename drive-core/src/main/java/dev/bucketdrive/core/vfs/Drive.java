@@ -900,19 +900,19 @@ public final class Drive implements AutoCloseable {
         if (size < old && etag != null) {
             // No byte of the remote version may be fetched any more past the new end, nor after a
             // restart: the part kept becomes local (dirty) and the file no longer reads from the bucket.
-            for (int idx = 0; (long) idx * chunkSize < size; idx++) {
-                ChunkKey key = new ChunkKey(node.id, idx);
-                if (!chunks.dirtyChunks(node.id).containsKey(idx)) {
-                    int len = (int) Math.min(chunkSize, old - (long) idx * chunkSize);
-                    ByteBuffer data = ByteBuffer.allocate(len);
-                    readChunk(node, idx, 0, data);
-                    // readChunk fills the whole buffer without moving its position
-                    writeChunk(key, 0, data);
+            // An upload finishing meanwhile may turn dirty chunks clean, so the switch happens under the
+            // namespace lock (which uploads finish under) once every chunk kept is seen dirty there.
+            while (!locked(() -> becameLocal(node, size))) {
+                Map<Integer, Long> dirty = chunks.dirtyChunks(node.id);
+                for (int idx = 0; (long) idx * chunkSize < size; idx++) {
+                    if (!dirty.containsKey(idx)) {
+                        int len = (int) Math.min(chunkSize, old - (long) idx * chunkSize);
+                        ByteBuffer data = ByteBuffer.allocate(len);
+                        readChunk(node, idx, 0, data);
+                        // readChunk fills the whole buffer without moving its position
+                        writeChunk(new ChunkKey(node.id, idx), 0, data);
+                    }
                 }
-            }
-            synchronized (node) {
-                node.etag = null;
-                node.remoteLimit = 0;
             }
         }
         chunks.truncate(node.id, size);
@@ -920,6 +920,21 @@ public final class Drive implements AutoCloseable {
             node.size = size;
             node.mtimeMillis = now();
         }
+    }
+
+    /** Under the namespace lock: when every chunk below {@code size} is dirty, the node stops reading the bucket. */
+    private boolean becameLocal(Node node, long size) {
+        Map<Integer, Long> dirty = chunks.dirtyChunks(node.id);
+        for (int idx = 0; (long) idx * chunkSize < size; idx++) {
+            if (!dirty.containsKey(idx)) {
+                return false;
+            }
+        }
+        synchronized (node) {
+            node.etag = null;
+            node.remoteLimit = 0;
+        }
+        return true;
     }
 
     private void writeChunk(ChunkKey key, int offset, ByteBuffer data) {

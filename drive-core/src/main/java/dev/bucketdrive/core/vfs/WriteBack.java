@@ -742,7 +742,7 @@ final class WriteBack implements AutoCloseable {
         Map<Integer, Long> gens = chunks.dirtyChunks(op.fileId());
         Optional<Entry> found = drive.index.byId(op.fileId());
         if (found.isEmpty()) {
-            finish(op, null); // deleted or replaced before it uploaded
+            finish(op, null, null); // deleted or replaced before it uploaded
             return;
         }
         Entry e = found.get();
@@ -759,7 +759,7 @@ final class WriteBack implements AutoCloseable {
             Map<String, String> meta = PosixMetadata.write(new PosixAttributes(e.mode(), e.uid(), e.gid(), e.mtimeMillis()));
             if (e.type() == Entry.Type.DIRECTORY) {
                 String etag = store.put(key, Body.of(new byte[0]), new PutOptions(null, meta, WriteCondition.NONE));
-                finish(op, () -> {
+                finish(op, etag, () -> {
                     drive.index.byId(e.id()).ifPresent(cur -> drive.index.upsert(cur.withRemote(etag, 0)));
                 });
                 return;
@@ -1017,7 +1017,7 @@ final class WriteBack implements AutoCloseable {
     }
 
     private void uploaded(PendingOp op, Entry e, String source, String newEtag, Map<Integer, Long> gens) {
-        finish(op, () -> {
+        finish(op, newEtag, () -> {
             becameVersion(e, source, newEtag, gens, null);
             drive.confirmed(e.id());
         });
@@ -1033,9 +1033,15 @@ final class WriteBack implements AutoCloseable {
      * entry. In that order: a reader that misses a relabelled chunk finds the node moved on and reads
      * again (see Drive#readChunk). Runs under the namespace lock; {@code newPath}: the node's new path,
      * or null.
+     *
+     * <p>An open file that stopped reading {@code source} while the upload ran because a truncation
+     * made all its bytes local (its etag is null now) keeps its chunks dirty: they are its only copy,
+     * and its next upload sends them. Its entry learns the new version only while it still names
+     * {@code source} (the truncation not persisted yet).
      */
     private void becameVersion(Entry e, String source, String newEtag, Map<Integer, Long> gens, String newPath) {
         Node n = drive.openNode(e.id());
+        boolean wentLocal = false;
         if (n != null) {
             synchronized (n) {
                 if (newPath != null) {
@@ -1044,15 +1050,22 @@ final class WriteBack implements AutoCloseable {
                 if (Objects.equals(n.etag, source)) {
                     n.etag = newEtag;
                     n.remoteLimit = e.size();
+                } else {
+                    wentLocal = n.etag == null;
                 }
             }
         }
-        chunks.markUploaded(e.id(), source, newEtag, gens);
-        drive.index.byId(e.id()).ifPresent(c -> drive.index.upsert(c.withRemote(newEtag, e.size())));
+        if (!wentLocal) {
+            chunks.markUploaded(e.id(), source, newEtag, gens);
+        }
+        boolean relabelEntry = !wentLocal;
+        drive.index.byId(e.id())
+                .filter(c -> relabelEntry || Objects.equals(c.etag() == null || c.etag().isEmpty() ? null : c.etag(), source))
+                .ifPresent(c -> drive.index.upsert(c.withRemote(newEtag, e.size())));
     }
 
     /** Completes an upload; a newer change queued meanwhile keeps its entry, now based on the new version. */
-    private void finish(PendingOp op, Runnable stateChange) {
+    private void finish(PendingOp op, String newVersion, Runnable stateChange) {
         streams.discard(op.fileId()); // one the upload did not take is of no use any more
         drive.locked(() -> {
             if (stateChange != null) {
@@ -1060,8 +1073,8 @@ final class WriteBack implements AutoCloseable {
             }
             if (drive.journal.complete(op.id(), op.sequence())) {
                 pendingUploads.remove(op.fileId(), op.id());
-            } else if (stateChange != null) {
-                drive.index.byId(op.fileId()).map(Entry::etag).ifPresent(etag -> drive.journal.rebase(op.fileId(), etag));
+            } else if (newVersion != null && drive.index.byId(op.fileId()).isPresent()) {
+                drive.journal.rebase(op.fileId(), newVersion);
             }
             uploadedSequence.put(op.fileId(), op.sequence());
             return null;
@@ -1153,7 +1166,7 @@ final class WriteBack implements AutoCloseable {
         remember(conflicts, "/" + copyPath);
         LOG.warn("conflict: /{} changed in the bucket while it was changed here; the local version is kept as /{}",
                 e.path(), copyPath);
-        finish(op, () -> {
+        finish(op, copyEtag, () -> {
             drive.index.rename(e.path(), copyPath);
             becameVersion(e, source, copyEtag, gens, copyPath);
             drive.index.upsert(new Entry(0, e.path(), a.isSymlink() ? Entry.Type.SYMLINK : Entry.Type.FILE,
