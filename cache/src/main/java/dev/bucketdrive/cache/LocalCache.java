@@ -123,6 +123,7 @@ public final class LocalCache implements AutoCloseable {
     public void close() {
         try {
             chunks.flushAccessTimes();
+            chunks.closeFiles();
         } finally {
             db.close();
             try {

@@ -8,6 +8,7 @@ import dev.bucketdrive.core.local.ChunkStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -58,6 +59,7 @@ final class SqliteChunkStore implements ChunkStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(SqliteChunkStore.class);
     private static final int STRIPES = 64;
+    private static final int READ_CHANNELS = 64;
 
     /** The index row of a chunk, plus what this process learnt about it. */
     private static final class Chunk {
@@ -88,6 +90,15 @@ final class SqliteChunkStore implements ChunkStore {
     private final int inlineMax;
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
     private final Cache<ChunkKey, Optional<Chunk>> rows;
+    /**
+     * Open read channels of recently read chunk files, so that a run of small reads (4 KiB random
+     * reads through the kernel) costs a pread each rather than an open, a pread and a close. A file
+     * replaced or deleted loses its channel first ({@link #deleteFile}, {@link #putClean}); a write
+     * in place is seen through it (same inode).
+     */
+    private final Cache<ChunkKey, FileChannel> readChannels;
+    /** {@code chunks/00} … {@code chunks/ff}: a file's chunks live under the low byte of its id. */
+    private final Path[] chunkDirs = new Path[256];
     private final Map<ChunkKey, Long> touched = new ConcurrentHashMap<>();
     private final AtomicLong totalBytes = new AtomicLong();
     private final AtomicLong dirtyBytes = new AtomicLong();
@@ -106,6 +117,11 @@ final class SqliteChunkStore implements ChunkStore {
             stripes[i] = new ReentrantLock();
         }
         this.rows = Caffeine.newBuilder().maximumSize(200_000).build();
+        this.readChannels = Caffeine.newBuilder().maximumSize(READ_CHANNELS).executor(Runnable::run)
+                .<ChunkKey, FileChannel>removalListener((key, channel, cause) -> closeQuietly(channel)).build();
+        for (int i = 0; i < chunkDirs.length; i++) {
+            chunkDirs[i] = chunkDir.resolve(String.format("%02x", i));
+        }
         db.read(c -> {
             try (var s = c.createStatement();
                  var rs = s.executeQuery("SELECT count(*), coalesce(sum(length), 0) FROM chunks WHERE dirty = 0")) {
@@ -134,7 +150,7 @@ final class SqliteChunkStore implements ChunkStore {
     }
 
     Path path(ChunkKey key) {
-        return chunkDir.resolve(String.format("%02x", key.fileId() & 0xff)).resolve(key.fileId() + "-" + key.index());
+        return chunkDirs[(int) (key.fileId() & 0xff)].resolve(key.fileId() + "-" + key.index());
     }
 
     private Optional<Chunk> row(ChunkKey key) {
@@ -199,17 +215,8 @@ final class SqliteChunkStore implements ChunkStore {
             dst.position(dst.position() + copied);
             return copied;
         }
-        try (FileChannel ch = FileChannel.open(path(key), StandardOpenOption.READ)) {
-            int copied = 0;
-            while (copied < want) {
-                // In slices, as writeFile writes.
-                ByteBuffer window = dst.slice(dst.position() + copied, Math.min(want - copied, IO_SLICE));
-                int n = ch.read(window, offset + copied);
-                if (n < 0) {
-                    break;
-                }
-                copied += n;
-            }
+        try {
+            int copied = readFile(key, offset, dst, want);
             if (copied < want && !chunk.dirty) {
                 // A clean chunk shorter than its row: damaged. Forget it; the caller refetches.
                 forgetDamaged(key, chunk);
@@ -225,6 +232,55 @@ final class SqliteChunkStore implements ChunkStore {
             return -1;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read chunk " + key, e);
+        }
+    }
+
+    /** Reads up to {@code want} bytes of a chunk's file from {@code offset} into {@code dst} (position kept). */
+    private int readFile(ChunkKey key, int offset, ByteBuffer dst, int want) throws IOException {
+        FileChannel ch;
+        try {
+            ch = readChannels.get(key, k -> {
+                try {
+                    return FileChannel.open(path(k), StandardOpenOption.READ);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        try {
+            return readFrom(ch, offset, dst, want);
+        } catch (ClosedChannelException e) {
+            // Evicted (or closed by an interrupt) while in use: read through a channel of its own.
+            readChannels.asMap().remove(key, ch);
+            try (FileChannel own = FileChannel.open(path(key), StandardOpenOption.READ)) {
+                return readFrom(own, offset, dst, want);
+            }
+        }
+    }
+
+    private static int readFrom(FileChannel ch, int offset, ByteBuffer dst, int want) throws IOException {
+        int copied = 0;
+        while (copied < want) {
+            // In slices, as writeFile writes.
+            ByteBuffer window = dst.slice(dst.position() + copied, Math.min(want - copied, IO_SLICE));
+            int n = ch.read(window, offset + copied);
+            if (n < 0) {
+                break;
+            }
+            copied += n;
+        }
+        return copied;
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        try {
+            if (channel != null) {
+                channel.close();
+            }
+        } catch (IOException e) {
+            LOG.debug("closing a chunk file: {}", e.toString());
         }
     }
 
@@ -317,6 +373,7 @@ final class SqliteChunkStore implements ChunkStore {
                 Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
                 writeFile(tmp, data.duplicate(), 0, true);
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                readChannels.invalidate(key); // it was open on the file just replaced
                 db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms, data) "
                         + "VALUES (?, ?, 0, ?, ?, ?, ?, NULL)", key.fileId(), key.index(), etag, length, crc, now);
             }
@@ -688,6 +745,7 @@ final class SqliteChunkStore implements ChunkStore {
     }
 
     private void deleteFile(ChunkKey key) {
+        readChannels.invalidate(key);
         try {
             Files.deleteIfExists(path(key));
         } catch (IOException e) {
@@ -714,6 +772,11 @@ final class SqliteChunkStore implements ChunkStore {
     }
 
     /** Writes the access times gathered in memory to the index, in one transaction. */
+    /** Closes the chunk files held open for reading; the store must not be used afterwards. */
+    void closeFiles() {
+        readChannels.invalidateAll();
+    }
+
     void flushAccessTimes() {
         if (touched.isEmpty()) {
             return;
@@ -792,6 +855,9 @@ final class SqliteChunkStore implements ChunkStore {
                         ChunkKey key = parse(name);
                         // No row, or a row that holds the bytes itself (a move to or from a file cut short).
                         if (key == null || name.endsWith(".tmp") || row(key).map(ch -> ch.inline).orElse(true)) {
+                            if (key != null) {
+                                readChannels.invalidate(key);
+                            }
                             Files.deleteIfExists(f);
                         }
                     }

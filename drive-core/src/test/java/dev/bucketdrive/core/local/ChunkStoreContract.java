@@ -162,4 +162,27 @@ public abstract class ChunkStoreContract {
         assertThat(store().length(new ChunkKey(5, 1))).isEqualTo(-1);
         assertThat(store().usage()).isEqualTo(new ChunkStore.Usage(7, 0, 1, 0));
     }
+
+    @Test
+    void aChunkReadThenReplacedWrittenOrDroppedReadsWhatItHoldsNow() {
+        int size = store().chunkSize(); // a whole chunk: a file of its own where the store has files
+        byte[] v1 = bytes(size, 11);
+        byte[] v2 = bytes(size, 12);
+        store().putClean(K, "v1", ByteBuffer.wrap(v1));
+        assertThat(readChunk(K, "v1")).isEqualTo(v1);
+        store().putClean(K, "v2", ByteBuffer.wrap(v2));
+        assertThat(readChunk(K, "v2")).isEqualTo(v2);
+        store().write(K, 10, ByteBuffer.wrap(new byte[] {1, 2, 3}));
+        byte[] written = v2.clone();
+        written[10] = 1;
+        written[11] = 2;
+        written[12] = 3;
+        assertThat(readChunk(K, null)).isEqualTo(written);
+        store().drop(K.fileId());
+        assertThat(readChunk(K, "v1")).isNull();
+        store().putClean(K, "v1", ByteBuffer.wrap(v1));
+        assertThat(readChunk(K, "v1")).isEqualTo(v1);
+        store().truncate(K.fileId(), (long) K.index() * size + 5);
+        assertThat(readChunk(K, null)).isEqualTo(java.util.Arrays.copyOf(v1, 5));
+    }
 }
