@@ -386,6 +386,28 @@ class DriveTest {
         }
     }
 
+    @Test
+    void aListingWhileADirectoryRenameIsUnderWayDoesNotBringTheOldNameBack() {
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache2"), DriveHarness.CHUNK,
+                o -> o.withListingTtl(Duration.ZERO, Duration.ZERO));
+        h.drive.mkdir("/before", 0755);
+        h.write("/before/f.txt", bytes("moved"));
+        h.drain();
+        // The rename's first copy fails for now: its steps stay in the journal when the rename returns.
+        h.store.beforeNext(COPY, () -> {
+            throw new StoreException(StoreException.Kind.TRANSIENT, "not now");
+        });
+        h.drive.rename("/before", "/after", false);
+        // The bucket still holds before/f.txt: this listing sees it, and must not revive the name.
+        assertThat(h.drive.readdir("/")).extracting(DirectoryEntry::name).containsExactly("after");
+        assertThat(h.exists("/before")).isFalse();
+        h.drain();
+        assertThat(h.drive.readdir("/")).extracting(DirectoryEntry::name).containsExactly("after");
+        assertThat(h.read("/after/f.txt")).isEqualTo(bytes("moved"));
+        assertThat(bucket.keys()).noneMatch(k -> k.startsWith("before"));
+    }
+
     private static void awaitQuietly(CountDownLatch latch) {
         try {
             if (!latch.await(30, TimeUnit.SECONDS)) {

@@ -1402,9 +1402,13 @@ public final class Drive implements AutoCloseable {
             }
             for (String name : dirs) {
                 Entry e = local.get(name);
-                if (e == null && !recentWrites.changedUnderSince(dirKey(join(dir, name)), mark)) {
-                    index.upsert(new Entry(0, join(dir, name), Entry.Type.DIRECTORY, 0, listedAt,
-                            PosixAttributes.S_IFDIR | d.directoryMode(), d.uid(), d.gid(), "", 0));
+                if (e == null) {
+                    // Unless renamed or removed here with its objects not all moved or deleted yet.
+                    String under = dirKey(join(dir, name));
+                    if (!recentWrites.changedUnderSince(under, mark) && !writeBack.hasPendingStepUnder(under)) {
+                        index.upsert(new Entry(0, join(dir, name), Entry.Type.DIRECTORY, 0, listedAt,
+                                PosixAttributes.S_IFDIR | d.directoryMode(), d.uid(), d.gid(), "", 0));
+                    }
                 } else if (e.type() == Entry.Type.DIRECTORY && e.etag() == null && !writeBack.hasPendingUpload(e.id())) {
                     index.upsert(new Entry(e.id(), e.path(), e.type(), 0, e.mtimeMillis(), e.mode(), e.uid(), e.gid(),
                             "", e.listedAt()));
@@ -1419,7 +1423,7 @@ public final class Drive implements AutoCloseable {
                     continue; // deleted remotely, changed here: the local change recreates it
                 }
                 boolean isDir = e.type() == Entry.Type.DIRECTORY;
-                if (writeBack.hasPendingStep(isDir ? dirKey(e.path()) : key(e.path()))
+                if ((isDir ? writeBack.hasPendingStepUnder(dirKey(e.path())) : writeBack.hasPendingStep(key(e.path())))
                         || (isDir ? recentWrites.changedUnderSince(dirKey(e.path()), mark)
                                   : recentWrites.changedSince(key(e.path()), mark))) {
                     continue;

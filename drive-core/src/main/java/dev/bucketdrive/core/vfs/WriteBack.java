@@ -273,6 +273,21 @@ final class WriteBack implements AutoCloseable {
         }
     }
 
+    /** Whether a rename or delete step is pending for a key under {@code prefix} (a directory's key). */
+    boolean hasPendingStepUnder(String prefix) {
+        lock.lock();
+        try {
+            for (PendingOp op : steps.values()) {
+                if (op.key().startsWith(prefix) || (op.target() != null && op.target().startsWith(prefix))) {
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** While a rename's copy to {@code key} is pending, the object is still at the source. */
     String copySourceOf(String key) {
         lock.lock();
