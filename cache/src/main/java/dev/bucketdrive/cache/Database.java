@@ -79,7 +79,11 @@ final class Database implements AutoCloseable {
     static final int SCHEMA_VERSION = MIGRATIONS.size();
 
     private final Connection connection;
+    /** What work sees: {@link #connection}, its prepared statements kept for reuse ({@link StatementCache}). */
+    private final Connection cached;
     private final ReentrantLock lock = new ReentrantLock();
+    /** A transaction is open on the connection (guarded by {@link #lock}): a nested one joins it. */
+    private boolean inTransaction;
     private final Path wal;
     private final Object walLock = new Object();
     private FileChannel walChannel;
@@ -113,6 +117,7 @@ final class Database implements AutoCloseable {
                 s.execute("PRAGMA locking_mode = EXCLUSIVE");
             }
             wal = file.resolveSibling(file.getFileName() + "-wal");
+            cached = StatementCache.over(connection);
             migrate();
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open the cache index " + file + ": " + e.getMessage(), e);
@@ -147,27 +152,57 @@ final class Database implements AutoCloseable {
         }
     }
 
-    /** Runs {@code work} in one transaction, holding the writer lock; commits, or rolls back on failure. */
+    /**
+     * Runs {@code work} in one transaction, holding the writer lock; commits, or rolls back on failure.
+     * BEGIN and COMMIT are plain statements on a connection left in auto-commit mode: the driver's
+     * own transaction calls add an empty transaction after each commit. A transaction started inside
+     * another one joins it.
+     */
     <T> T transaction(Work<T> work) {
         lock.lock();
         try {
-            connection.setAutoCommit(false);
+            if (inTransaction) {
+                return work.run(cached);
+            }
+            execute("BEGIN");
+            inTransaction = true;
             try {
-                T result = work.run(connection);
-                connection.commit();
+                T result = work.run(cached);
+                execute("COMMIT");
                 commits.incrementAndGet();
                 return result;
             } catch (SQLException | RuntimeException e) {
-                connection.rollback();
+                rollbackAfter(e);
                 throw e;
             } finally {
-                connection.setAutoCommit(true);
+                inTransaction = false;
             }
         } catch (SQLException e) {
             throw new IllegalStateException("cache index: " + e.getMessage(), e);
         } finally {
             lock.unlock();
         }
+    }
+
+    private void execute(String sql) throws SQLException {
+        try (PreparedStatement ps = cached.prepareStatement(sql)) {
+            ps.execute();
+        }
+    }
+
+    /** SQLite may have rolled back already (a full disk, say): then there is nothing left to undo. */
+    private void rollbackAfter(Exception cause) {
+        try {
+            execute("ROLLBACK");
+        } catch (SQLException e) {
+            if (!connectionHasNoTransaction(e)) {
+                cause.addSuppressed(e);
+            }
+        }
+    }
+
+    private static boolean connectionHasNoTransaction(SQLException e) {
+        return String.valueOf(e.getMessage()).contains("no transaction is active");
     }
 
     /**
@@ -235,7 +270,7 @@ final class Database implements AutoCloseable {
     <T> T read(Work<T> work) {
         lock.lock();
         try {
-            return work.run(connection);
+            return work.run(cached);
         } catch (SQLException e) {
             throw new IllegalStateException("cache index: " + e.getMessage(), e);
         } finally {
@@ -252,6 +287,7 @@ final class Database implements AutoCloseable {
                     walChannel.close();
                 }
             }
+            StatementCache.close(cached);
             connection.close();
         } catch (IOException e) {
             throw new UncheckedIOException("closing the cache index: " + e.getMessage(), e);

@@ -1,0 +1,101 @@
+package dev.bucketdrive.cache;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A connection whose {@code prepareStatement(sql)} hands out the statement prepared for that text
+ * before: SQLite compiles a statement in about as long as it runs a small one, and the index runs
+ * the same few dozen texts all the time. Closing such a statement clears its parameters and returns
+ * it; a text whose statement is still in use (not closed yet) gets a fresh one that closes for real.
+ * Not thread-safe: {@link Database} uses it under its lock only.
+ */
+final class StatementCache implements InvocationHandler {
+
+    private final Connection connection;
+    private final Map<String, Entry> statements = new HashMap<>();
+
+    private static final class Entry implements InvocationHandler {
+        final PreparedStatement statement;
+        final PreparedStatement handedOut;
+        boolean inUse;
+
+        Entry(PreparedStatement statement) {
+            this.statement = statement;
+            this.handedOut = (PreparedStatement) Proxy.newProxyInstance(PreparedStatement.class.getClassLoader(),
+                    new Class<?>[] {PreparedStatement.class}, this);
+        }
+
+        @Override
+        public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+            if (method.getName().equals("close") && method.getParameterCount() == 0) {
+                if (inUse) {
+                    inUse = false;
+                    statement.clearParameters();
+                }
+                return null;
+            }
+            if (method.getName().equals("isClosed") && method.getParameterCount() == 0) {
+                return !inUse || statement.isClosed();
+            }
+            return call(statement, method, args);
+        }
+    }
+
+    private StatementCache(Connection connection) {
+        this.connection = connection;
+    }
+
+    static Connection over(Connection connection) {
+        return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
+                new StatementCache(connection));
+    }
+
+    /** Closes the statements kept (the connection itself stays open). */
+    static void close(Connection cached) throws SQLException {
+        StatementCache cache = (StatementCache) Proxy.getInvocationHandler(cached);
+        for (Entry e : cache.statements.values()) {
+            e.statement.close();
+        }
+        cache.statements.clear();
+    }
+
+    @Override
+    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+        if (method.getName().equals("prepareStatement") && method.getParameterCount() == 1) {
+            String sql = (String) args[0];
+            Entry e = statements.get(sql);
+            if (e == null) {
+                e = new Entry(connection.prepareStatement(sql));
+                statements.put(sql, e);
+            } else if (e.inUse || e.statement.isClosed()) {
+                return e.inUse ? connection.prepareStatement(sql) : replace(sql);
+            }
+            e.inUse = true;
+            return e.handedOut;
+        }
+        return call(connection, method, args);
+    }
+
+    private PreparedStatement replace(String sql) throws SQLException {
+        Entry fresh = new Entry(connection.prepareStatement(sql));
+        statements.put(sql, fresh);
+        fresh.inUse = true;
+        return fresh.handedOut;
+    }
+
+    private static Object call(Object target, Method method, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+}
