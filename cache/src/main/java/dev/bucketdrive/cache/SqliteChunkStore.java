@@ -771,12 +771,12 @@ final class SqliteChunkStore implements ChunkStore {
         }
     }
 
-    /** Writes the access times gathered in memory to the index, in one transaction. */
     /** Closes the chunk files held open for reading; the store must not be used afterwards. */
     void closeFiles() {
         readChannels.invalidateAll();
     }
 
+    /** Writes the access times gathered in memory to the index, in one transaction. */
     void flushAccessTimes() {
         if (touched.isEmpty()) {
             return;

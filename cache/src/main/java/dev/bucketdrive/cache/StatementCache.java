@@ -19,6 +19,9 @@ import java.util.Map;
  */
 final class StatementCache implements InvocationHandler {
 
+    /** More texts than the code has: a text built from data would otherwise keep statements without end. */
+    private static final int MAX_TEXTS = 256;
+
     private final Connection connection;
     private final Map<String, Entry> statements = new HashMap<>();
 
@@ -69,26 +72,20 @@ final class StatementCache implements InvocationHandler {
 
     @Override
     public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
-        if (method.getName().equals("prepareStatement") && method.getParameterCount() == 1) {
-            String sql = (String) args[0];
-            Entry e = statements.get(sql);
-            if (e == null) {
-                e = new Entry(connection.prepareStatement(sql));
-                statements.put(sql, e);
-            } else if (e.inUse || e.statement.isClosed()) {
-                return e.inUse ? connection.prepareStatement(sql) : replace(sql);
-            }
-            e.inUse = true;
-            return e.handedOut;
+        if (!method.getName().equals("prepareStatement") || method.getParameterCount() != 1) {
+            return call(connection, method, args);
         }
-        return call(connection, method, args);
-    }
-
-    private PreparedStatement replace(String sql) throws SQLException {
-        Entry fresh = new Entry(connection.prepareStatement(sql));
-        statements.put(sql, fresh);
-        fresh.inUse = true;
-        return fresh.handedOut;
+        String sql = (String) args[0];
+        Entry e = statements.get(sql);
+        if ((e != null && e.inUse) || (e == null && statements.size() >= MAX_TEXTS)) {
+            return connection.prepareStatement(sql); // the caller's own, closed for real
+        }
+        if (e == null || e.statement.isClosed()) {
+            e = new Entry(connection.prepareStatement(sql));
+            statements.put(sql, e);
+        }
+        e.inUse = true;
+        return e.handedOut;
     }
 
     private static Object call(Object target, Method method, Object[] args) throws Throwable {
