@@ -43,6 +43,11 @@ public record Entry(long id, String path, Type type, long size, long mtimeMillis
         return path.substring(path.lastIndexOf('/') + 1);
     }
 
+    /** The version in the bucket the file's missing bytes come from; null when there is none (etag null or empty). */
+    public String remoteVersion() {
+        return etag == null || etag.isEmpty() ? null : etag;
+    }
+
     public Entry withSize(long newSize) {
         return new Entry(id, path, type, newSize, mtimeMillis, mode, uid, gid, etag, listedAt, remoteSize);
     }

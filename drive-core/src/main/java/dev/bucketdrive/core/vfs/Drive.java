@@ -1379,7 +1379,7 @@ public final class Drive implements AutoCloseable {
             for (Map.Entry<String, ObjectSummary> f : files.entrySet()) {
                 String name = f.getKey();
                 ObjectSummary o = f.getValue();
-                if (dirs.contains(name) || writeBack.hasPendingStep(o.key()) || recentWrites.changedSince(o.key(), mark)) {
+                if (dirs.contains(name) || ownChangeSince(o.key(), mark)) {
                     continue;
                 }
                 Entry e = local.get(name);
@@ -1404,8 +1404,7 @@ public final class Drive implements AutoCloseable {
                 Entry e = local.get(name);
                 if (e == null) {
                     // Unless renamed or removed here with its objects not all moved or deleted yet.
-                    String under = dirKey(join(dir, name));
-                    if (!recentWrites.changedUnderSince(under, mark) && !writeBack.hasPendingStepUnder(under)) {
+                    if (!ownChangeUnderSince(dirKey(join(dir, name)), mark)) {
                         index.upsert(new Entry(0, join(dir, name), Entry.Type.DIRECTORY, 0, listedAt,
                                 PosixAttributes.S_IFDIR | d.directoryMode(), d.uid(), d.gid(), "", 0));
                     }
@@ -1422,10 +1421,8 @@ public final class Drive implements AutoCloseable {
                 if (e.type() == Entry.Type.DIRECTORY ? holdsLocalChanges(e.path()) : hasLocalChanges(e.id())) {
                     continue; // deleted remotely, changed here: the local change recreates it
                 }
-                boolean isDir = e.type() == Entry.Type.DIRECTORY;
-                if ((isDir ? writeBack.hasPendingStepUnder(dirKey(e.path())) : writeBack.hasPendingStep(key(e.path())))
-                        || (isDir ? recentWrites.changedUnderSince(dirKey(e.path()), mark)
-                                  : recentWrites.changedSince(key(e.path()), mark))) {
+                if (e.type() == Entry.Type.DIRECTORY ? ownChangeUnderSince(dirKey(e.path()), mark)
+                        : ownChangeSince(key(e.path()), mark)) {
                     continue;
                 }
                 index.remove(e.path());
@@ -1587,7 +1584,17 @@ public final class Drive implements AutoCloseable {
      */
     private boolean changedHereSince(Entry e, String key, long mark) {
         return hasLocalChanges(e.id()) || index.byId(e.id()).filter(x -> x.path().equals(e.path())).isEmpty()
-                || writeBack.hasPendingStep(key) || recentWrites.changedSince(key, mark);
+                || ownChangeSince(key, mark);
+    }
+
+    /** Whether this mount has a rename or delete step pending for {@code key}, or wrote it since {@code mark}. */
+    private boolean ownChangeSince(String key, long mark) {
+        return writeBack.hasPendingStep(key) || recentWrites.changedSince(key, mark);
+    }
+
+    /** The same for any key under a directory's key {@code prefix}. */
+    private boolean ownChangeUnderSince(String prefix, long mark) {
+        return writeBack.hasPendingStepUnder(prefix) || recentWrites.changedUnderSince(prefix, mark);
     }
 
     List<ObjectSummary> listAll(String prefix) {

@@ -46,7 +46,7 @@ final class Node {
         this.uid = e.uid();
         this.gid = e.gid();
         this.mtimeMillis = e.mtimeMillis();
-        this.etag = e.etag() == null || e.etag().isEmpty() ? null : e.etag();
+        this.etag = e.remoteVersion();
         this.remoteLimit = this.etag == null ? 0 : Math.min(e.remoteSize(), e.size());
     }
 

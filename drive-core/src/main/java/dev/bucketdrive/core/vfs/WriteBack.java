@@ -779,7 +779,7 @@ final class WriteBack implements AutoCloseable {
                 });
                 return;
             }
-            String source = e.etag() == null || e.etag().isEmpty() ? null : e.etag();
+            String source = e.remoteVersion();
             String etag;
             try {
                 etag = send(e, key, op.baseEtag(), key, source, gens, meta);
@@ -1073,10 +1073,10 @@ final class WriteBack implements AutoCloseable {
         if (!wentLocal) {
             chunks.markUploaded(e.id(), source, newEtag, gens);
         }
-        boolean relabelEntry = !wentLocal;
-        drive.index.byId(e.id())
-                .filter(c -> relabelEntry || Objects.equals(c.etag() == null || c.etag().isEmpty() ? null : c.etag(), source))
-                .ifPresent(c -> drive.index.upsert(c.withRemote(newEtag, e.size())));
+        Optional<Entry> current = drive.index.byId(e.id());
+        if (current.isPresent() && (!wentLocal || Objects.equals(current.get().remoteVersion(), source))) {
+            drive.index.upsert(current.get().withRemote(newEtag, e.size()));
+        }
     }
 
     /** Completes an upload; a newer change queued meanwhile keeps its entry, now based on the new version. */
