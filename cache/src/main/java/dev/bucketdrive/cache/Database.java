@@ -208,19 +208,19 @@ final class Database implements AutoCloseable {
     /**
      * Makes every transaction committed so far survive a power cut: an fsync of the write-ahead log
      * (committed frames are in it until a checkpoint, which syncs the database file itself). Runs
-     * without the writer lock, so other transactions go on meanwhile.
+     * without the writer lock, so other transactions go on meanwhile. Returns whether it synced.
      */
-    void sync() {
+    boolean sync() {
         long upTo = commits.get();
         if (synced.get() >= upTo) {
-            return; // nothing committed since the last sync
+            return false; // nothing committed since the last sync
         }
         try {
             FileChannel channel;
             synchronized (walLock) {
                 if (walChannel == null || !walChannel.isOpen()) {
                     if (!Files.exists(wal)) {
-                        return; // nothing committed since the last checkpoint
+                        return false; // nothing committed since the last checkpoint
                     }
                     walChannel = FileChannel.open(wal, StandardOpenOption.WRITE);
                 }
@@ -228,21 +228,33 @@ final class Database implements AutoCloseable {
             }
             channel.force(false);
             synced.accumulateAndGet(upTo, Math::max);
+            return true;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot sync the cache index " + wal, e);
         }
     }
 
-    /** Runs one statement with {@code args} as its parameters in a transaction; returns the rows changed. */
+    /**
+     * Runs one statement with {@code args} as its parameters; returns the rows changed. Outside a
+     * transaction the statement is one by itself (SQLite's auto-commit): the same guarantees as
+     * {@link #transaction} for one statement, without a BEGIN and a COMMIT to run.
+     */
     int update(String sql, Object... args) {
-        return transaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                for (int i = 0; i < args.length; i++) {
-                    ps.setObject(i + 1, args[i]);
-                }
-                return ps.executeUpdate();
+        lock.lock();
+        try (PreparedStatement ps = cached.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
             }
-        });
+            int changed = ps.executeUpdate();
+            if (!inTransaction) {
+                commits.incrementAndGet();
+            }
+            return changed;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cache index: " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Runs a query with {@code args} as its parameters on {@code c}; one value per row. */

@@ -116,7 +116,7 @@ final class SqliteChunkStore implements ChunkStore {
         for (int i = 0; i < STRIPES; i++) {
             stripes[i] = new ReentrantLock();
         }
-        this.rows = Caffeine.newBuilder().maximumSize(200_000).build();
+        this.rows = Caffeine.newBuilder().maximumSize(200_000).executor(Runnable::run).build(); // upkeep in the caller
         this.readChannels = Caffeine.newBuilder().maximumSize(READ_CHANNELS).executor(Runnable::run)
                 .<ChunkKey, FileChannel>removalListener((key, channel, cause) -> closeQuietly(channel)).build();
         for (int i = 0; i < chunkDirs.length; i++) {

@@ -25,8 +25,12 @@ final class SqliteMetadataIndex implements MetadataIndex {
     private static final String COLUMNS = "id, path, type, size, mtime_ms, mode, uid, gid, etag, listed_at_ms, remote_size";
 
     private final Database db;
-    private final Cache<String, Optional<Entry>> byPath = Caffeine.newBuilder().maximumSize(REMEMBERED).build();
-    private final Cache<Long, Optional<Entry>> byId = Caffeine.newBuilder().maximumSize(REMEMBERED).build();
+    // Upkeep (eviction, reordering) runs in the calling thread: handing it to a pool cost each FUSE
+    // call that changed an entry a thread wake-up.
+    private final Cache<String, Optional<Entry>> byPath = Caffeine.newBuilder().maximumSize(REMEMBERED)
+            .executor(Runnable::run).build();
+    private final Cache<Long, Optional<Entry>> byId = Caffeine.newBuilder().maximumSize(REMEMBERED)
+            .executor(Runnable::run).build();
 
     SqliteMetadataIndex(Database db) {
         this.db = db;

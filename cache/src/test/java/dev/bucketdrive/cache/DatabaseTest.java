@@ -95,4 +95,15 @@ class DatabaseTest {
         db.update("INSERT INTO t (k, v) VALUES (3, 'after')");
         assertThat(values()).containsExactly("nested", "after");
     }
+
+    @Test
+    void aStatementOnItsOwnIsACommitTheNextSyncMakesDurable() {
+        db.sync();
+        assertThat(db.sync()).as("nothing committed since").isFalse();
+        db.update("INSERT INTO t (k, v) VALUES (1, 'a')");
+        assertThat(db.sync()).isTrue();
+        db.transaction(c -> db.update("INSERT INTO t (k, v) VALUES (2, 'b')"));
+        assertThat(db.sync()).isTrue();
+        assertThat(db.sync()).isFalse();
+    }
 }

@@ -123,7 +123,7 @@ public final class Drive implements AutoCloseable {
         this.readAhead = Executors.newFixedThreadPool(Math.max(1, options.readAheadChunks() * 2),
                 Thread.ofPlatform().name("read-ahead-", 0).daemon().factory());
         this.writeBack = new WriteBack(this);
-        this.watcher = new RemoteWatcher(options.listingTtl(), this::now, this::relistIfStale);
+        this.watcher = new RemoteWatcher(options.listingTtl(), this::now, this::relistIfStale, this::staleSubdirectories);
         this.attributeReader = new AttributeReader(this::readAttributes);
     }
 
@@ -1298,6 +1298,7 @@ public final class Drive implements AutoCloseable {
         }
         try {
             refresh(dir);
+            watcher.listedOnDemand(dir);
         } catch (StoreException ex) {
             if (listedAt == 0 && strict) {
                 throw FsException.of("listing /" + dir, ex);
@@ -1316,6 +1317,13 @@ public final class Drive implements AutoCloseable {
         if (now() - e.get().listedAt() >= options.listingTtl().toMillis()) {
             refresh(dir);
         }
+    }
+
+    private List<String> staleSubdirectories(String dir) {
+        long staleBefore = now() - options.listingTtl().toMillis();
+        return index.children(dir).stream()
+                .filter(c -> c.type() == Entry.Type.DIRECTORY && c.listedAt() <= staleBefore)
+                .map(Entry::path).toList();
     }
 
     private void refresh(String dir) {
