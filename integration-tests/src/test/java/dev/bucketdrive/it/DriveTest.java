@@ -437,6 +437,29 @@ class DriveTest {
     }
 
     @Test
+    void theSubdirectoriesOfADirectoryListedOnDemandAreListedAhead() throws Exception {
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache2"), DriveHarness.CHUNK,
+                o -> o.withListingTtl(Duration.ofHours(1), Duration.ofHours(1)));
+        for (String key : List.of("tree/a/x/f", "tree/b/y/f", "tree/c/f")) {
+            bucket.put(key, Body.of(bytes("1")), PutOptions.DEFAULT);
+        }
+        h.store.resetCounters();
+        assertThat(h.drive.readdir("/tree")).extracting(e -> e.name()).containsExactly("a", "b", "c");
+        // On demand: / and /tree. Ahead, in the background: /tree/a, /tree/b and /tree/c (two levels
+        // below the root), and more.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (h.store.calls(LIST) < 5 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        h.store.resetCounters();
+        for (String dir : List.of("/tree/a", "/tree/b", "/tree/c")) {
+            assertThat(h.drive.readdir(dir)).as(dir).isNotEmpty();
+        }
+        assertThat(h.store.calls(LIST)).as("LISTs a walk of the subdirectories waited for").isZero();
+    }
+
+    @Test
     void aListedDirectoryAnswersLookupsWithoutRequests() {
         for (int i = 0; i < 20; i++) {
             bucket.put("d/f" + i, Body.of(bytes("x")), PutOptions.DEFAULT);
