@@ -449,8 +449,10 @@ class DriveTest {
         // On demand: / and /tree. Ahead, in the background: /tree/a, /tree/b and /tree/c (two levels
         // below the root), and more.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (h.store.calls(LIST) < 5 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
+        long seen = -1;
+        while ((h.store.calls(LIST) < 5 || h.store.calls(LIST) != seen) && System.nanoTime() < deadline) {
+            seen = h.store.calls(LIST);
+            Thread.sleep(300); // until the count holds still
         }
         h.store.resetCounters();
         for (String dir : List.of("/tree/a", "/tree/b", "/tree/c")) {

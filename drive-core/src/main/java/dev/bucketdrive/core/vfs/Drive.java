@@ -1297,7 +1297,7 @@ public final class Drive implements AutoCloseable {
             return;
         }
         try {
-            refresh(dir);
+            refresh(dir, false);
             watcher.listedOnDemand(dir);
         } catch (StoreException ex) {
             if (listedAt == 0 && strict) {
@@ -1314,19 +1314,27 @@ public final class Drive implements AutoCloseable {
             watcher.forget(dir);
             return;
         }
-        if (now() - e.get().listedAt() >= options.listingTtl().toMillis()) {
-            refresh(dir);
+        if (isStale(e.get())) {
+            refresh(dir, true);
         }
     }
 
+    private boolean isStale(Entry dir) {
+        return now() - dir.listedAt() >= options.listingTtl().toMillis();
+    }
+
     private List<String> staleSubdirectories(String dir) {
-        long staleBefore = now() - options.listingTtl().toMillis();
         return index.children(dir).stream()
-                .filter(c -> c.type() == Entry.Type.DIRECTORY && c.listedAt() <= staleBefore)
+                .filter(c -> c.type() == Entry.Type.DIRECTORY && isStale(c))
                 .map(Entry::path).toList();
     }
 
-    private void refresh(String dir) {
+    /**
+     * Lists {@code dir} and merges the listing, or waits for the listing of it in flight.
+     * {@code unlessFresh}: a background caller that found the listing stale a moment ago; one that
+     * finished since makes this one needless.
+     */
+    private void refresh(String dir, boolean unlessFresh) {
         CompletableFuture<Void> mine = new CompletableFuture<>();
         CompletableFuture<Void> running = listings.putIfAbsent(dir, mine);
         if (running != null) {
@@ -1335,6 +1343,10 @@ public final class Drive implements AutoCloseable {
         }
         long mark = recentWrites.mark();
         try {
+            if (unlessFresh && index.lookup(dir).filter(this::isStale).isEmpty()) {
+                mine.complete(null);
+                return;
+            }
             long started = now();
             long changesBefore = changes.get();
             String prefix = dirKey(dir);
