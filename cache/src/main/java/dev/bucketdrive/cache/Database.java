@@ -242,9 +242,7 @@ final class Database implements AutoCloseable {
     int update(String sql, Object... args) {
         lock.lock();
         try (PreparedStatement ps = cached.prepareStatement(sql)) {
-            for (int i = 0; i < args.length; i++) {
-                ps.setObject(i + 1, args[i]);
-            }
+            bind(ps, args);
             int changed = ps.executeUpdate();
             if (!inTransaction) {
                 commits.incrementAndGet();
@@ -260,9 +258,7 @@ final class Database implements AutoCloseable {
     /** Runs a query with {@code args} as its parameters on {@code c}; one value per row. */
     static <T> List<T> query(Connection c, String sql, Row<T> row, Object... args) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-            for (int i = 0; i < args.length; i++) {
-                ps.setObject(i + 1, args[i]);
-            }
+            bind(ps, args);
             List<T> out = new ArrayList<>();
             try (var rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -270,6 +266,12 @@ final class Database implements AutoCloseable {
                 }
             }
             return out;
+        }
+    }
+
+    private static void bind(PreparedStatement ps, Object... args) throws SQLException {
+        for (int i = 0; i < args.length; i++) {
+            ps.setObject(i + 1, args[i]);
         }
     }
 

@@ -56,9 +56,9 @@ final class S3Clients {
                         .build());
         if (o.endpoint() != null) {
             builder.endpointOverride(o.endpoint());
-            // A custom endpoint is often plain HTTP, where the SDK signs each body: signed whole rather
-            // than in aws-chunked pieces, which costs both ends less CPU (a 256 MiB upload to S3Proxy
-            // finished about 0.6 s sooner on two cores). AWS itself keeps the SDK's defaults.
+            // Bodies sent whole rather than in aws-chunked pieces, which costs both ends less CPU (a
+            // 256 MiB upload to S3Proxy finished about 0.6 s sooner on two cores); on plain HTTP they
+            // are not hashed for the signature either. AWS itself keeps the SDK's defaults.
             builder.serviceConfiguration(S3Configuration.builder().chunkedEncodingEnabled(false).build());
             if ("http".equalsIgnoreCase(o.endpoint().getScheme())) {
                 builder.putAuthScheme(UnsignedBodySigner.scheme());
