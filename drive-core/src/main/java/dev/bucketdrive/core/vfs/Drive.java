@@ -1297,7 +1297,7 @@ public final class Drive implements AutoCloseable {
             return;
         }
         try {
-            refresh(dir, false);
+            listDirectory(dir, false);
             watcher.listedOnDemand(dir);
         } catch (StoreException ex) {
             if (listedAt == 0 && strict) {
@@ -1315,7 +1315,7 @@ public final class Drive implements AutoCloseable {
             return;
         }
         if (isStale(e.get())) {
-            refresh(dir, true);
+            listDirectory(dir, true);
         }
     }
 
@@ -1334,7 +1334,7 @@ public final class Drive implements AutoCloseable {
      * {@code unlessFresh}: a background caller that found the listing stale a moment ago; one that
      * finished since makes this one needless.
      */
-    private void refresh(String dir, boolean unlessFresh) {
+    private void listDirectory(String dir, boolean unlessFresh) {
         CompletableFuture<Void> mine = new CompletableFuture<>();
         CompletableFuture<Void> running = listings.putIfAbsent(dir, mine);
         if (running != null) {
@@ -1492,7 +1492,7 @@ public final class Drive implements AutoCloseable {
         if (now() - confirmed < options.revalidateAfter().toMillis()) {
             return e;
         }
-        return headAndRefresh(e);
+        return refreshEntry(e, false);
     }
 
     /**
@@ -1519,15 +1519,10 @@ public final class Drive implements AutoCloseable {
             return;
         }
         try {
-            refresh(e.get(), e.get().size() > 0 && e.get().size() <= Math.min(SMALL_FILE, chunkSize));
+            refreshEntry(e.get(), e.get().size() > 0 && e.get().size() <= Math.min(SMALL_FILE, chunkSize));
         } catch (FsException gone) {
             LOG.debug("{}", gone.getMessage());
         }
-    }
-
-    /** HEADs the object: a changed one refreshes the entry and its POSIX metadata, a deleted one goes. */
-    private Entry headAndRefresh(Entry e) {
-        return refresh(e, false);
     }
 
     /**
@@ -1535,7 +1530,7 @@ public final class Drive implements AutoCloseable {
      * a HEAD): a changed object refreshes the entry and its POSIX metadata, a deleted one goes, and the
      * content fetched becomes the file's clean first chunk.
      */
-    private Entry refresh(Entry e, boolean withContent) {
+    private Entry refreshEntry(Entry e, boolean withContent) {
         String key = key(e.path());
         long mark = recentWrites.mark();
         try {

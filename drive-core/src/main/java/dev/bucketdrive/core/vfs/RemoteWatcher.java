@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -45,7 +46,7 @@ final class RemoteWatcher implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final ExecutorService listAhead;
     /** Directories queued or being listed ahead. */
-    private final Map<String, Boolean> ahead = new ConcurrentHashMap<>();
+    private final Set<String> ahead = ConcurrentHashMap.newKeySet();
 
     /**
      * @param every               how often a round runs
@@ -85,7 +86,7 @@ final class RemoteWatcher implements AutoCloseable {
             if (ahead.size() >= LIST_AHEAD_QUEUE) {
                 return;
             }
-            if (ahead.putIfAbsent(sub, Boolean.TRUE) != null) {
+            if (!ahead.add(sub)) {
                 continue;
             }
             try {
