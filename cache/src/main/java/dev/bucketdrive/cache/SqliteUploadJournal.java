@@ -68,8 +68,9 @@ final class SqliteUploadJournal implements UploadJournal {
     }
 
     @Override
-    public List<PendingOp> due(Instant now, int max) {
-        return db.read(c -> many(c, "WHERE due_ms <= ? ORDER BY due_ms, id LIMIT ?", now.toEpochMilli(), max));
+    public List<PendingOp> due(Instant now, Instant uploadsDueBy, int max) {
+        return db.read(c -> many(c, "WHERE due_ms <= ? AND (kind <> 'UPLOAD' OR due_ms <= ?) ORDER BY due_ms, id LIMIT ?",
+                now.toEpochMilli(), Math.min(now.toEpochMilli(), uploadsDueBy.toEpochMilli()), max));
     }
 
     @Override

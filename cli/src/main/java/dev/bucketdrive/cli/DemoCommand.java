@@ -74,7 +74,8 @@ final class DemoCommand implements Callable<Integer> {
             System.out.println("Embedded S3 server at " + endpoint + " (bucket " + BUCKET + ", objects in " + objects + ")");
             int[] ids = MountCommand.currentUser();
             MountSession.Settings settings = new MountSession.Settings(BUCKET, "", mnt, data.resolve("cache"),
-                    2L << 30, false, false, ids[0], ids[1], 022, Duration.ofSeconds(1), Duration.ofSeconds(10));
+                    2L << 30, false, false, ids[0], ids[1], 022, Duration.ofSeconds(1), Duration.ofSeconds(30),
+                    Duration.ofSeconds(10));
             return MountSession.run(S3ObjectStore.create(options), settings, System.out);
         } finally {
             stopQuietly(proxy);

@@ -62,8 +62,13 @@ final class MountCommand implements Callable<Integer> {
     String umask;
 
     @Option(names = "--write-back-delay", paramLabel = "DURATION", defaultValue = "1s",
-            description = "How long a closed file waits before it uploads (default ${DEFAULT-VALUE}).")
+            description = "How long a closed file waits before it uploads, counted from the drive's last write:"
+                    + " uploads wait for a pause in writing (default ${DEFAULT-VALUE}).")
     String writeBackDelay;
+
+    @Option(names = "--write-back-max-delay", paramLabel = "DURATION", defaultValue = "30s",
+            description = "The longest a closed file waits for a pause in writing (default ${DEFAULT-VALUE}).")
+    String writeBackMaxDelay;
 
     @Option(names = "--listing-ttl", paramLabel = "DURATION", defaultValue = "10s",
             description = "How long a directory listing is trusted before the bucket is asked again (default ${DEFAULT-VALUE}).")
@@ -86,7 +91,8 @@ final class MountCommand implements Callable<Integer> {
         int[] ids = currentUser();
         MountSession.Settings settings = new MountSession.Settings(loc.bucket(), loc.prefix(), mountPoint, cache,
                 Values.size(cacheSize), readOnly, networkDrive, uid != null ? uid : ids[0], gid != null ? gid : ids[1],
-                parseUmask(umask), Values.duration(writeBackDelay), Values.duration(listingTtl));
+                parseUmask(umask), Values.duration(writeBackDelay), Values.duration(writeBackMaxDelay),
+                Values.duration(listingTtl));
         return MountSession.run(store, settings, System.out);
     }
 

@@ -33,7 +33,7 @@ final class MountSession {
 
     record Settings(String bucket, String prefix, Path mountPoint, Path cacheDir, long cacheSize, boolean readOnly,
                     boolean networkDrive, int uid, int gid, int umask, Duration writeBackDelay,
-                    Duration listingTtl) {
+                    Duration writeBackMaxDelay, Duration listingTtl) {
     }
 
     private MountSession() {
@@ -54,7 +54,7 @@ final class MountSession {
                 .withKeyPrefix(s.prefix())
                 .withReadOnly(s.readOnly())
                 .withDefaults(PosixMetadata.Defaults.withUmask(s.umask(), s.uid(), s.gid()))
-                .withWriteBackDelay(s.writeBackDelay())
+                .withWriteBackDelay(s.writeBackDelay(), s.writeBackMaxDelay())
                 .withListingTtl(s.listingTtl(), Duration.ofSeconds(2))
                 .withHostName(hostName());
         if (DriveMount.isWindows()) {

@@ -14,6 +14,7 @@ import static dev.bucketdrive.core.store.InstrumentedObjectStore.Op.UPLOAD_PART_
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.bucketdrive.core.MutableClock;
 import dev.bucketdrive.core.attrs.PosixAttributes;
 import dev.bucketdrive.core.attrs.PosixMetadata;
 import dev.bucketdrive.core.store.Body;
@@ -32,6 +33,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -608,6 +610,51 @@ class DriveTest {
         h.drive.fsync(fh);
         assertThat(object("sync.txt")).isEqualTo(bytes("durable"));
         h.drive.release(fh);
+    }
+
+    @Test
+    void closedFilesUploadOnceWritingPausesOrAfterTheMaxDelay() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache6"), DriveHarness.CHUNK,
+                o -> o.withWriteBackDelay(Duration.ofSeconds(1), Duration.ofSeconds(10)).withClock(clock));
+        h.write("/f0.txt", bytes("0"));
+        for (int i = 1; i <= 8; i++) { // a write every half second: f0 falls due, the drive stays busy
+            clock.advance(Duration.ofMillis(500));
+            h.write("/f" + i + ".txt", bytes(Integer.toString(i)));
+        }
+        Thread.sleep(1500); // the scheduler looks at least once a second
+        assertThat(h.store.calls(PUT)).as("uploads while the drive is written").isZero();
+
+        for (int i = 9; i <= 22; i++) { // on writing, to 11 s: f0, f1 and f2 (closed at 0, 0.5, 1 s) waited 10 s
+            clock.advance(Duration.ofMillis(500));
+            h.write("/f" + i + ".txt", bytes(Integer.toString(i)));
+        }
+        awaitCalls(PUT, 3);
+        Thread.sleep(1500);
+        assertThat(h.store.calls(PUT)).as("uploads that waited the max delay").isEqualTo(3);
+        assertThat(object("f0.txt")).isEqualTo(bytes("0"));
+        assertThat(object("f2.txt")).isEqualTo(bytes("2"));
+
+        clock.advance(Duration.ofSeconds(1)); // a pause: the rest go
+        awaitCalls(PUT, 23);
+        assertThat(object("f22.txt")).isEqualTo(bytes("22"));
+    }
+
+    @Test
+    void fsyncAndUnmountDoNotWaitForAPauseInWriting() {
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache7"), DriveHarness.CHUNK,
+                o -> o.withWriteBackDelay(Duration.ofSeconds(1), Duration.ofHours(1)).withClock(clock));
+        h.write("/closed.txt", bytes("closed"));
+        long fh = h.drive.create("/synced.txt", 0644, Set.of(StandardOpenOption.WRITE));
+        h.drive.write(fh, ByteBuffer.wrap(bytes("synced")), 0);
+        h.drive.fsync(fh); // the clock stands still: the drive was written just now
+        assertThat(object("synced.txt")).isEqualTo(bytes("synced"));
+        h.drive.release(fh);
+        h.drain();
+        assertThat(object("closed.txt")).isEqualTo(bytes("closed"));
     }
 
     /** Names under {@code dir}, recursively, as find(1) sees them through readdirplus. */

@@ -36,7 +36,16 @@ public interface UploadJournal {
     PendingOp append(PendingOp.Kind kind, String key, String target, String baseEtag, Instant due);
 
     /** Entries due at {@code now}, oldest due first, at most {@code max}. */
-    List<PendingOp> due(Instant now, int max);
+    default List<PendingOp> due(Instant now, int max) {
+        return due(now, now, max);
+    }
+
+    /**
+     * Entries due at {@code now}, uploads among them only if due at {@code uploadsDueBy} (not after
+     * {@code now}): the steps of renames and deletes, and the uploads that have waited long enough,
+     * while others wait. Oldest due first, at most {@code max}.
+     */
+    List<PendingOp> due(Instant now, Instant uploadsDueBy, int max);
 
     /** When the next entry falls due, if any. */
     Optional<Instant> nextDue();

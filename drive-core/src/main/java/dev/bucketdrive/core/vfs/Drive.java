@@ -779,6 +779,7 @@ public final class Drive implements AutoCloseable {
      * @param content whether the bytes or the size change (else only attributes: no fsync at the close)
      */
     private void markChanged(Node node, boolean content) {
+        writeBack.wrote();
         synchronized (node) {
             node.contentChanged |= content;
             if (node.changed) {

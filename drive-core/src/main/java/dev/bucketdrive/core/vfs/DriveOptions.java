@@ -17,7 +17,10 @@ import java.util.Objects;
  * @param names             how key components are shown (POSIX, or Windows' reversible mapping)
  * @param caseInsensitive   match names case-insensitively and show keys that differ only by case apart
  *                          (Windows; see {@link CaseCollisions})
- * @param writeBackDelay    how long a closed dirty file waits before it uploads, so rewrites coalesce
+ * @param writeBackDelay    how long a closed dirty file waits before it uploads, so rewrites coalesce;
+ *                          counted from the drive's last write, so that uploads wait for a pause in
+ *                          writing (a bulk copy runs first, then uploads)
+ * @param writeBackMaxDelay the longest a closed file waits for such a pause, counted from its close
  * @param listingTtl        how long a directory listing is trusted before the bucket is listed again
  * @param revalidateAfter   an open of a file whose version was confirmed longer ago than this asks the
  *                          bucket (HEAD) whether it changed
@@ -28,7 +31,7 @@ import java.util.Objects;
  * @param hostName          the name conflict copies carry
  */
 public record DriveOptions(String keyPrefix, boolean readOnly, PosixMetadata.Defaults defaults, NameCodec names,
-                           boolean caseInsensitive, Duration writeBackDelay, Duration listingTtl,
+                           boolean caseInsensitive, Duration writeBackDelay, Duration writeBackMaxDelay, Duration listingTtl,
                            Duration revalidateAfter, int uploadThreads, int readAheadChunks, Duration fetchTimeout,
                            Duration fsyncTimeout, String hostName, Clock clock) {
 
@@ -40,6 +43,7 @@ public record DriveOptions(String keyPrefix, boolean readOnly, PosixMetadata.Def
         Objects.requireNonNull(defaults, "defaults");
         Objects.requireNonNull(names, "names");
         Objects.requireNonNull(writeBackDelay, "writeBackDelay");
+        Objects.requireNonNull(writeBackMaxDelay, "writeBackMaxDelay");
         Objects.requireNonNull(listingTtl, "listingTtl");
         Objects.requireNonNull(revalidateAfter, "revalidateAfter");
         Objects.requireNonNull(fetchTimeout, "fetchTimeout");
@@ -49,60 +53,65 @@ public record DriveOptions(String keyPrefix, boolean readOnly, PosixMetadata.Def
         if (uploadThreads < 1 || readAheadChunks < 0) {
             throw new IllegalArgumentException("uploadThreads >= 1 and readAheadChunks >= 0");
         }
-        if (writeBackDelay.isNegative() || listingTtl.isNegative() || revalidateAfter.isNegative()) {
+        if (writeBackDelay.isNegative() || writeBackMaxDelay.isNegative() || listingTtl.isNegative() || revalidateAfter.isNegative()) {
             throw new IllegalArgumentException("negative duration");
         }
     }
 
     public static DriveOptions standard() {
         return new DriveOptions("", false, PosixMetadata.Defaults.forUser(0, 0), NameCodec.POSIX, false,
-                Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(2), 8, 4,
+                Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(2), 8, 4,
                 Duration.ofMinutes(2), Duration.ofMinutes(2), "localhost", Clock.systemUTC());
     }
 
     public DriveOptions withKeyPrefix(String prefix) {
-        return new DriveOptions(prefix, readOnly, defaults, names, caseInsensitive, writeBackDelay, listingTtl,
+        return new DriveOptions(prefix, readOnly, defaults, names, caseInsensitive, writeBackDelay, writeBackMaxDelay, listingTtl,
                 revalidateAfter, uploadThreads, readAheadChunks, fetchTimeout, fsyncTimeout, hostName, clock);
     }
 
     public DriveOptions withReadOnly(boolean ro) {
-        return new DriveOptions(keyPrefix, ro, defaults, names, caseInsensitive, writeBackDelay, listingTtl,
+        return new DriveOptions(keyPrefix, ro, defaults, names, caseInsensitive, writeBackDelay, writeBackMaxDelay, listingTtl,
                 revalidateAfter, uploadThreads, readAheadChunks, fetchTimeout, fsyncTimeout, hostName, clock);
     }
 
     public DriveOptions withDefaults(PosixMetadata.Defaults d) {
-        return new DriveOptions(keyPrefix, readOnly, d, names, caseInsensitive, writeBackDelay, listingTtl,
+        return new DriveOptions(keyPrefix, readOnly, d, names, caseInsensitive, writeBackDelay, writeBackMaxDelay, listingTtl,
                 revalidateAfter, uploadThreads, readAheadChunks, fetchTimeout, fsyncTimeout, hostName, clock);
     }
 
     /** Windows: the look-alike name mapping and case-insensitive matching. */
     public DriveOptions forWindows() {
-        return new DriveOptions(keyPrefix, readOnly, defaults, NameCodec.WINDOWS, true, writeBackDelay, listingTtl,
+        return new DriveOptions(keyPrefix, readOnly, defaults, NameCodec.WINDOWS, true, writeBackDelay, writeBackMaxDelay, listingTtl,
                 revalidateAfter, uploadThreads, readAheadChunks, fetchTimeout, fsyncTimeout, hostName, clock);
     }
 
+    /** The write-back delay; the longest wait for a pause in writing stays, or grows to {@code d}. */
     public DriveOptions withWriteBackDelay(Duration d) {
-        return new DriveOptions(keyPrefix, readOnly, defaults, names, caseInsensitive, d, listingTtl,
+        return withWriteBackDelay(d, writeBackMaxDelay.compareTo(d) < 0 ? d : writeBackMaxDelay);
+    }
+
+    public DriveOptions withWriteBackDelay(Duration d, Duration max) {
+        return new DriveOptions(keyPrefix, readOnly, defaults, names, caseInsensitive, d, max, listingTtl,
                 revalidateAfter, uploadThreads, readAheadChunks, fetchTimeout, fsyncTimeout, hostName, clock);
     }
 
     public DriveOptions withListingTtl(Duration ttl, Duration revalidate) {
-        return new DriveOptions(keyPrefix, readOnly, defaults, names, caseInsensitive, writeBackDelay, ttl,
+        return new DriveOptions(keyPrefix, readOnly, defaults, names, caseInsensitive, writeBackDelay, writeBackMaxDelay, ttl,
                 revalidate, uploadThreads, readAheadChunks, fetchTimeout, fsyncTimeout, hostName, clock);
     }
 
     public DriveOptions withHostName(String host) {
-        return new DriveOptions(keyPrefix, readOnly, defaults, names, caseInsensitive, writeBackDelay, listingTtl,
+        return new DriveOptions(keyPrefix, readOnly, defaults, names, caseInsensitive, writeBackDelay, writeBackMaxDelay, listingTtl,
                 revalidateAfter, uploadThreads, readAheadChunks, fetchTimeout, fsyncTimeout, host, clock);
     }
 
     public DriveOptions withClock(Clock c) {
-        return new DriveOptions(keyPrefix, readOnly, defaults, names, caseInsensitive, writeBackDelay, listingTtl,
+        return new DriveOptions(keyPrefix, readOnly, defaults, names, caseInsensitive, writeBackDelay, writeBackMaxDelay, listingTtl,
                 revalidateAfter, uploadThreads, readAheadChunks, fetchTimeout, fsyncTimeout, hostName, c);
     }
 
     public DriveOptions withTimeouts(Duration fetch, Duration fsync) {
-        return new DriveOptions(keyPrefix, readOnly, defaults, names, caseInsensitive, writeBackDelay, listingTtl,
+        return new DriveOptions(keyPrefix, readOnly, defaults, names, caseInsensitive, writeBackDelay, writeBackMaxDelay, listingTtl,
                 revalidateAfter, uploadThreads, readAheadChunks, fetch, fsync, hostName, clock);
     }
 }

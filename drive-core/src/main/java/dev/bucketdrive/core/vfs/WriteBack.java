@@ -95,6 +95,20 @@ final class WriteBack implements AutoCloseable {
     private final Set<String> paused = ConcurrentHashMap.newKeySet();
     /** The sequence of each file's last finished upload, for fsync. */
     private final Map<Long, Long> uploadedSequence = new ConcurrentHashMap<>();
+    /**
+     * Files whose upload does not wait for a pause in writing: an fsync waits for it, or its parts
+     * are on their way already. Cleared when an upload of the file finishes.
+     */
+    private final Set<Long> urgent = ConcurrentHashMap.newKeySet();
+    /** When the drive last took a write, by its clock (see {@link #wrote}). */
+    private volatile long lastWriteMillis = Long.MIN_VALUE / 2;
+    /** Unmount is draining the queue: nothing waits for a pause. */
+    private volatile boolean draining;
+    /**
+     * When the scheduler will look at the journal again unless woken; the far future while it is
+     * looking. A new entry due before then wakes it; during a bulk copy none does.
+     */
+    private volatile long sleepsUntilMillis = Long.MAX_VALUE;
     private final Deque<String> conflicts = new ArrayDeque<>();
     private final Deque<String> recentErrors = new ArrayDeque<>();
 
@@ -208,6 +222,7 @@ final class WriteBack implements AutoCloseable {
     PendingOp scheduleUpload(long fileId, String key, String base, Instant due) {
         if (streams.has(fileId)) {
             due = Instant.ofEpochMilli(drive.now()); // its parts are on their way: no reason to wait
+            urgent.add(fileId);
         }
         return schedule(fileId, drive.journal.scheduleUpload(fileId, key, base, due), due);
     }
@@ -219,10 +234,28 @@ final class WriteBack implements AutoCloseable {
 
     private PendingOp schedule(long fileId, PendingOp op, Instant due) {
         pendingUploads.put(fileId, op.id());
-        if (!due.isAfter(Instant.ofEpochMilli(drive.now()).plus(drive.options.writeBackDelay()))) {
+        if (due.toEpochMilli() < sleepsUntilMillis) {
             wake();
         }
         return op;
+    }
+
+    /**
+     * The drive took a write (content, attributes or a new file). Uploads that fell due wait until
+     * the drive has taken none for the write-back delay, at most the write-back max delay after the
+     * close: a bulk copy gets the CPU, disk and network first, and its files upload once it pauses.
+     */
+    void wrote() {
+        lastWriteMillis = drive.now();
+    }
+
+    /** Uploads due by this time may start; later ones wait for a pause in writing. */
+    private Instant uploadsDueBy(long now) {
+        long delay = drive.options.writeBackDelay().toMillis();
+        if (draining || now - lastWriteMillis >= delay) {
+            return Instant.ofEpochMilli(now);
+        }
+        return Instant.ofEpochMilli(now - Math.max(0, drive.options.writeBackMaxDelay().toMillis() - delay));
     }
 
     /** The file's pending upload must now be conditional on {@code base} (it replaces that object). */
@@ -372,10 +405,12 @@ final class WriteBack implements AutoCloseable {
     /** Waits until an upload of the file at or after {@code sequence} finished, or nothing is pending. */
     boolean awaitUploaded(long fileId, long sequence, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
+        urgent.add(fileId);
         wake();
         lock.lock();
         try {
             while (pendingUploads.containsKey(fileId) && uploadedSequence.getOrDefault(fileId, -1L) < sequence) {
+                urgent.add(fileId);
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
@@ -392,6 +427,15 @@ final class WriteBack implements AutoCloseable {
     }
 
     int drain(Duration timeout, IntConsumer progress) {
+        draining = true;
+        try {
+            return drainQueue(timeout, progress);
+        } finally {
+            draining = false;
+        }
+    }
+
+    private int drainQueue(Duration timeout, IntConsumer progress) {
         Instant now = Instant.ofEpochMilli(drive.now());
         // Under the namespace lock, which uploads finish under: an entry completed since the listing
         // must not be brought back by this, or it would be a journal entry the scheduler does not know.
@@ -466,15 +510,23 @@ final class WriteBack implements AutoCloseable {
                 if (!dispatched) {
                     // Due entries that could not start wait for a slot or an entry ahead of them: any
                     // change wakes the loop, so no need to poll for them.
+                    long now = drive.now();
                     long waitMs = slots.availablePermits() == 0 ? 1000L : drive.journal.nextDue()
-                            .map(t -> Math.max(50, t.toEpochMilli() - drive.now()))
+                            .map(t -> Math.max(50, t.toEpochMilli() - now))
                             .orElse(1000L);
+                    if (uploadsDueBy(now).toEpochMilli() < now) {
+                        // Uploads wait for a pause in writing: look again when one could have begun.
+                        waitMs = Math.max(waitMs, lastWriteMillis + drive.options.writeBackDelay().toMillis() - now);
+                    }
+                    waitMs = Math.min(waitMs, 1000);
                     lock.lock();
                     try {
                         if (running) {
-                            changed.await(Math.min(waitMs, 1000), TimeUnit.MILLISECONDS);
+                            sleepsUntilMillis = now + waitMs;
+                            changed.await(waitMs, TimeUnit.MILLISECONDS);
                         }
                     } finally {
+                        sleepsUntilMillis = Long.MAX_VALUE;
                         lock.unlock();
                     }
                 }
@@ -500,7 +552,18 @@ final class WriteBack implements AutoCloseable {
         // The oldest due entries: those in flight, then enough to fill the free slots past some that
         // must wait for a rename. Not the whole backlog: this runs after every upload.
         int enough = inFlight.size() + slots.availablePermits() + 64;
-        for (PendingOp op : drive.journal.due(Instant.ofEpochMilli(drive.now()), enough)) {
+        long now = drive.now();
+        List<PendingOp> due = new ArrayList<>();
+        for (long fileId : urgent) {
+            Optional<PendingOp> op = drive.journal.uploadOf(fileId);
+            if (op.isEmpty()) {
+                urgent.remove(fileId);
+            } else if (!op.get().due().isAfter(Instant.ofEpochMilli(now))) {
+                due.add(op.get());
+            }
+        }
+        due.addAll(drive.journal.due(Instant.ofEpochMilli(now), uploadsDueBy(now), enough));
+        for (PendingOp op : due) {
             if (!running) {
                 break;
             }
@@ -1091,6 +1154,7 @@ final class WriteBack implements AutoCloseable {
                 drive.journal.rebase(op.fileId(), newVersion);
             }
             uploadedSequence.put(op.fileId(), op.sequence());
+            urgent.remove(op.fileId());
             return null;
         });
         wake();

@@ -94,4 +94,14 @@ public abstract class UploadJournalContract {
         assertThat(copy.target()).isEqualTo("new/x");
         assertThat(delete.kind()).isEqualTo(PendingOp.Kind.DELETE);
     }
+
+    @Test
+    void uploadsCanBeAskedForByAnEarlierTimeThanSteps() {
+        PendingOp early = journal().scheduleUpload(7, "early", null, T0.minusSeconds(30));
+        PendingOp late = journal().scheduleUpload(8, "late", null, T0.minusSeconds(1));
+        PendingOp delete = journal().append(PendingOp.Kind.DELETE, "gone", null, "\"e1\"", T0);
+        assertThat(journal().due(T0, T0.minusSeconds(10), 10)).containsExactly(early, delete);
+        assertThat(journal().due(T0, T0.minusSeconds(60), 10)).containsExactly(delete);
+        assertThat(journal().due(T0, T0.plusSeconds(60), 10)).containsExactly(early, late, delete);
+    }
 }
