@@ -438,29 +438,57 @@ class DriveTest {
         assertThat(h.drive.readdir("/shared")).extracting(e -> e.name()).containsExactly("from-elsewhere.txt");
     }
 
+    /** Waits until the drive's background LISTs are over (the count holds still for a while). */
+    private void awaitListingsSettled() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        long seen = -1;
+        while (h.store.calls(LIST) != seen && System.nanoTime() < deadline) {
+            seen = h.store.calls(LIST);
+            Thread.sleep(300);
+        }
+    }
+
     @Test
-    void theSubdirectoriesOfADirectoryListedOnDemandAreListedAhead() throws Exception {
+    void aDirectoryListedOnDemandHasItsSubtreeListedAheadFlat() throws Exception {
         h.close();
         h = new DriveHarness(bucket, tmp.resolve("cache2"), DriveHarness.CHUNK,
                 o -> o.withListingTtl(Duration.ofHours(1), Duration.ofHours(1)));
-        for (String key : List.of("tree/a/x/f", "tree/b/y/f", "tree/c/f")) {
-            bucket.put(key, Body.of(bytes("1")), PutOptions.DEFAULT);
+        for (int a = 0; a < 5; a++) {
+            for (int b = 0; b < 5; b++) {
+                for (int f = 0; f < 4; f++) {
+                    bucket.put("tree/a" + a + "/b" + b + "/c/f" + f, Body.of(bytes("1")), PutOptions.DEFAULT);
+                }
+            }
+        }
+        bucket.put("tree/a0/empty/", Body.of(new byte[0]), PutOptions.DEFAULT); // a directory marker
+        h.store.resetCounters();
+        assertThat(h.drive.readdir("/tree")).extracting(e -> e.name()).containsExactly("a0", "a1", "a2", "a3", "a4");
+        awaitListingsSettled();
+        // On demand: / and /tree (/ has one subdirectory: no flat listing); ahead: one flat page of /tree.
+        assertThat(h.store.calls(LIST)).as("LISTs for 57 directories").isEqualTo(3);
+        h.store.resetCounters();
+        assertThat(walk("/tree")).isEqualTo(5 + 25 + 25 + 100 + 1);
+        assertThat(h.drive.readdir("/tree/a0/empty")).isEmpty();
+        assertThat(h.store.calls(LIST)).as("LISTs a walk of the tree waited for").isZero();
+    }
+
+    @Test
+    void aFlatListingStopsAfterTenPagesAndKeepsTheDirectoriesItCovered() throws Exception {
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache3"), DriveHarness.CHUNK,
+                o -> o.withListingTtl(Duration.ofHours(1), Duration.ofHours(1)));
+        for (int d = 0; d < 12; d++) {
+            for (int f = 0; f < 1000; f++) {
+                bucket.put(String.format("big/d%02d/f%03d", d, f), Body.of(new byte[1]), PutOptions.DEFAULT);
+            }
         }
         h.store.resetCounters();
-        assertThat(h.drive.readdir("/tree")).extracting(e -> e.name()).containsExactly("a", "b", "c");
-        // On demand: / and /tree. Ahead, in the background: /tree/a, /tree/b and /tree/c (two levels
-        // below the root), and more.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        long seen = -1;
-        while ((h.store.calls(LIST) < 5 || h.store.calls(LIST) != seen) && System.nanoTime() < deadline) {
-            seen = h.store.calls(LIST);
-            Thread.sleep(300); // until the count holds still
-        }
+        assertThat(h.drive.readdir("/big")).hasSize(12);
+        awaitListingsSettled();
         h.store.resetCounters();
-        for (String dir : List.of("/tree/a", "/tree/b", "/tree/c")) {
-            assertThat(h.drive.readdir(dir)).as(dir).isNotEmpty();
-        }
-        assertThat(h.store.calls(LIST)).as("LISTs a walk of the subdirectories waited for").isZero();
+        assertThat(walk("/big")).isEqualTo(12 + 12_000);
+        // Ten pages of keys reached big/d09/f999: d00 to d08 were covered, d09 to d11 are listed now.
+        assertThat(h.store.calls(LIST)).as("LISTs a walk of the tree waited for").isEqualTo(3);
     }
 
     @Test

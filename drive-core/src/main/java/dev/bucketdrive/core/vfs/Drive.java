@@ -9,6 +9,7 @@ import dev.bucketdrive.core.local.Entry;
 import dev.bucketdrive.core.local.MetadataIndex;
 import dev.bucketdrive.core.local.PendingOp;
 import dev.bucketdrive.core.local.UploadJournal;
+import dev.bucketdrive.core.store.KeyOrder;
 import dev.bucketdrive.core.store.ListPage;
 import dev.bucketdrive.core.store.ObjectBytes;
 import dev.bucketdrive.core.store.ObjectInfo;
@@ -25,6 +26,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -89,6 +91,12 @@ public final class Drive implements AutoCloseable {
     private final ConcurrentHashMap<Long, Handle> handles = new ConcurrentHashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
     private final ConcurrentHashMap<String, CompletableFuture<Void>> listings = new ConcurrentHashMap<>();
+    /** Flat listings of whole subtrees in flight, by the directory at their top (see {@link #listSubtree}). */
+    private final ConcurrentHashMap<String, CompletableFuture<Void>> subtreeListings = new ConcurrentHashMap<>();
+    /** Pages (of {@value ObjectStore#MAX_BATCH} keys) one flat listing of a subtree reads at most. */
+    static final int SUBTREE_PAGES = 10;
+    /** Directories whose subtrees had more keys than one flat listing reads: listed per directory. */
+    private final Set<String> subtreesTooBig = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<FetchKey, Fetch> fetches = new ConcurrentHashMap<>();
     /** When each file's version was last confirmed against the bucket (epoch ms). */
     private final ConcurrentHashMap<Long, Long> confirmedAt = new ConcurrentHashMap<>();
@@ -123,7 +131,8 @@ public final class Drive implements AutoCloseable {
         this.readAhead = Executors.newFixedThreadPool(Math.max(1, options.readAheadChunks() * 2),
                 Thread.ofPlatform().name("read-ahead-", 0).daemon().factory());
         this.writeBack = new WriteBack(this);
-        this.watcher = new RemoteWatcher(options.listingTtl(), this::now, this::relistIfStale, this::staleSubdirectories);
+        this.watcher = new RemoteWatcher(options.listingTtl(), this::now, this::relistIfStale, this::subdirectoriesMostlyStale,
+                this::listSubtree);
         this.attributeReader = new AttributeReader(this::readAttributes);
     }
 
@@ -1297,6 +1306,12 @@ public final class Drive implements AutoCloseable {
         if (now() - listedAt < options.listingTtl().toMillis()) {
             return;
         }
+        if (awaitSubtreeListing(dir)) {
+            e = index.lookup(dir);
+            if (e.isEmpty() || e.get().type() != Entry.Type.DIRECTORY || !isStale(e.get())) {
+                return;
+            }
+        }
         try {
             listDirectory(dir, false);
             watcher.listedOnDemand(dir);
@@ -1315,7 +1330,11 @@ public final class Drive implements AutoCloseable {
             watcher.forget(dir);
             return;
         }
-        if (isStale(e.get())) {
+        if (isStale(e.get()) && subdirectoriesMostlyStale(dir)) {
+            listSubtree(dir);
+            e = index.lookup(dir);
+        }
+        if (e.isPresent() && isStale(e.get())) {
             listDirectory(dir, true);
         }
     }
@@ -1324,10 +1343,136 @@ public final class Drive implements AutoCloseable {
         return now() - dir.listedAt() >= options.listingTtl().toMillis();
     }
 
-    private List<String> staleSubdirectories(String dir) {
-        return index.children(dir).stream()
-                .filter(c -> c.type() == Entry.Type.DIRECTORY && isStale(c))
-                .map(Entry::path).toList();
+    /**
+     * Whether at least half the subdirectories of {@code dir} (and two) have stale listings: then a
+     * flat listing of the subtree saves requests, not when a flat listing of it covered most already,
+     * nor when the subtree has more keys than one flat listing reads.
+     */
+    private boolean subdirectoriesMostlyStale(String dir) {
+        int subdirectories = 0;
+        int stale = 0;
+        for (Entry c : index.children(dir)) {
+            if (c.type() == Entry.Type.DIRECTORY) {
+                subdirectories++;
+                stale += isStale(c) ? 1 : 0;
+            }
+        }
+
+        return stale >= 2 && 2 * stale >= subdirectories && !subtreesTooBig.contains(dir);
+    }
+
+    /** Waits for the flat listings in flight of subtrees holding {@code dir}; whether there were any. */
+    private boolean awaitSubtreeListing(String dir) {
+        boolean waited = false;
+        for (String d = dir; !subtreeListings.isEmpty(); d = parentOf(d)) {
+            CompletableFuture<Void> running = subtreeListings.get(d);
+            if (running != null) {
+                waited = true;
+                try {
+                    await(running, "listing /" + d);
+                } catch (RuntimeException ex) {
+                    LOG.debug("flat listing of /{}: {}", d, ex.toString());
+                }
+            }
+            if (d.isEmpty()) {
+                break;
+            }
+        }
+        return waited;
+    }
+
+    /**
+     * Lists the whole subtree below {@code dir} flat (no delimiter: a thousand keys a request, however
+     * many directories they are in) and merges the listing of every directory it covers, so that a
+     * walk of the tree waits for no LIST per directory. After {@value #SUBTREE_PAGES} pages it stops:
+     * the directories whose keys all came (they sort before the last key read) are merged, the rest
+     * are listed when looked into. Runs in the background, after a program waited for {@code dir}.
+     */
+    private void listSubtree(String dir) {
+        for (String d = dir; !d.isEmpty(); ) {
+            d = parentOf(d);
+            if (subtreeListings.containsKey(d)) {
+                return; // one above covers it
+            }
+        }
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        if (subtreeListings.putIfAbsent(dir, mine) != null) {
+            return;
+        }
+        long mark = recentWrites.mark();
+        try {
+            long started = now();
+            long changesBefore = changes.get();
+            String prefix = dirKey(dir);
+            Map<String, Map<String, ObjectSummary>> files = new HashMap<>();
+            Map<String, Set<String>> dirs = new HashMap<>();
+            files.put(dir, new LinkedHashMap<>());
+            dirs.put(dir, new HashSet<>());
+            String token = null;
+            String last = null;
+            int pages = 0;
+            do {
+                ListPage page = store.list(prefix, null, token, ObjectStore.MAX_BATCH);
+                for (ObjectSummary o : page.objects()) {
+                    addToListings(dir, o.key().substring(prefix.length()), o, files, dirs);
+                    last = o.key();
+                }
+                token = page.nextToken();
+            } while (token != null && ++pages < SUBTREE_PAGES);
+            boolean complete = token == null;
+            if (!complete && subtreesTooBig.size() < 10_000) {
+                subtreesTooBig.add(dir);
+            }
+            List<String> covered = new ArrayList<>();
+            for (String d : files.keySet()) {
+                String k = dirKey(d);
+                if (complete || (last != null && KeyOrder.UTF8.compare(k, last) < 0 && !last.startsWith(k))) {
+                    covered.add(d);
+                }
+            }
+            covered.sort(Comparator.comparingInt(d -> d.isEmpty() ? 0 : d.split("/").length));
+            for (String d : covered) { // parents first: a merge brings in the subdirectories merged next
+                Optional<Entry> e = index.lookup(d);
+                if (e.isPresent() && e.get().type() == Entry.Type.DIRECTORY && e.get().listedAt() < started
+                        && !listings.containsKey(d)) {
+                    merge(d, files.get(d), dirs.get(d), started, changesBefore, mark);
+                }
+            }
+            mine.complete(null);
+        } catch (RuntimeException | Error e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            recentWrites.release(mark);
+            subtreeListings.remove(dir, mine);
+        }
+    }
+
+    /**
+     * Files one key of a flat listing under the directories on its path: {@code a/b/c} below {@code dir}
+     * is directory {@code a} in {@code dir}, {@code b} in {@code dir/a} and file {@code c} in
+     * {@code dir/a/b}. An empty component ends it, as a delimited listing shows no such name.
+     */
+    private static void addToListings(String dir, String relative, ObjectSummary o,
+                                      Map<String, Map<String, ObjectSummary>> files, Map<String, Set<String>> dirs) {
+        String parent = dir;
+        int start = 0;
+        while (true) {
+            int slash = relative.indexOf('/', start);
+            String name = slash < 0 ? relative.substring(start) : relative.substring(start, slash);
+            if (name.isEmpty()) {
+                return;
+            }
+            if (slash < 0) {
+                files.get(parent).put(name, o);
+                return;
+            }
+            dirs.get(parent).add(name);
+            parent = join(parent, name);
+            files.computeIfAbsent(parent, k -> new LinkedHashMap<>());
+            dirs.computeIfAbsent(parent, k -> new HashSet<>());
+            start = slash + 1;
+        }
     }
 
     /**
