@@ -1323,20 +1323,27 @@ public final class Drive implements AutoCloseable {
         }
     }
 
-    /** The background watcher's round: lists {@code dir} again if its listing aged past the TTL. */
-    private void relistIfStale(String dir) {
+    /**
+     * The background watcher's round: lists {@code dir} again if its listing aged past the TTL (its
+     * subtree, flat, if mostly stale); whether it did.
+     */
+    private boolean relistIfStale(String dir) {
         Optional<Entry> e = index.lookup(dir);
         if (e.isEmpty() || e.get().type() != Entry.Type.DIRECTORY) {
             watcher.forget(dir);
-            return;
+            return false;
         }
-        if (isStale(e.get()) && subdirectoriesMostlyStale(dir)) {
+        if (!isStale(e.get())) {
+            return false;
+        }
+        if (subdirectoriesMostlyStale(dir)) {
             listSubtree(dir);
             e = index.lookup(dir);
         }
         if (e.isPresent() && isStale(e.get())) {
             listDirectory(dir, true);
         }
+        return true;
     }
 
     private boolean isStale(Entry dir) {

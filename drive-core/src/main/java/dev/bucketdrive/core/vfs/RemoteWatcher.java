@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps the listings of the directories in use fresh in the background, so changes made by other
  * clients show up within about the listing TTL without a program waiting for a LIST. A directory is
- * in use while something looked into it within the last {@link #IN_USE_FOR}; each round lists the
- * {@link #PER_ROUND} most recently used whose listing has aged past the TTL (the drive decides that:
+ * in use while something looked into it within the last {@link #IN_USE_FOR}; each round lists, parents
+ * first, up to {@link #PER_ROUND} of those whose listing has aged past the TTL (the drive decides that:
  * {@code relist} does nothing for a fresh one, and lists the subtree of a mostly stale one flat).
  *
  * <p>It also lists ahead: when a program had to wait for a directory's listing and most of its
@@ -41,7 +41,7 @@ final class RemoteWatcher implements AutoCloseable {
 
     private final Map<String, Long> lastUse = new ConcurrentHashMap<>();
     private final LongSupplier clock;
-    private final Consumer<String> relist;
+    private final Predicate<String> relist;
     private final Predicate<String> subdirectoriesMostlyStale;
     private final Consumer<String> listSubtree;
     private final ScheduledExecutorService timer;
@@ -51,11 +51,12 @@ final class RemoteWatcher implements AutoCloseable {
 
     /**
      * @param every               how often a round runs
-     * @param relist              lists one directory if its listing is stale (may throw; the next round retries)
+     * @param relist              lists one directory if its listing is stale, and says whether it did (may
+     *                            throw; the next round retries)
      * @param subdirectoriesMostlyStale whether most subdirectories of a directory have stale listings
      * @param listSubtree            lists everything below a directory
      */
-    RemoteWatcher(Duration every, LongSupplier clock, Consumer<String> relist,
+    RemoteWatcher(Duration every, LongSupplier clock, Predicate<String> relist,
                   Predicate<String> subdirectoriesMostlyStale, Consumer<String> listSubtree) {
         this.clock = clock;
         this.relist = relist;
@@ -103,16 +104,20 @@ final class RemoteWatcher implements AutoCloseable {
         try {
             long now = clock.getAsLong();
             lastUse.entrySet().removeIf(e -> now - e.getValue() > IN_USE_FOR.toMillis());
-            // The most recently used, parents first: a parent whose subtree is listed flat leaves
-            // its subdirectories fresh, and relisting a fresh one does nothing.
-            List<String> dirs = lastUse.entrySet().stream()
-                    .sorted(Map.Entry.comparingByValue(Comparator.reverseOrder()))
-                    .limit(PER_ROUND).map(Map.Entry::getKey)
-                    .sorted(Comparator.comparingInt(String::length)).toList();
+            // Parents first: a parent whose subtree is listed flat leaves its subdirectories fresh,
+            // and relisting a fresh one makes no request and does not count.
+            List<String> dirs = lastUse.keySet().stream().sorted(Comparator.comparingInt(String::length)).toList();
+            int listed = 0;
             for (String dir : dirs) {
+                if (listed >= PER_ROUND) {
+                    break;
+                }
                 try {
-                    relist.accept(dir);
+                    if (relist.test(dir)) {
+                        listed++;
+                    }
                 } catch (RuntimeException e) {
+                    listed++;
                     LOG.debug("background listing of /{}: {}", dir, e.toString());
                 }
             }
