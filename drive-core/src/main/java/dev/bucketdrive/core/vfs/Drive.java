@@ -44,6 +44,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 
 /**
  * The file system a mount serves: names, attributes, open files, reads and writes, over a bucket
@@ -1364,7 +1365,6 @@ public final class Drive implements AutoCloseable {
                 stale += isStale(c) ? 1 : 0;
             }
         }
-
         return stale >= 2 && 2 * stale >= subdirectories && !subtreesTooBig.contains(dir);
     }
 
@@ -1406,8 +1406,7 @@ public final class Drive implements AutoCloseable {
         if (subtreeListings.putIfAbsent(dir, mine) != null) {
             return;
         }
-        long mark = recentWrites.mark();
-        try {
+        runListing(subtreeListings, dir, mine, mark -> {
             long started = now();
             long changesBefore = changes.get();
             String prefix = dirKey(dir);
@@ -1445,13 +1444,26 @@ public final class Drive implements AutoCloseable {
                     merge(d, files.get(d), dirs.get(d), started, changesBefore, mark);
                 }
             }
+        });
+    }
+
+    /**
+     * Runs a listing registered as {@code mine} under {@code dir} in {@code inFlight}, where others
+     * find and wait for it: with a mark of this mount's recent writes taken before its first request,
+     * the future completed as the listing ends and the registration removed.
+     */
+    private void runListing(ConcurrentHashMap<String, CompletableFuture<Void>> inFlight, String dir,
+                            CompletableFuture<Void> mine, LongConsumer listing) {
+        long mark = recentWrites.mark();
+        try {
+            listing.accept(mark);
             mine.complete(null);
         } catch (RuntimeException | Error e) {
             mine.completeExceptionally(e);
             throw e;
         } finally {
             recentWrites.release(mark);
-            subtreeListings.remove(dir, mine);
+            inFlight.remove(dir, mine);
         }
     }
 
@@ -1494,10 +1506,8 @@ public final class Drive implements AutoCloseable {
             await(running, "listing /" + dir);
             return;
         }
-        long mark = recentWrites.mark();
-        try {
+        runListing(listings, dir, mine, mark -> {
             if (unlessFresh && index.lookup(dir).filter(this::isStale).isEmpty()) {
-                mine.complete(null);
                 return;
             }
             long started = now();
@@ -1523,14 +1533,7 @@ public final class Drive implements AutoCloseable {
                 token = page.nextToken();
             } while (token != null);
             merge(dir, files, dirs, started, changesBefore, mark);
-            mine.complete(null);
-        } catch (RuntimeException | Error e) {
-            mine.completeExceptionally(e);
-            throw e;
-        } finally {
-            recentWrites.release(mark);
-            listings.remove(dir, mine);
-        }
+        });
     }
 
     /**
