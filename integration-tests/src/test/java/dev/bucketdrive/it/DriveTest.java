@@ -243,6 +243,30 @@ class DriveTest {
         assertThat(h.drive.status().conflicts()).isEmpty();
     }
 
+    /**
+     * Rewritten files whose uploads still wait (as they do for a second after a close): all their bytes
+     * are here, so a rename sends nothing from the old object, yet that object must go and the upload
+     * must replace what is under the new name.
+     */
+    @Test
+    void renamingFilesWhoseUploadsWaitLeavesOneObjectPerNameAndNoConflict() {
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache-held"), DriveHarness.CHUNK, o -> o.withWriteBackDelay(Duration.ofHours(1)));
+        h.write("/a.txt", bytes("a1"));
+        h.write("/doc.txt", bytes("doc1"));
+        h.drain();
+        h.write("/a.txt", bytes("a2"));
+        h.drive.rename("/a.txt", "/b.txt", false);
+        h.write("/doc.txt", bytes("doc2"));
+        h.write("/.doc.txt.tmp", bytes("doc3"));
+        h.drive.rename("/.doc.txt.tmp", "/doc.txt", false);
+        h.drain();
+        assertThat(bucket.keys()).containsExactly("b.txt", "doc.txt");
+        assertThat(object("b.txt")).isEqualTo(bytes("a2"));
+        assertThat(object("doc.txt")).isEqualTo(bytes("doc3"));
+        assertThat(h.drive.status().conflicts()).isEmpty();
+    }
+
     @Test
     void renamingADirectoryMovesEveryObject() {
         h.drive.mkdir("/src", 0755);

@@ -554,8 +554,8 @@ public final class Drive implements AutoCloseable {
     }
 
     /**
-     * rename(2). A file moves by server-side copy and delete; a directory by one copy and one delete
-     * per object. The steps are journaled before anything changes, run at once, and resumed by the
+     * rename(2). A file moves by server-side copy and delete (one all of whose bytes are here, with its
+     * upload pending, by that upload and a delete); a directory by one copy and one delete per object. The steps are journaled before anything changes, run at once, and resumed by the
      * write-back after a failure or a crash; the local view shows the new names immediately.
      */
     public void rename(String from, String to, boolean noReplace) {
@@ -573,12 +573,17 @@ public final class Drive implements AutoCloseable {
             throw new FsException(FsError.INVALID_ARGUMENT, "cannot move " + from + " into itself");
         }
         Entry first = entry(src);
-        String paused = first.type() == Entry.Type.DIRECTORY ? dirKey(src) : key(src);
-        writeBack.pause(paused);
+        // No upload under either name runs meanwhile: what is in the bucket there stays as read.
+        boolean directory = first.type() == Entry.Type.DIRECTORY;
+        String pausedSource = directory ? dirKey(src) : key(src);
+        String pausedTarget = directory ? dirKey(dst) : key(dst);
+        writeBack.pause(pausedSource);
+        writeBack.pause(pausedTarget);
         try {
             rename(entry(src), dst, to, noReplace);
         } finally {
-            writeBack.resume(paused);
+            writeBack.resume(pausedTarget);
+            writeBack.resume(pausedSource);
         }
     }
 
@@ -617,17 +622,27 @@ public final class Drive implements AutoCloseable {
         List<PendingOp> steps = new ArrayList<>();
         namespace.lock();
         try {
+            // Read both again under the lock: an upload that finished meanwhile gave its entry an ETag.
             Entry s = index.byId(stale.id()).orElse(stale);
+            Entry r = replaced == null ? null : index.byId(replaced.id()).orElse(replaced);
             requireDirectory(parentOf(dst));
             if (s.etag() != null) {
                 steps.add(writeBack.append(PendingOp.Kind.COPY, key(s.path()), key(dst), s.etag()));
                 steps.add(writeBack.append(PendingOp.Kind.DELETE, key(s.path()), null, null));
-            } else if (replaced != null && replaced.etag() != null && !replaced.etag().isEmpty()) {
-                // A new file takes the place of an object: its upload replaces what this mount saw there.
-                writeBack.rebase(s.id(), key(dst), replaced.etag());
+            } else {
+                // All of the file is here; its upload writes it under the new name, in place of what
+                // this mount saw there, and the object it was to replace under the old name goes.
+                String atSource = objectVersion(s);
+                String atTarget = r == null ? null : objectVersion(r);
+                if (atSource != null) {
+                    steps.add(writeBack.append(PendingOp.Kind.DELETE, key(s.path()), null, null));
+                }
+                if (atSource != null || atTarget != null) {
+                    writeBack.rebase(s.id(), key(dst), atTarget);
+                }
             }
-            if (replaced != null) {
-                detach(replaced.id());
+            if (r != null) {
+                detach(r.id());
             }
             index.rename(s.path(), dst);
             moveNodes(s.path(), dst);
@@ -863,6 +878,18 @@ public final class Drive implements AutoCloseable {
     }
 
     /** The name of an open file went away: its data stays for its handles and goes at the last release. */
+    /**
+     * The version of the object under a file's name as this drive last saw it: the version its
+     * missing bytes come from, or, for a file all of whose bytes are here, the one its pending upload
+     * replaces; null when it knows of none.
+     */
+    private String objectVersion(Entry e) {
+        if (e.remoteVersion() != null) {
+            return e.etag();
+        }
+        return journal.uploadOf(e.id()).map(PendingOp::baseEtag).orElse(null);
+    }
+
     private void detach(long fileId) {
         Node n = nodes.get(fileId);
         if (n != null) {

@@ -91,8 +91,8 @@ final class WriteBack implements AutoCloseable {
     private final Set<Long> inFlight = ConcurrentHashMap.newKeySet();
     /** Keys being uploaded right now → file id. */
     private final Map<String, Long> uploadingKeys = new ConcurrentHashMap<>();
-    /** Key prefixes whose uploads wait: a rename below them is in progress. */
-    private final Set<String> paused = ConcurrentHashMap.newKeySet();
+    /** Key prefixes whose uploads wait, with how many renames under way pause each. */
+    private final Map<String, Integer> paused = new ConcurrentHashMap<>();
     /** The sequence of each file's last finished upload, for fsync. */
     private final Map<Long, Long> uploadedSequence = new ConcurrentHashMap<>();
     /**
@@ -342,7 +342,7 @@ final class WriteBack implements AutoCloseable {
 
     /** Stops uploads below {@code prefix} from starting and waits for those in flight. */
     void pause(String prefix) {
-        paused.add(prefix);
+        paused.merge(prefix, 1, Integer::sum);
         lock.lock();
         try {
             while (uploadingKeys.keySet().stream().anyMatch(k -> k.startsWith(prefix))) {
@@ -356,7 +356,7 @@ final class WriteBack implements AutoCloseable {
     }
 
     void resume(String prefix) {
-        paused.remove(prefix);
+        paused.computeIfPresent(prefix, (p, n) -> n == 1 ? null : n - 1);
         wake();
     }
 
@@ -650,7 +650,7 @@ final class WriteBack implements AutoCloseable {
                 return false;
             }
         }
-        for (String prefix : paused) {
+        for (String prefix : paused.keySet()) {
             if (op.key().startsWith(prefix)) {
                 return false;
             }
@@ -837,7 +837,7 @@ final class WriteBack implements AutoCloseable {
         }
         Entry e = found.get();
         String key = e.type() == Entry.Type.DIRECTORY ? drive.dirKey(e.path()) : drive.key(e.path());
-        if (!key.equals(op.key()) && (hasPendingStep(key) || paused.stream().anyMatch(key::startsWith))) {
+        if (!key.equals(op.key()) && (hasPendingStep(key) || paused.keySet().stream().anyMatch(key::startsWith))) {
             drive.journal.retryLater(op.id(), Instant.ofEpochMilli(drive.now() + 500), "waiting for a rename");
             return;
         }
