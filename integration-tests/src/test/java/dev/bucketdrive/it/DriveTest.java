@@ -267,6 +267,23 @@ class DriveTest {
         assertThat(h.drive.status().conflicts()).isEmpty();
     }
 
+    /** The copy of a renamed directory gives a file a new ETag; its upload, still waiting, replaces that copy. */
+    @Test
+    void aFileWaitingToUploadInARenamedDirectoryReplacesItsCopyWithoutAConflict() {
+        bucket.put("dir/big.bin", Body.of(random(3 * DriveHarness.CHUNK, 1)), PutOptions.DEFAULT);
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache-held"), DriveHarness.CHUNK, o -> o.withWriteBackDelay(Duration.ofHours(1)));
+        bucket.limitCopies(DriveHarness.CHUNK); // a multipart copy: the copy's ETag differs from the source's
+        byte[] edited = random(3 * DriveHarness.CHUNK, 2);
+        h.drive.readdir("/dir");
+        h.write("/dir/big.bin", edited);
+        h.drive.rename("/dir", "/moved", false);
+        h.drain();
+        assertThat(bucket.keys()).containsExactly("moved/big.bin");
+        assertSameBytes(object("moved/big.bin"), edited);
+        assertThat(h.drive.status().conflicts()).isEmpty();
+    }
+
     @Test
     void renamingADirectoryMovesEveryObject() {
         h.drive.mkdir("/src", 0755);

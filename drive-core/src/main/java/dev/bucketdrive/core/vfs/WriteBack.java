@@ -754,9 +754,11 @@ final class WriteBack implements AutoCloseable {
         }
         drive.locked(() -> {
             Optional<Entry> t = drive.index.lookup(drive.pathOf(op.target()));
-            if (t.isPresent() && t.get().type() != Entry.Type.DIRECTORY && op.baseEtag() != null
-                    && op.baseEtag().equals(t.get().etag())) {
-                Entry e = t.get();
+            if (t.isEmpty() || t.get().type() == Entry.Type.DIRECTORY || op.baseEtag() == null) {
+                return null;
+            }
+            Entry e = t.get();
+            if (op.baseEtag().equals(e.etag())) {
                 // The node first, then its chunks: a reader that misses a relabelled chunk finds the
                 // node moved on and reads again (see Drive#readChunk).
                 Node n = drive.openNode(e.id());
@@ -769,9 +771,10 @@ final class WriteBack implements AutoCloseable {
                 }
                 chunks.markUploaded(e.id(), op.baseEtag(), newEtag, Map.of());
                 drive.index.upsert(e.withRemote(newEtag, e.remoteSize())); // a copy: same bytes
-                drive.journal.uploadOf(e.id()).filter(u -> op.baseEtag().equals(u.baseEtag()))
-                        .ifPresent(u -> drive.journal.rebase(e.id(), newEtag));
             }
+            // A pending upload replaces the copy now (a copy's ETag need not be the source's).
+            drive.journal.uploadOf(e.id()).filter(u -> op.baseEtag().equals(u.baseEtag()))
+                    .ifPresent(u -> drive.journal.rebase(e.id(), newEtag));
             return null;
         });
         completeStep(op);
