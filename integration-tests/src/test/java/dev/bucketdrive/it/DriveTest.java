@@ -479,6 +479,80 @@ class DriveTest {
         assertThat(h.drive.readdir("/shared")).extracting(e -> e.name()).containsExactly("from-elsewhere.txt");
     }
 
+    /** The background lists a directory in use once its listing is half the TTL old, before it goes stale. */
+    @Test
+    void aDirectoryInUseIsListedAgainBeforeItsListingGoesStale() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache-fresh"), DriveHarness.CHUNK,
+                o -> o.withListingTtl(Duration.ofSeconds(1), Duration.ofSeconds(1)).withClock(clock));
+        h.drive.mkdir("/shared", 0755);
+        h.drain();
+        clock.advance(Duration.ofSeconds(2));
+        assertThat(h.drive.readdir("/shared")).isEmpty(); // listed on demand, and now in use
+        bucket.put("shared/from-elsewhere.txt", Body.of(bytes("hello")), PutOptions.DEFAULT);
+        h.store.resetCounters();
+        clock.advance(Duration.ofMillis(600)); // older than half the TTL, not stale; the clock stops here
+        awaitCalls(LIST, 1);
+        awaitListingsSettled();
+        h.store.resetCounters();
+        assertThat(h.drive.readdir("/shared")).extracting(e -> e.name()).containsExactly("from-elsewhere.txt");
+        assertThat(h.store.calls(LIST)).as("LISTs a program waited for").isZero();
+    }
+
+    /**
+     * A listing that raced with a change of names in another directory counts, so a bulk copy into one
+     * directory does not make every listing taken meanwhile useless. (One that raced with a change in
+     * its own directory only adds names: `aListingOrHeadSentBeforeOurOwnWritesLandDoesNotUndoThem`.)
+     */
+    @Test
+    void aListingCountsWhenNamesChangedOnlyElsewhereWhileItWasInFlight() {
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache-race"), DriveHarness.CHUNK,
+                o -> o.withListingTtl(Duration.ofSeconds(10), Duration.ofSeconds(10)).withClock(clock));
+        h.drive.mkdir("/a", 0755);
+        clock.advance(Duration.ofSeconds(11));
+        h.drive.readdir("/"); // /a is stale now, and the only subdirectory: no flat listing of the root
+        h.drive.mkdir("/b", 0755);
+        h.drain();
+        h.store.afterNext(LIST, () -> h.write("/b/elsewhere.txt", bytes("x")));
+        h.store.resetCounters();
+        h.drive.readdir("/a");
+        h.drive.readdir("/a");
+        assertThat(h.store.calls(LIST)).as("LISTs of /a, the first raced with a new file in /b").isEqualTo(1);
+    }
+
+    /**
+     * A flat listing of a subtree also counts for the directories made here whose files are not in
+     * the bucket yet: it went past where their keys would be.
+     */
+    @Test
+    void aFlatListingCountsForDirectoriesWithNothingInTheBucketYet() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache-empty"), DriveHarness.CHUNK,
+                o -> o.withListingTtl(Duration.ofSeconds(10), Duration.ofSeconds(10)).withClock(clock)
+                        .withWriteBackDelay(Duration.ofHours(1), Duration.ofHours(2))); // nothing uploads
+        bucket.put("t/remote/r.txt", Body.of(bytes("r")), PutOptions.DEFAULT);
+        h.drive.readdir("/t");
+        for (String d : List.of("a", "b", "c")) {
+            h.drive.mkdir("/t/" + d, 0755);
+            h.write("/t/" + d + "/f.txt", bytes(d)); // no key under t/<d>/ in the bucket
+        }
+        h.drive.readdir("/t/remote");
+        clock.advance(Duration.ofSeconds(11));
+        h.store.resetCounters();
+        h.drive.readdir("/t"); // stale: listed on demand, and its subtree flat
+        awaitListingsSettled();
+        h.store.resetCounters();
+        for (String d : List.of("a", "b", "c")) {
+            assertThat(h.drive.readdir("/t/" + d)).extracting(e -> e.name()).containsExactly("f.txt");
+        }
+        assertThat(h.drive.readdir("/t/remote")).extracting(e -> e.name()).containsExactly("r.txt");
+        assertThat(h.store.calls(LIST)).as("LISTs of directories the flat listing went past").isZero();
+    }
+
     /** Waits until the drive's background LISTs are over (the count holds still for a while). */
     private void awaitListingsSettled() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);

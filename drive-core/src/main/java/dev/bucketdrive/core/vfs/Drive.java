@@ -24,9 +24,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -44,7 +45,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.LongConsumer;
+import java.util.function.Consumer;
 
 /**
  * The file system a mount serves: names, attributes, open files, reads and writes, over a bucket
@@ -81,11 +82,8 @@ public final class Drive implements AutoCloseable {
     final int chunkSize;
 
     private final ReentrantLock namespace = new ReentrantLock();
-    /**
-     * Raised by every change of the index made under {@link #namespace}: a listing merged after a
-     * change that happened while it was in flight may be older than the change, so it only adds.
-     */
-    private final AtomicLong changes = new AtomicLong();
+    /** The listings in flight, each noting the directories whose names change here meanwhile. */
+    private final Set<ListingWatch> listingWatches = ConcurrentHashMap.newKeySet();
     /** Our own writes to the bucket that a listing or HEAD in flight may not show yet. */
     private final RecentWrites recentWrites = new RecentWrites();
     private final ConcurrentHashMap<Long, Node> nodes = new ConcurrentHashMap<>();
@@ -132,8 +130,8 @@ public final class Drive implements AutoCloseable {
         this.readAhead = Executors.newFixedThreadPool(Math.max(1, options.readAheadChunks() * 2),
                 Thread.ofPlatform().name("read-ahead-", 0).daemon().factory());
         this.writeBack = new WriteBack(this);
-        this.watcher = new RemoteWatcher(options.listingTtl(), this::now, this::relistIfStale, this::subdirectoriesMostlyStale,
-                this::listSubtree);
+        this.watcher = new RemoteWatcher(refreshAfter(), this::now, this::refreshIfAging,
+                dir -> subdirectoriesMostlyOlderThan(dir, options.listingTtl().toMillis()), this::listSubtree);
         this.attributeReader = new AttributeReader(this::readAttributes);
     }
 
@@ -242,7 +240,7 @@ public final class Drive implements AutoCloseable {
                 markChanged(node, true);
             }
         } finally {
-            changes.incrementAndGet();
+            changedIn(parentOf(p), false);
             namespace.unlock();
         }
         Set<StandardOpenOption> openFlags = new HashSet<>(flags);
@@ -472,7 +470,7 @@ public final class Drive implements AutoCloseable {
             Entry e = insert(p, path, Entry.Type.DIRECTORY, PosixAttributes.S_IFDIR | (mode & 07777), now());
             writeBack.scheduleUpload(e.id(), dirKey(p), null, Instant.ofEpochMilli(now()));
         } finally {
-            changes.incrementAndGet();
+            changedIn(parentOf(p), false);
             namespace.unlock();
         }
     }
@@ -496,7 +494,8 @@ public final class Drive implements AutoCloseable {
             index.remove(p);
             writeBack.append(PendingOp.Kind.DELETE, dirKey(p), null, null);
         } finally {
-            changes.incrementAndGet();
+            changedIn(parentOf(p), false);
+            changedIn(p, true);
             namespace.unlock();
         }
         writeBack.wake();
@@ -520,7 +519,7 @@ public final class Drive implements AutoCloseable {
                 writeBack.append(PendingOp.Kind.DELETE, key(p), null, null);
             }
         } finally {
-            changes.incrementAndGet();
+            changedIn(parentOf(p), false);
             namespace.unlock();
         }
         writeBack.wake();
@@ -537,7 +536,7 @@ public final class Drive implements AutoCloseable {
         try {
             node = acquire(insert(p, path, Entry.Type.SYMLINK, PosixAttributes.S_IFLNK | 0777, 0));
         } finally {
-            changes.incrementAndGet();
+            changedIn(parentOf(p), false);
             namespace.unlock();
         }
         try {
@@ -555,8 +554,9 @@ public final class Drive implements AutoCloseable {
 
     /**
      * rename(2). A file moves by server-side copy and delete (one all of whose bytes are here, with its
-     * upload pending, by that upload and a delete); a directory by one copy and one delete per object. The steps are journaled before anything changes, run at once, and resumed by the
-     * write-back after a failure or a crash; the local view shows the new names immediately.
+     * upload pending, by that upload and a delete); a directory by one copy and one delete per object.
+     * The steps are journaled before anything changes, run at once, and resumed by the write-back
+     * after a failure or a crash; the local view shows the new names immediately.
      */
     public void rename(String from, String to, boolean noReplace) {
         checkWritable();
@@ -647,7 +647,8 @@ public final class Drive implements AutoCloseable {
             index.rename(s.path(), dst);
             moveNodes(s.path(), dst);
         } finally {
-            changes.incrementAndGet();
+            changedIn(parentOf(stale.path()), false);
+            changedIn(parentOf(dst), false);
             namespace.unlock();
         }
         return steps;
@@ -681,7 +682,10 @@ public final class Drive implements AutoCloseable {
             index.rename(s.path(), dst);
             moveNodes(s.path(), dst);
         } finally {
-            changes.incrementAndGet();
+            for (String d : List.of(s.path(), dst)) {
+                changedIn(parentOf(d), false);
+                changedIn(d, true);
+            }
             namespace.unlock();
         }
         return steps;
@@ -702,22 +706,16 @@ public final class Drive implements AutoCloseable {
         }
     }
 
-    /** Runs under the namespace lock an action that changes nothing a listing shows. */
-    private <T> T lockedReadOnly(java.util.function.Supplier<T> action) {
-        namespace.lock();
-        try {
-            return action.get();
-        } finally {
-            namespace.unlock();
-        }
-    }
-
+    /**
+     * Runs an action under the namespace lock. One that changes names calls {@link #changedIn}; a
+     * change of a file's version need not, as listings skip keys this mount wrote since they began
+     * ({@link #ownChangeSince}).
+     */
     <T> T locked(java.util.function.Supplier<T> action) {
         namespace.lock();
         try {
             return action.get();
         } finally {
-            changes.incrementAndGet();
             namespace.unlock();
         }
     }
@@ -752,7 +750,7 @@ public final class Drive implements AutoCloseable {
      * {@link #namespace} too.
      */
     Node acquire(Entry e) {
-        return lockedReadOnly(() -> nodes.compute(e.id(), (id, n) -> {
+        return locked(() -> nodes.compute(e.id(), (id, n) -> {
             Node node = n == null ? new Node(index.byId(id).orElse(e)) : n;
             node.users++;
             return node;
@@ -771,7 +769,7 @@ public final class Drive implements AutoCloseable {
         if (looksLast) {
             persist(node, now() + options.writeBackDelay().toMillis(), false); // fsync outside the namespace lock
         }
-        lockedReadOnly(() -> {
+        locked(() -> {
             Node after = nodes.compute(node.id, (id, n) -> {
                 node.users--;
                 return node.users == 0 ? null : node;
@@ -870,9 +868,9 @@ public final class Drive implements AutoCloseable {
                 return null;
             }
             index.upsert(node.toEntry(current.get().listedAt()));
+            changedIn(parentOf(current.get().path()), false);
             return queueUpload(node, Instant.ofEpochMilli(dueMillis), durable);
         } finally {
-            changes.incrementAndGet();
             namespace.unlock();
         }
     }
@@ -1025,7 +1023,7 @@ public final class Drive implements AutoCloseable {
             // A clean copy of another version: replace it, so the write does not mix versions. Under
             // the namespace lock, which uploads finish under: it must not be the new version's chunk
             // that an upload relabelled a moment ago.
-            lockedReadOnly(() -> {
+            locked(() -> {
                 requireCurrent(node, source);
                 if (chunks.read(key, etag, 0, EMPTY) < 0) {
                     chunks.putClean(key, etag == null ? "-" : etag, EMPTY);
@@ -1341,7 +1339,7 @@ public final class Drive implements AutoCloseable {
             }
         }
         try {
-            listDirectory(dir, false);
+            listDirectory(dir, 0);
             watcher.listedOnDemand(dir);
         } catch (StoreException ex) {
             if (listedAt == 0 && strict) {
@@ -1352,47 +1350,57 @@ public final class Drive implements AutoCloseable {
     }
 
     /**
-     * The background watcher's round: lists {@code dir} again if its listing aged past the TTL (its
-     * subtree, flat, if mostly stale); whether it did.
+     * How old a listing of a directory in use may get before the background lists it again: half the
+     * TTL, and the watcher's rounds come that often, so a directory in use never waits for a LIST.
      */
-    private boolean relistIfStale(String dir) {
+    private Duration refreshAfter() {
+        return options.listingTtl().dividedBy(2);
+    }
+
+    /**
+     * The background watcher's round: lists {@code dir} again if its listing is older than
+     * {@link #refreshAfter()} (its subtree, flat, if most of that is as old); whether it did.
+     */
+    private boolean refreshIfAging(String dir) {
+        long maxAge = refreshAfter().toMillis();
         Optional<Entry> e = index.lookup(dir);
         if (e.isEmpty() || e.get().type() != Entry.Type.DIRECTORY) {
             watcher.forget(dir);
             return false;
         }
-        if (!isStale(e.get())) {
+        if (!olderThan(e.get(), maxAge)) {
             return false;
         }
-        if (subdirectoriesMostlyStale(dir)) {
+        if (subdirectoriesMostlyOlderThan(dir, maxAge)) {
             listSubtree(dir);
-            e = index.lookup(dir);
         }
-        if (e.isPresent() && isStale(e.get())) {
-            listDirectory(dir, true);
-        }
+        listDirectory(dir, maxAge);
         return true;
     }
 
     private boolean isStale(Entry dir) {
-        return now() - dir.listedAt() >= options.listingTtl().toMillis();
+        return olderThan(dir, options.listingTtl().toMillis());
+    }
+
+    private boolean olderThan(Entry dir, long maxAgeMillis) {
+        return now() - dir.listedAt() >= maxAgeMillis;
     }
 
     /**
-     * Whether at least half the subdirectories of {@code dir} (and two) have stale listings: then a
-     * flat listing of the subtree saves requests, not when a flat listing of it covered most already,
-     * nor when the subtree has more keys than one flat listing reads.
+     * Whether at least half the subdirectories of {@code dir} (and two) have listings older than
+     * {@code maxAgeMillis}: then a flat listing of the subtree saves requests, not when a flat listing
+     * of it covered most already, nor when the subtree has more keys than one flat listing reads.
      */
-    private boolean subdirectoriesMostlyStale(String dir) {
+    private boolean subdirectoriesMostlyOlderThan(String dir, long maxAgeMillis) {
         int subdirectories = 0;
-        int stale = 0;
+        int old = 0;
         for (Entry c : index.children(dir)) {
             if (c.type() == Entry.Type.DIRECTORY) {
                 subdirectories++;
-                stale += isStale(c) ? 1 : 0;
+                old += olderThan(c, maxAgeMillis) ? 1 : 0;
             }
         }
-        return stale >= 2 && 2 * stale >= subdirectories && !subtreesTooBig.contains(dir);
+        return old >= 2 && 2 * old >= subdirectories && !subtreesTooBig.contains(dir);
     }
 
     /** Waits for the flat listings in flight of subtrees holding {@code dir}; whether there were any. */
@@ -1433,9 +1441,8 @@ public final class Drive implements AutoCloseable {
         if (subtreeListings.putIfAbsent(dir, mine) != null) {
             return;
         }
-        runListing(subtreeListings, dir, mine, mark -> {
+        runListing(subtreeListings, dir, mine, true, watch -> {
             long started = now();
-            long changesBefore = changes.get();
             String prefix = dirKey(dir);
             Map<String, Map<String, ObjectSummary>> files = new HashMap<>();
             Map<String, Set<String>> dirs = new HashMap<>();
@@ -1456,19 +1463,29 @@ public final class Drive implements AutoCloseable {
             if (!complete && subtreesTooBig.size() < 10_000) {
                 subtreesTooBig.add(dir);
             }
-            List<String> covered = new ArrayList<>();
-            for (String d : files.keySet()) {
+            // From the top, parents first: a merge brings in the subdirectories merged next. A directory
+            // with no key in the bucket (made here, its files not uploaded yet) is merged as empty once
+            // the listing went past where its keys would be.
+            String end = last;
+            Deque<String> next = new ArrayDeque<>(List.of(dir));
+            while (!next.isEmpty()) {
+                String d = next.poll();
                 String k = dirKey(d);
-                if (complete || (last != null && KeyOrder.UTF8.compare(k, last) < 0 && !last.startsWith(k))) {
-                    covered.add(d);
+                boolean inside = end != null && end.startsWith(k);
+                if (!complete && !inside && (end == null || KeyOrder.UTF8.compare(k, end) > 0)) {
+                    continue; // past the listing's end, as is all below it
                 }
-            }
-            covered.sort(Comparator.comparingInt(d -> d.isEmpty() ? 0 : d.split("/").length));
-            for (String d : covered) { // parents first: a merge brings in the subdirectories merged next
                 Optional<Entry> e = index.lookup(d);
-                if (e.isPresent() && e.get().type() == Entry.Type.DIRECTORY && e.get().listedAt() < started
-                        && !listings.containsKey(d)) {
-                    merge(d, files.get(d), dirs.get(d), started, changesBefore, mark);
+                if (e.isEmpty() || e.get().type() != Entry.Type.DIRECTORY) {
+                    continue;
+                }
+                if ((complete || !inside) && e.get().listedAt() < started && !listings.containsKey(d)) {
+                    merge(d, files.getOrDefault(d, Map.of()), dirs.getOrDefault(d, Set.of()), started, watch);
+                }
+                for (Entry c : index.children(d)) {
+                    if (c.type() == Entry.Type.DIRECTORY) {
+                        next.add(c.path());
+                    }
                 }
             }
         });
@@ -1480,18 +1497,65 @@ public final class Drive implements AutoCloseable {
      * the future completed as the listing ends and the registration removed.
      */
     private void runListing(ConcurrentHashMap<String, CompletableFuture<Void>> inFlight, String dir,
-                            CompletableFuture<Void> mine, LongConsumer listing) {
-        long mark = recentWrites.mark();
+                            CompletableFuture<Void> mine, boolean subtree, Consumer<ListingWatch> listing) {
+        ListingWatch watch = new ListingWatch(recentWrites.mark(), dir, subtree);
+        listingWatches.add(watch);
         try {
-            listing.accept(mark);
+            listing.accept(watch);
             mine.complete(null);
         } catch (RuntimeException | Error e) {
             mine.completeExceptionally(e);
             throw e;
         } finally {
-            recentWrites.release(mark);
+            listingWatches.remove(watch);
+            recentWrites.release(watch.mark);
             inFlight.remove(dir, mine);
         }
+    }
+
+    /**
+     * A listing in flight, from the mark of this mount's recent writes taken before its first request,
+     * with the directories under it whose names changed here since: a merge of one of those only adds
+     * names, as the listing may predate the change ({@link #merge}).
+     */
+    private static final class ListingWatch {
+        final long mark;
+        private final String top;
+        private final boolean subtree;
+        private final Set<String> changed = ConcurrentHashMap.newKeySet();
+        private volatile boolean allChanged;
+
+        ListingWatch(long mark, String top, boolean subtree) {
+            this.mark = mark;
+            this.top = top;
+            this.subtree = subtree;
+        }
+
+        private boolean covers(String dir) {
+            return dir.equals(top) || (subtree && isBelow(dir, top));
+        }
+
+        boolean quiet(String dir) {
+            return !allChanged && !changed.contains(dir);
+        }
+    }
+
+    /**
+     * Names in {@code dir} changed here ({@code andBelow}: in the directories below it too, as when it
+     * is renamed or removed), for the listings in flight. Under {@link #namespace}.
+     */
+    void changedIn(String dir, boolean andBelow) {
+        for (ListingWatch w : listingWatches) {
+            if (andBelow && (w.covers(dir) || isBelow(w.top, dir) || w.top.equals(dir))) {
+                w.allChanged = true;
+            } else if (w.covers(dir)) {
+                w.changed.add(dir);
+            }
+        }
+    }
+
+    private static boolean isBelow(String path, String dir) {
+        return dir.isEmpty() ? !path.isEmpty() : path.startsWith(dir + "/");
     }
 
     /**
@@ -1522,23 +1586,23 @@ public final class Drive implements AutoCloseable {
     }
 
     /**
-     * Lists {@code dir} and merges the listing, or waits for the listing of it in flight.
-     * {@code unlessFresh}: a background caller that found the listing stale a moment ago; one that
-     * finished since makes this one needless.
+     * Lists {@code dir} and merges the listing, or waits for the listing of it in flight. Lists only
+     * when the listing is at least {@code unlessYoungerThanMillis} old then (0: in any case): a
+     * background caller found it old a moment ago, and one that finished since makes this needless.
      */
-    private void listDirectory(String dir, boolean unlessFresh) {
+    private void listDirectory(String dir, long unlessYoungerThanMillis) {
         CompletableFuture<Void> mine = new CompletableFuture<>();
         CompletableFuture<Void> running = listings.putIfAbsent(dir, mine);
         if (running != null) {
             await(running, "listing /" + dir);
             return;
         }
-        runListing(listings, dir, mine, mark -> {
-            if (unlessFresh && index.lookup(dir).filter(this::isStale).isEmpty()) {
+        runListing(listings, dir, mine, false, watch -> {
+            if (unlessYoungerThanMillis > 0
+                    && index.lookup(dir).filter(e -> olderThan(e, unlessYoungerThanMillis)).isEmpty()) {
                 return;
             }
             long started = now();
-            long changesBefore = changes.get();
             String prefix = dirKey(dir);
             Map<String, ObjectSummary> files = new LinkedHashMap<>();
             Set<String> dirs = new HashSet<>();
@@ -1559,22 +1623,23 @@ public final class Drive implements AutoCloseable {
                 }
                 token = page.nextToken();
             } while (token != null);
-            merge(dir, files, dirs, started, changesBefore, mark);
+            merge(dir, files, dirs, started, watch);
         });
     }
 
     /**
      * Brings the index's view of one directory in line with a listing, keeping local changes; a key
-     * this mount wrote since {@code mark} (taken before the LIST was sent) is left as it is here.
+     * this mount wrote since the listing's mark (taken before the LIST was sent) is left as it is here.
      */
     private void merge(String dir, Map<String, ObjectSummary> files, Set<String> dirs, long listedAt,
-                       long changesBefore, long mark) {
+                       ListingWatch watch) {
         PosixMetadata.Defaults d = options.defaults();
+        long mark = watch.mark;
         namespace.lock();
         try {
-            // Something changed here while the listing was in flight: it may predate that change, so
-            // it only adds names; the next listing does the rest.
-            boolean quiet = changes.get() == changesBefore;
+            // Names here changed while the listing was in flight: it may predate that change, so it
+            // only adds names; the next listing does the rest.
+            boolean quiet = watch.quiet(dir);
             Map<String, Entry> local = new HashMap<>();
             for (Entry c : index.children(dir)) {
                 local.put(c.name(), c);
@@ -1736,7 +1801,7 @@ public final class Drive implements AutoCloseable {
                 try {
                     if (!changedHereSince(e, key, mark)) {
                         index.remove(e.path());
-                        changes.incrementAndGet();
+                        changedIn(e.parent(), false);
                         throw new FsException(FsError.NOT_FOUND, "/" + e.path() + " was deleted from the bucket");
                     }
                 } finally {
@@ -1765,7 +1830,7 @@ public final class Drive implements AutoCloseable {
                 if (fresh.equals(e)) {
                     return e;
                 }
-                changes.incrementAndGet();
+                changedIn(e.parent(), false);
                 return index.upsert(fresh);
             } finally {
                 namespace.unlock();

@@ -19,10 +19,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the listings of the directories in use fresh in the background, so changes made by other
- * clients show up within about the listing TTL without a program waiting for a LIST. A directory is
- * in use while something looked into it within the last {@link #IN_USE_FOR}; each round lists, parents
- * first, up to {@link #PER_ROUND} of those whose listing has aged past the TTL (the drive decides that:
- * {@code relist} does nothing for a fresh one, and lists the subtree of a mostly stale one flat).
+ * clients show up within the listing TTL without a program waiting for a LIST. A directory is in use
+ * while something looked into it within the last {@link #IN_USE_FOR}; each round lists, parents first,
+ * up to {@link #PER_ROUND} of those whose listing will have aged past the TTL by the next round (the
+ * drive decides that: {@code relist} does nothing for a younger one, and lists the subtree of one whose
+ * subdirectories are mostly as old flat).
  *
  * <p>It also lists ahead: when a program had to wait for a directory's listing and most of its
  * subdirectories have stale listings too, the whole subtree is listed flat in the
@@ -51,8 +52,8 @@ final class RemoteWatcher implements AutoCloseable {
 
     /**
      * @param every               how often a round runs
-     * @param relist              lists one directory if its listing is stale, and says whether it did (may
-     *                            throw; the next round retries)
+     * @param relist              lists one directory if its listing would be stale by the next round, and
+     *                            says whether it did (may throw; the next round retries)
      * @param subdirectoriesMostlyStale whether most subdirectories of a directory have stale listings
      * @param listSubtree            lists everything below a directory
      */

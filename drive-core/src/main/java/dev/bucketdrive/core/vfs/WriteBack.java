@@ -1262,6 +1262,7 @@ final class WriteBack implements AutoCloseable {
                 e.path(), copyPath);
         finish(op, copyEtag, () -> {
             drive.index.rename(e.path(), copyPath);
+            drive.changedIn(e.parent(), false);
             becameVersion(e, source, copyEtag, gens, copyPath);
             drive.index.upsert(new Entry(0, e.path(), a.isSymlink() ? Entry.Type.SYMLINK : Entry.Type.FILE,
                     remote.size(), a.mtimeMillis(), a.mode(), a.uid(), a.gid(), remote.etag(), 0));
