@@ -875,7 +875,6 @@ public final class Drive implements AutoCloseable {
         }
     }
 
-    /** The name of an open file went away: its data stays for its handles and goes at the last release. */
     /**
      * The version of the object under a file's name as this drive last saw it: the version its
      * missing bytes come from, or, for a file all of whose bytes are here, the one its pending upload
@@ -888,6 +887,7 @@ public final class Drive implements AutoCloseable {
         return journal.uploadOf(e.id()).map(PendingOp::baseEtag).orElse(null);
     }
 
+    /** The name of an open file went away: its data stays for its handles and goes at the last release. */
     private void detach(long fileId) {
         Node n = nodes.get(fileId);
         if (n != null) {
