@@ -524,6 +524,33 @@ class DriveTest {
     }
 
     /**
+     * A listing that raced with our own upload into its directory adds no file: a server may list an
+     * object being written under a name of its own (S3Proxy's filesystem store shows
+     * {@code <key>-<uuid>} while a PUT runs). What others added comes with the next listing.
+     */
+    @Test
+    void aListingDuringOurOwnUploadIntoItsDirectoryAddsNoFile() {
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache-phantom"), DriveHarness.CHUNK,
+                o -> o.withListingTtl(Duration.ofSeconds(10), Duration.ofSeconds(10)).withClock(clock));
+        h.drive.mkdir("/d", 0755);
+        long fh = h.drive.create("/d/mine.txt", 0644, Set.of(StandardOpenOption.WRITE));
+        h.drive.write(fh, ByteBuffer.wrap(bytes("mine")), 0);
+        clock.advance(Duration.ofSeconds(11));
+        h.drive.readdir("/"); // listed now, so that the next LIST is the one of /d
+        String temporary = "d/mine.txt-0453d5f6-656b-4f6b-990e-1f34cc1ffb25";
+        bucket.put(temporary, Body.of(bytes("mi")), PutOptions.DEFAULT); // as the server lists it mid-PUT
+        h.store.afterNext(LIST, () -> h.drive.fsync(fh)); // our upload lands while the listing is in flight
+        assertThat(h.drive.readdir("/d")).extracting(e -> e.name()).containsExactly("mine.txt");
+        bucket.delete(temporary);
+        bucket.put("d/theirs.txt", Body.of(bytes("theirs")), PutOptions.DEFAULT);
+        clock.advance(Duration.ofSeconds(11));
+        assertThat(h.drive.readdir("/d")).extracting(e -> e.name()).containsExactly("mine.txt", "theirs.txt");
+        h.drive.release(fh);
+    }
+
+    /**
      * A flat listing of a subtree also counts for the directories made here whose files are not in
      * the bucket yet: it went past where their keys would be.
      */

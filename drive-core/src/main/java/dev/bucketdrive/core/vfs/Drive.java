@@ -1640,6 +1640,10 @@ public final class Drive implements AutoCloseable {
             // Names here changed while the listing was in flight: it may predate that change, so it
             // only adds names; the next listing does the rest.
             boolean quiet = watch.quiet(dir);
+            // Our own uploads below here ran while it was in flight: a server may list an object being
+            // written under a name of its own (S3Proxy's filesystem store shows `<key>-<uuid>` while
+            // a PUT runs), so it adds no file; the next listing brings what others added.
+            boolean adds = !recentWrites.changedUnderSince(dirKey(dir), mark) && !writeBack.uploadingUnder(dirKey(dir));
             Map<String, Entry> local = new HashMap<>();
             for (Entry c : index.children(dir)) {
                 local.put(c.name(), c);
@@ -1651,6 +1655,9 @@ public final class Drive implements AutoCloseable {
                     continue;
                 }
                 Entry e = local.get(name);
+                if (e == null && !adds) {
+                    continue;
+                }
                 if (e == null) {
                     e = index.upsert(new Entry(0, join(dir, name), Entry.Type.FILE, o.size(),
                             o.lastModified().toEpochMilli(), PosixAttributes.S_IFREG | d.fileMode(), d.uid(), d.gid(),

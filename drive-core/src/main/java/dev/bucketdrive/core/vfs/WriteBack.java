@@ -296,6 +296,11 @@ final class WriteBack implements AutoCloseable {
         return pendingUploads.containsKey(fileId) || uploadingKeys.containsValue(fileId);
     }
 
+    /** Whether an upload to a key starting with {@code prefix} is in flight. */
+    boolean uploadingUnder(String prefix) {
+        return uploadingKeys.keySet().stream().anyMatch(k -> k.startsWith(prefix));
+    }
+
     boolean hasPendingStep(String key) {
         lock.lock();
         try {
@@ -345,7 +350,7 @@ final class WriteBack implements AutoCloseable {
         paused.merge(prefix, 1, Integer::sum);
         lock.lock();
         try {
-            while (uploadingKeys.keySet().stream().anyMatch(k -> k.startsWith(prefix))) {
+            while (uploadingUnder(prefix)) {
                 changed.await(100, TimeUnit.MILLISECONDS);
             }
         } catch (InterruptedException e) {
