@@ -25,6 +25,7 @@ import dev.bucketdrive.core.store.PutOptions;
 import dev.bucketdrive.core.store.StoreException;
 import dev.bucketdrive.core.store.WriteCondition;
 import dev.bucketdrive.core.vfs.DirectoryEntry;
+import dev.bucketdrive.core.vfs.DriveOptions;
 import dev.bucketdrive.core.vfs.FileAttributes;
 import dev.bucketdrive.core.vfs.FsError;
 import dev.bucketdrive.core.vfs.FsException;
@@ -45,6 +46,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -67,6 +69,14 @@ class DriveTest {
     @AfterEach
     void stop() {
         h.close();
+    }
+
+    /** Replaces the drive with one over a new cache whose clock moves only when told, tuned by {@code tune}. */
+    private MutableClock reopenWithClock(String cache, UnaryOperator<DriveOptions> tune) {
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve(cache), DriveHarness.CHUNK, o -> tune.apply(o).withClock(clock));
+        return clock;
     }
 
     private static byte[] bytes(String s) {
@@ -482,10 +492,7 @@ class DriveTest {
     /** The background lists a directory in use once its listing is half the TTL old, before it goes stale. */
     @Test
     void aDirectoryInUseIsListedAgainBeforeItsListingGoesStale() throws Exception {
-        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache-fresh"), DriveHarness.CHUNK,
-                o -> o.withListingTtl(Duration.ofSeconds(1), Duration.ofSeconds(1)).withClock(clock));
+        MutableClock clock = reopenWithClock("cache-fresh", o -> o.withListingTtl(Duration.ofSeconds(1), Duration.ofSeconds(1)));
         h.drive.mkdir("/shared", 0755);
         h.drain();
         clock.advance(Duration.ofSeconds(2));
@@ -507,10 +514,7 @@ class DriveTest {
      */
     @Test
     void aListingCountsWhenNamesChangedOnlyElsewhereWhileItWasInFlight() {
-        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache-race"), DriveHarness.CHUNK,
-                o -> o.withListingTtl(Duration.ofSeconds(10), Duration.ofSeconds(10)).withClock(clock));
+        MutableClock clock = reopenWithClock("cache-race", o -> o.withListingTtl(Duration.ofSeconds(10), Duration.ofSeconds(10)));
         h.drive.mkdir("/a", 0755);
         clock.advance(Duration.ofSeconds(11));
         h.drive.readdir("/"); // /a is stale now, and the only subdirectory: no flat listing of the root
@@ -530,10 +534,7 @@ class DriveTest {
      */
     @Test
     void aListingDuringOurOwnUploadIntoItsDirectoryAddsNoFile() {
-        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache-phantom"), DriveHarness.CHUNK,
-                o -> o.withListingTtl(Duration.ofSeconds(10), Duration.ofSeconds(10)).withClock(clock));
+        MutableClock clock = reopenWithClock("cache-phantom", o -> o.withListingTtl(Duration.ofSeconds(10), Duration.ofSeconds(10)));
         h.drive.mkdir("/d", 0755);
         long fh = h.drive.create("/d/mine.txt", 0644, Set.of(StandardOpenOption.WRITE));
         h.drive.write(fh, ByteBuffer.wrap(bytes("mine")), 0);
@@ -556,11 +557,8 @@ class DriveTest {
      */
     @Test
     void aFlatListingCountsForDirectoriesWithNothingInTheBucketYet() throws Exception {
-        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache-empty"), DriveHarness.CHUNK,
-                o -> o.withListingTtl(Duration.ofSeconds(10), Duration.ofSeconds(10)).withClock(clock)
-                        .withWriteBackDelay(Duration.ofHours(1), Duration.ofHours(2))); // nothing uploads
+        MutableClock clock = reopenWithClock("cache-empty", o -> o.withListingTtl(Duration.ofSeconds(10), Duration.ofSeconds(10))
+                .withWriteBackDelay(Duration.ofHours(1), Duration.ofHours(2))); // nothing uploads
         bucket.put("t/remote/r.txt", Body.of(bytes("r")), PutOptions.DEFAULT);
         h.drive.readdir("/t");
         for (String d : List.of("a", "b", "c")) {
@@ -784,10 +782,7 @@ class DriveTest {
 
     @Test
     void closedFilesUploadOnceWritingPausesOrAfterTheMaxDelay() throws Exception {
-        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache6"), DriveHarness.CHUNK,
-                o -> o.withWriteBackDelay(Duration.ofSeconds(1), Duration.ofSeconds(10)).withClock(clock));
+        MutableClock clock = reopenWithClock("cache6", o -> o.withWriteBackDelay(Duration.ofSeconds(1), Duration.ofSeconds(10)));
         h.write("/f0.txt", bytes("0"));
         for (int i = 1; i <= 8; i++) { // a write every half second: f0 falls due, the drive stays busy
             clock.advance(Duration.ofMillis(500));
@@ -813,10 +808,7 @@ class DriveTest {
 
     @Test
     void fsyncAndUnmountDoNotWaitForAPauseInWriting() {
-        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache7"), DriveHarness.CHUNK,
-                o -> o.withWriteBackDelay(Duration.ofSeconds(1), Duration.ofHours(1)).withClock(clock));
+        MutableClock clock = reopenWithClock("cache7", o -> o.withWriteBackDelay(Duration.ofSeconds(1), Duration.ofHours(1)));
         h.write("/closed.txt", bytes("closed"));
         long fh = h.drive.create("/synced.txt", 0644, Set.of(StandardOpenOption.WRITE));
         h.drive.write(fh, ByteBuffer.wrap(bytes("synced")), 0);
