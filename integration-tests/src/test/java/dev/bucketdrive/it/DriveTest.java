@@ -74,9 +74,14 @@ class DriveTest {
     /** Replaces the drive with one over a new cache whose clock moves only when told, tuned by {@code tune}. */
     private MutableClock reopenWithClock(String cache, UnaryOperator<DriveOptions> tune) {
         MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve(cache), DriveHarness.CHUNK, o -> tune.apply(o).withClock(clock));
+        reopen(cache, o -> tune.apply(o).withClock(clock));
         return clock;
+    }
+
+    /** Replaces the drive with one over a new cache, tuned by {@code tune}. */
+    private void reopen(String cache, UnaryOperator<DriveOptions> tune) {
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve(cache), DriveHarness.CHUNK, tune);
     }
 
     private static byte[] bytes(String s) {
@@ -260,8 +265,7 @@ class DriveTest {
      */
     @Test
     void renamingFilesWhoseUploadsWaitLeavesOneObjectPerNameAndNoConflict() {
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache-held"), DriveHarness.CHUNK, o -> o.withWriteBackDelay(Duration.ofHours(1)));
+        reopen("cache-held", o -> o.withWriteBackDelay(Duration.ofHours(1)));
         h.write("/a.txt", bytes("a1"));
         h.write("/doc.txt", bytes("doc1"));
         h.drain();
@@ -281,8 +285,7 @@ class DriveTest {
     @Test
     void aFileWaitingToUploadInARenamedDirectoryReplacesItsCopyWithoutAConflict() {
         bucket.put("dir/big.bin", Body.of(random(3 * DriveHarness.CHUNK, 1)), PutOptions.DEFAULT);
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache-held"), DriveHarness.CHUNK, o -> o.withWriteBackDelay(Duration.ofHours(1)));
+        reopen("cache-held", o -> o.withWriteBackDelay(Duration.ofHours(1)));
         bucket.limitCopies(DriveHarness.CHUNK); // a multipart copy: the copy's ETag differs from the source's
         byte[] edited = random(3 * DriveHarness.CHUNK, 2);
         h.drive.readdir("/dir");
@@ -348,9 +351,7 @@ class DriveTest {
 
     @Test
     void aConflictOnAPartlyCachedFileKeepsTheLocalChangesAndSaysWhatWasLost() {
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache-conflict"), DriveHarness.CHUNK,
-                o -> o.withWriteBackDelay(Duration.ofHours(1)));
+        reopen("cache-conflict", o -> o.withWriteBackDelay(Duration.ofHours(1)));
         int chunk = DriveHarness.CHUNK;
         byte[] base = random(4 * chunk, 21);
         bucket.put("big.bin", Body.of(base), PutOptions.DEFAULT);
@@ -383,9 +384,7 @@ class DriveTest {
 
     @Test
     void objectsPutOrDeletedByOthersAppearAndDisappearAfterTheListingTtl() {
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache2"), DriveHarness.CHUNK,
-                o -> o.withListingTtl(Duration.ZERO, Duration.ZERO));
+        reopen("cache2", o -> o.withListingTtl(Duration.ZERO, Duration.ZERO));
         assertThat(h.drive.readdir("/")).isEmpty();
         bucket.put("dir/x.txt", Body.of(bytes("x")), PutOptions.DEFAULT);
         bucket.put("y.txt", Body.of(bytes("yy")), PutOptions.DEFAULT);
@@ -398,9 +397,7 @@ class DriveTest {
 
     @Test
     void aListingOrHeadSentBeforeOurOwnWritesLandDoesNotUndoThem() throws Exception {
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache2"), DriveHarness.CHUNK,
-                o -> o.withListingTtl(Duration.ZERO, Duration.ZERO));
+        reopen("cache2", o -> o.withListingTtl(Duration.ZERO, Duration.ZERO));
         h.write("/a.txt", bytes("renamed"));
         h.drain();
         CountDownLatch copying = new CountDownLatch(1);
@@ -441,9 +438,7 @@ class DriveTest {
 
     @Test
     void aListingWhileADirectoryRenameIsUnderWayDoesNotBringTheOldNameBack() {
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache2"), DriveHarness.CHUNK,
-                o -> o.withListingTtl(Duration.ZERO, Duration.ZERO));
+        reopen("cache2", o -> o.withListingTtl(Duration.ZERO, Duration.ZERO));
         h.drive.mkdir("/before", 0755);
         h.write("/before/f.txt", bytes("moved"));
         h.drain();
@@ -473,9 +468,7 @@ class DriveTest {
 
     @Test
     void directoriesInUseAreListedAgainInTheBackground() throws Exception {
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache2"), DriveHarness.CHUNK,
-                o -> o.withListingTtl(Duration.ofMillis(300), Duration.ofMillis(300)));
+        reopen("cache2", o -> o.withListingTtl(Duration.ofMillis(300), Duration.ofMillis(300)));
         h.drive.mkdir("/shared", 0755);
         h.drain();
         assertThat(h.drive.readdir("/shared")).isEmpty();
@@ -590,9 +583,7 @@ class DriveTest {
 
     @Test
     void aDirectoryListedOnDemandHasItsSubtreeListedAheadFlat() throws Exception {
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache2"), DriveHarness.CHUNK,
-                o -> o.withListingTtl(Duration.ofHours(1), Duration.ofHours(1)));
+        reopen("cache2", o -> o.withListingTtl(Duration.ofHours(1), Duration.ofHours(1)));
         for (int a = 0; a < 5; a++) {
             for (int b = 0; b < 5; b++) {
                 for (int f = 0; f < 4; f++) {
@@ -614,9 +605,7 @@ class DriveTest {
 
     @Test
     void aFlatListingStopsAfterTenPagesAndKeepsTheDirectoriesItCovered() throws Exception {
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache3"), DriveHarness.CHUNK,
-                o -> o.withListingTtl(Duration.ofHours(1), Duration.ofHours(1)));
+        reopen("cache3", o -> o.withListingTtl(Duration.ofHours(1), Duration.ofHours(1)));
         for (int d = 0; d < 12; d++) {
             for (int f = 0; f < 1000; f++) {
                 bucket.put(String.format("big/d%02d/f%03d", d, f), Body.of(new byte[1]), PutOptions.DEFAULT);
@@ -771,8 +760,7 @@ class DriveTest {
 
     @Test
     void fsyncReturnsWhenTheBucketHasTheData() {
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache4"), DriveHarness.CHUNK, o -> o.withWriteBackDelay(Duration.ofHours(1)));
+        reopen("cache4", o -> o.withWriteBackDelay(Duration.ofHours(1)));
         long fh = h.drive.create("/sync.txt", 0644, Set.of(StandardOpenOption.WRITE));
         h.drive.write(fh, ByteBuffer.wrap(bytes("durable")), 0);
         h.drive.fsync(fh);
@@ -847,8 +835,7 @@ class DriveTest {
 
     @Test
     void uploadsQueuedBeforeACrashResumeAtTheNextStart() {
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache5"), DriveHarness.CHUNK, o -> o.withWriteBackDelay(Duration.ofHours(1)));
+        reopen("cache5", o -> o.withWriteBackDelay(Duration.ofHours(1)));
         h.write("/pending.txt", bytes("queued"));
         h.stop();
         assertThat(bucket.keys()).isEmpty();
@@ -990,8 +977,7 @@ class DriveTest {
 
     @Test
     void windowsNamesMapBothWaysAndKeysDifferingByCaseStayReachable() {
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache6"), DriveHarness.CHUNK, o -> o.forWindows());
+        reopen("cache6", o -> o.forWindows());
         bucket.put("Readme.txt", Body.of(bytes("first")), PutOptions.DEFAULT);
         bucket.put("README.txt", Body.of(bytes("second")), PutOptions.DEFAULT);
         bucket.put("what?.txt", Body.of(bytes("q")), PutOptions.DEFAULT);
@@ -1008,8 +994,7 @@ class DriveTest {
 
     @Test
     void readOnlyDrivesRefuseChanges() {
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache7"), DriveHarness.CHUNK, o -> o.withReadOnly(true));
+        reopen("cache7", o -> o.withReadOnly(true));
         assertThatThrownBy(() -> h.drive.mkdir("/x", 0755))
                 .isInstanceOfSatisfying(FsException.class, e -> assertThat(e.error()).isEqualTo(FsError.READ_ONLY));
         assertThat(h.store.calls(PUT) + h.store.calls(LIST)).isLessThanOrEqualTo(1);
