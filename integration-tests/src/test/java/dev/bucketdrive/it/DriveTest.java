@@ -501,6 +501,38 @@ class DriveTest {
     }
 
     /**
+     * Opening the files of a directory one after another, each confirmed longer ago than the
+     * revalidation window: the first open HEADs its file, the second LISTs one page from its own key
+     * on, which confirms the files after it too. A file changed in the bucket is not confirmed by the
+     * page: its open HEADs it and reads the new version.
+     */
+    @Test
+    void filesOpenedOneAfterAnotherAreConfirmedByOneListingPage() {
+        MutableClock clock = reopenWithClock("cache-confirm", o -> o.withListingTtl(Duration.ofHours(1), Duration.ofSeconds(2)));
+        List<String> names = List.of("f1", "f2", "f3", "f4", "f5");
+        for (String n : names) {
+            bucket.put("dir/" + n, Body.of(bytes("old " + n)), PutOptions.DEFAULT);
+        }
+        assertThat(h.drive.readdir("/dir")).hasSize(names.size());
+        names.forEach(n -> h.read("/dir/" + n)); // after the attribute reads of the new files
+        bucket.put("dir/f4", Body.of(bytes("new f4")), PutOptions.DEFAULT);
+        clock.advance(Duration.ofSeconds(3));
+        h.store.resetCounters();
+
+        assertThat(h.read("/dir/f1")).isEqualTo(bytes("old f1"));
+        assertThat(h.store.calls(HEAD)).as("HEADs after the first open").isEqualTo(1);
+        assertThat(h.read("/dir/f2")).isEqualTo(bytes("old f2"));
+        assertThat(h.read("/dir/f3")).isEqualTo(bytes("old f3"));
+        assertThat(h.store.calls(LIST)).as("LISTs after the third open").isEqualTo(1);
+        assertThat(h.store.calls(HEAD)).as("HEADs after the third open").isEqualTo(1);
+        assertThat(h.read("/dir/f4")).isEqualTo(bytes("new f4"));
+        assertThat(h.store.calls(HEAD)).as("HEADs after opening the changed file").isEqualTo(2);
+        h.store.resetCounters();
+        assertThat(h.read("/dir/f5")).isEqualTo(bytes("old f5"));
+        assertThat(h.store.totalCalls()).as("requests to open the last file").isZero();
+    }
+
+    /**
      * A listing that raced with a change of names in another directory counts, so a bulk copy into one
      * directory does not make every listing taken meanwhile useless. (One that raced with a change in
      * its own directory only adds names: `aListingOrHeadSentBeforeOurOwnWritesLandDoesNotUndoThem`.)

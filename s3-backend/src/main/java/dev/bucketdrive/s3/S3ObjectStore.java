@@ -87,6 +87,7 @@ public final class S3ObjectStore implements ObjectStore {
 
     private <T> T call(String operation, String key, Supplier<T> request) {
         return resilience.call(operation + " " + key, () -> {
+            LOG.trace("{} {}", operation, key);
             try {
                 return request.get();
             } catch (SdkException e) {
@@ -295,13 +296,13 @@ public final class S3ObjectStore implements ObjectStore {
     }
 
     @Override
-    public ListPage list(String prefix, String delimiter, String continuationToken, int maxKeys) {
+    public ListPage list(String prefix, String delimiter, String continuationToken, String startAfter, int maxKeys) {
         if (maxKeys < 1 || maxKeys > MAX_BATCH) {
             throw StoreException.invalid("maxKeys " + maxKeys);
         }
         ListObjectsV2Response r = call("LIST", prefix == null ? "" : prefix, () -> s3.listObjectsV2(b -> b
                 .bucket(bucket).prefix(prefix == null || prefix.isEmpty() ? null : prefix).delimiter(delimiter)
-                .continuationToken(continuationToken).maxKeys(maxKeys).encodingType(EncodingType.URL)));
+                .continuationToken(continuationToken).startAfter(startAfter).maxKeys(maxKeys).encodingType(EncodingType.URL)));
         String p = prefix == null ? "" : prefix;
         boolean rollUp = delimiter != null && !delimiter.isEmpty();
         List<ObjectSummary> objects = new ArrayList<>(r.contents().size());

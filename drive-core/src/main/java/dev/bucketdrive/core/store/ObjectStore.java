@@ -79,9 +79,16 @@ public interface ObjectStore extends AutoCloseable {
      *
      * @param delimiter         {@code null} for a flat listing
      * @param continuationToken {@code null} for the first page, else the previous page's token
+     * @param startAfter        {@code null}, or list only keys after this one (in the first page; a
+     *                          continuation token carries on from where its page ended)
      * @param maxKeys           1 to {@value #MAX_BATCH}; objects and common prefixes both count
      */
-    ListPage list(String prefix, String delimiter, String continuationToken, int maxKeys);
+    ListPage list(String prefix, String delimiter, String continuationToken, String startAfter, int maxKeys);
+
+    /** One page of ListObjectsV2 from the first key under {@code prefix}; see the method above. */
+    default ListPage list(String prefix, String delimiter, String continuationToken, int maxKeys) {
+        return list(prefix, delimiter, continuationToken, null, maxKeys);
+    }
 
     @Override
     default void close() {

@@ -92,6 +92,10 @@ public final class Drive implements AutoCloseable {
     private final ConcurrentHashMap<String, CompletableFuture<Void>> listings = new ConcurrentHashMap<>();
     /** Flat listings of whole subtrees in flight, by the directory at their top (see {@link #listSubtree}). */
     private final ConcurrentHashMap<String, CompletableFuture<Void>> subtreeListings = new ConcurrentHashMap<>();
+    /** Keys one LIST that confirms the files a program goes through covers (see {@link #confirmByListing}). */
+    static final int CONFIRM_PAGE = 100;
+    /** Past this many, directories whose revalidation window has passed are forgotten. */
+    private static final int REVALIDATED_DIRECTORIES_KEPT = 1024;
     /** Pages (of {@value ObjectStore#MAX_BATCH} keys) one flat listing of a subtree reads at most. */
     static final int SUBTREE_PAGES = 10;
     /** Directories whose subtrees had more keys than one flat listing reads: listed per directory. */
@@ -99,6 +103,8 @@ public final class Drive implements AutoCloseable {
     private final ConcurrentHashMap<FetchKey, Fetch> fetches = new ConcurrentHashMap<>();
     /** When each file's version was last confirmed against the bucket (epoch ms). */
     private final ConcurrentHashMap<Long, Long> confirmedAt = new ConcurrentHashMap<>();
+    /** Directories where an open lately had to revalidate a file: when it did (epoch ms). */
+    private final ConcurrentHashMap<String, Long> revalidatedIn = new ConcurrentHashMap<>();
     private final ExecutorService readAhead;
     final WriteBack writeBack;
     private final RemoteWatcher watcher;
@@ -1743,11 +1749,66 @@ public final class Drive implements AutoCloseable {
                 || writeBack.hasPendingStep(key(e.path()))) {
             return e;
         }
-        long confirmed = confirmedAt.getOrDefault(e.id(), 0L);
-        if (now() - confirmed < options.revalidateAfter().toMillis()) {
+        long now = now();
+        long window = options.revalidateAfter().toMillis();
+        if (now - confirmedAt.getOrDefault(e.id(), 0L) < window) {
             return e;
         }
+        if (revalidatedIn.size() > REVALIDATED_DIRECTORIES_KEPT) {
+            revalidatedIn.values().removeIf(at -> now - at >= window);
+        }
+        Long before = revalidatedIn.put(e.parent(), now);
+        if (before != null && now - before < window) {
+            Entry confirmed = confirmByListing(e);
+            if (confirmed != null) {
+                return confirmed;
+            }
+        }
         return refreshEntry(e, false);
+    }
+
+    /**
+     * The second open within the revalidation window of a file in one directory: a program is likely
+     * going through the directory's files (tar, cp -r, a build), so one LIST page from this file's key
+     * on confirms the versions of this file and of up to {@value #CONFIRM_PAGE} files after it, instead
+     * of a HEAD for each. Only confirms: names the page lacks or shows changed are left to the HEAD of
+     * their own open (and to the directory's next listing). Returns the entry when its version was
+     * confirmed, else null.
+     */
+    private Entry confirmByListing(Entry e) {
+        String dir = e.parent();
+        String prefix = dirKey(dir);
+        String key = key(e.path());
+        long mark = recentWrites.mark();
+        long listedAt = now();
+        ListPage page;
+        try {
+            // Start after the key minus its last character: the page starts at the key itself.
+            page = store.list(prefix, "/", null, key.substring(0, key.offsetByCodePoints(key.length(), -1)),
+                    CONFIRM_PAGE);
+        } catch (StoreException ex) {
+            return null;
+        }
+        Entry confirmed = null;
+        namespace.lock();
+        try {
+            for (ObjectSummary o : page.objects()) {
+                String name = o.key().substring(prefix.length());
+                if (name.isEmpty() || ownChangeSince(o.key(), mark)) {
+                    continue;
+                }
+                Optional<Entry> local = index.lookup(join(dir, name));
+                if (local.isPresent() && local.get().type() != Entry.Type.DIRECTORY && o.etag().equals(local.get().etag())) {
+                    confirmedAt.put(local.get().id(), listedAt);
+                    if (local.get().id() == e.id()) {
+                        confirmed = local.get();
+                    }
+                }
+            }
+        } finally {
+            namespace.unlock();
+        }
+        return confirmed;
     }
 
     /**

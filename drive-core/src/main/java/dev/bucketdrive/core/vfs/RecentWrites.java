@@ -163,8 +163,9 @@ final class RecentWrites {
         }
 
         @Override
-        public ListPage list(String prefix, String delimiter, String continuationToken, int maxKeys) {
-            return store.list(prefix, delimiter, continuationToken, maxKeys);
+        public ListPage list(String prefix, String delimiter, String continuationToken, String startAfter,
+                             int maxKeys) {
+            return store.list(prefix, delimiter, continuationToken, startAfter, maxKeys);
         }
 
         @Override

@@ -207,13 +207,14 @@ public final class InMemoryObjectStore implements ObjectStore {
     }
 
     @Override
-    public ListPage list(String prefix, String delimiter, String continuationToken, int maxKeys) {
+    public ListPage list(String prefix, String delimiter, String continuationToken, String startAfter, int maxKeys) {
         if (maxKeys < 1 || maxKeys > MAX_BATCH) {
             throw StoreException.invalid("maxKeys " + maxKeys);
         }
         String p = prefix == null ? "" : prefix;
         boolean rollUp = delimiter != null && !delimiter.isEmpty();
-        NavigableMap<String, Stored> range = objects.tailMap(p, true);
+        NavigableMap<String, Stored> range = startAfter != null && objects.comparator().compare(startAfter, p) >= 0
+                ? objects.tailMap(startAfter, false) : objects.tailMap(p, true);
         String skipPrefix = null;
         if (continuationToken != null) {
             // Token: "o" + last object key, or "p" + last common prefix (whose keys are all skipped).

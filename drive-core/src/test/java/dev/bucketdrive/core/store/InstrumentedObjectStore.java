@@ -218,8 +218,8 @@ public final class InstrumentedObjectStore implements ObjectStore {
     }
 
     @Override
-    public ListPage list(String prefix, String delimiter, String continuationToken, int maxKeys) {
-        return call(Op.LIST, () -> delegate.list(prefix, delimiter, continuationToken, maxKeys));
+    public ListPage list(String prefix, String delimiter, String continuationToken, String startAfter, int maxKeys) {
+        return call(Op.LIST, () -> delegate.list(prefix, delimiter, continuationToken, startAfter, maxKeys));
     }
 
     @Override

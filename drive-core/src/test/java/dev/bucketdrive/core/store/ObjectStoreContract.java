@@ -430,6 +430,29 @@ public abstract class ObjectStoreContract {
     }
 
     @Test
+    void listStartsAfterTheGivenKeyAndCarriesOnWithItsToken() {
+        for (String n : List.of("a", "b/1", "b/2", "c", "ca", "d")) {
+            store().put(key(n), Body.of(new byte[1]), PutOptions.DEFAULT);
+        }
+        ListPage first = store().list(base, "/", null, key("b"), 2);
+        assertThat(first.commonPrefixes()).containsExactly(key("b/"));
+        assertThat(first.objects()).extracting(ObjectSummary::key).containsExactly(key("c"));
+        assertThat(first.truncated()).isTrue();
+        ListPage rest = store().list(base, "/", first.nextToken(), 2);
+        assertThat(rest.objects()).extracting(ObjectSummary::key).containsExactly(key("ca"), key("d"));
+        assertThat(rest.commonPrefixes()).isEmpty();
+
+        // A key need not exist to start after it; the key itself is not listed.
+        assertThat(store().list(base, "/", null, key("c"), 1000).objects())
+                .extracting(ObjectSummary::key).containsExactly(key("ca"), key("d"));
+        assertThat(store().list(base, null, null, key("bz"), 1000).objects())
+                .extracting(ObjectSummary::key).containsExactly(key("c"), key("ca"), key("d"));
+        // Starting after a key before the prefix is starting at the prefix.
+        assertThat(store().list(key("b/"), "/", null, key("a"), 1000).objects())
+                .extracting(ObjectSummary::key).containsExactly(key("b/1"), key("b/2"));
+    }
+
+    @Test
     void listOrdersKeysByTheirUtf8Bytes() {
         org.junit.jupiter.api.Assumptions.assumeTrue(listsInUtf8Order(), "this server sorts keys by UTF-16");
         // U+FF5E (3 UTF-8 bytes) sorts before U+1F600 (4 bytes, a surrogate pair in Java).
