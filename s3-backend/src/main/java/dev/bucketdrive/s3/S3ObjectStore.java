@@ -1,12 +1,12 @@
 package dev.bucketdrive.s3;
 
 import dev.bucketdrive.core.store.Body;
+import dev.bucketdrive.core.store.BodyReader;
 import dev.bucketdrive.core.store.CompletedPart;
 import dev.bucketdrive.core.store.CopyOptions;
 import dev.bucketdrive.core.store.KeyOrder;
 import dev.bucketdrive.core.store.ListPage;
 import dev.bucketdrive.core.store.MultipartUpload;
-import dev.bucketdrive.core.store.ObjectBytes;
 import dev.bucketdrive.core.store.ObjectInfo;
 import dev.bucketdrive.core.store.ObjectStore;
 import dev.bucketdrive.core.store.ObjectSummary;
@@ -56,6 +56,8 @@ import org.slf4j.LoggerFactory;
 public final class S3ObjectStore implements ObjectStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(S3ObjectStore.class);
+    /** A GET's answer 416: the range starts at or past the end. */
+    private static final Object PAST_THE_END = new Object();
 
     private final S3Client s3;
     private final String bucket;
@@ -104,54 +106,51 @@ public final class S3ObjectStore implements ObjectStore {
     }
 
     @Override
-    public ObjectBytes get(String key, long offset, long length, String ifMatch) {
+    public <T> T read(String key, long offset, long length, String ifMatch, BodyReader<T> reader) {
         if (offset < 0 || length < 0) {
             throw StoreException.invalid("negative range for " + key);
         }
         if (length == 0) {
-            return emptyRead(key, ifMatch);
+            return emptyRead(key, ifMatch, reader);
         }
         long last = length > Long.MAX_VALUE - offset ? Long.MAX_VALUE : offset + length - 1;
         String range = "bytes=" + offset + "-" + (last == Long.MAX_VALUE ? "" : last);
         // S3 answers 416 when the range starts at or past the end, even for an empty object: that is
-        // a read of no bytes (null here), not an error.
-        ObjectBytes r = call("GET", key, () -> {
+        // a read of no bytes, not an error.
+        Object r = call("GET", key, () -> {
             try (ResponseInputStream<GetObjectResponse> in =
                          s3.getObject(b -> b.bucket(bucket).key(key).range(range).ifMatch(ifMatch))) {
                 GetObjectResponse meta = in.response();
-                // Read into one array of the announced length: no growing buffer, no extra copy.
-                long announced = meta.contentLength() == null ? -1 : meta.contentLength();
-                byte[] data = announced >= 0 && announced <= Integer.MAX_VALUE - 8
-                        ? readExactly(in, (int) announced) : in.readAllBytes();
-                return new ObjectBytes(data, new ObjectInfo(key, totalSize(meta), meta.eTag(),
-                        instant(meta.lastModified()), meta.metadata(), meta.contentType()));
+                ObjectInfo info = new ObjectInfo(key, totalSize(meta), meta.eTag(), instant(meta.lastModified()),
+                        meta.metadata(), meta.contentType());
+                return reader.read(info, meta.contentLength() == null ? -1 : meta.contentLength(), in);
             } catch (S3Exception e) {
                 if (e.statusCode() == 416) {
-                    return null;
+                    return PAST_THE_END;
                 }
                 throw e;
             } catch (IOException e) {
                 throw SdkClientException.create("reading the body of " + key + ": " + e.getMessage(), e);
             }
         });
-        return r == null ? emptyRead(key, ifMatch) : r;
-    }
-
-    private static byte[] readExactly(InputStream in, int length) throws IOException {
-        byte[] data = new byte[length];
-        int n = in.readNBytes(data, 0, length);
-        if (n != length) {
-            throw new IOException("the body ended after " + n + " of " + length + " bytes");
+        if (r == PAST_THE_END) {
+            return emptyRead(key, ifMatch, reader);
         }
-        return data;
+        @SuppressWarnings("unchecked")
+        T result = (T) r;
+        return result;
     }
 
-    private ObjectBytes emptyRead(String key, String ifMatch) {
+    private <T> T emptyRead(String key, String ifMatch, BodyReader<T> reader) {
         ObjectInfo info = head(key);
         if (ifMatch != null && !ifMatch.equals(info.etag())) {
             throw StoreException.preconditionFailed(key);
         }
-        return new ObjectBytes(new byte[0], info);
+        try {
+            return reader.read(info, 0, InputStream.nullInputStream());
+        } catch (IOException e) {
+            throw new StoreException(StoreException.Kind.TRANSIENT, "reading no bytes of " + key + ": " + e.getMessage(), e);
+        }
     }
 
     private static long totalSize(GetObjectResponse r) {

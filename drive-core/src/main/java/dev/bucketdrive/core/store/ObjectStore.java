@@ -32,7 +32,16 @@ public interface ObjectStore extends AutoCloseable {
      *
      * @param ifMatch read only this version ({@code null}: any); PRECONDITION_FAILED when it changed
      */
-    ObjectBytes get(String key, long offset, long length, String ifMatch);
+    default ObjectBytes get(String key, long offset, long length, String ifMatch) {
+        return read(key, offset, length, ifMatch, BodyReader.whole());
+    }
+
+    /**
+     * Reads like {@link #get}, handing the body to {@code reader} as it arrives; returns what the reader
+     * returns. When the request is retried (a connection that broke in the body, say), the reader is
+     * called again for the whole range.
+     */
+    <T> T read(String key, long offset, long length, String ifMatch, BodyReader<T> reader);
 
     /** Writes a whole object and returns its new ETag. */
     String put(String key, Body body, PutOptions options);

@@ -9,6 +9,7 @@ import dev.bucketdrive.core.local.Entry;
 import dev.bucketdrive.core.local.MetadataIndex;
 import dev.bucketdrive.core.local.PendingOp;
 import dev.bucketdrive.core.local.UploadJournal;
+import dev.bucketdrive.core.store.BodyReader;
 import dev.bucketdrive.core.store.KeyOrder;
 import dev.bucketdrive.core.store.ListPage;
 import dev.bucketdrive.core.store.ObjectBytes;
@@ -27,6 +28,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -92,6 +94,8 @@ public final class Drive implements AutoCloseable {
     private final ConcurrentHashMap<String, CompletableFuture<Void>> listings = new ConcurrentHashMap<>();
     /** Flat listings of whole subtrees in flight, by the directory at their top (see {@link #listSubtree}). */
     private final ConcurrentHashMap<String, CompletableFuture<Void>> subtreeListings = new ConcurrentHashMap<>();
+    /** Chunks one read-ahead GET covers (see {@link #readAhead}). */
+    static final int READ_AHEAD_GET_CHUNKS = 4;
     /** Keys one LIST that confirms the files a program goes through covers (see {@link #confirmByListing}). */
     static final int CONFIRM_PAGE = 100;
     /** Past this many, directories whose revalidation window has passed are forgotten. */
@@ -1124,27 +1128,94 @@ public final class Drive implements AutoCloseable {
         return await(running, "read of " + node.path);
     }
 
-    /** Queues a GET of the chunk on the read-ahead pool unless it is fetched or queued already. */
-    private void prefetch(Node node, int idx, String etag) {
-        FetchKey fk = new FetchKey(node.id, idx, etag);
-        Fetch mine = new Fetch();
-        if (fetches.putIfAbsent(fk, mine) != null) {
+    /**
+     * Queues one GET of up to {@code count} chunks from {@code first} on the read-ahead pool; a chunk
+     * fetched or queued already ends the run. Each chunk is stored and handed to its waiters as soon as
+     * its bytes arrived, so the first is ready as early as with a GET of its own.
+     */
+    private void prefetch(Node node, int first, int count, String etag) {
+        List<Fetch> run = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            Fetch mine = new Fetch();
+            if (fetches.putIfAbsent(new FetchKey(node.id, first + i, etag), mine) != null) {
+                break;
+            }
+            run.add(mine);
+        }
+        if (run.isEmpty()) {
             return;
         }
         try {
-            readAhead.execute(() -> {
-                if (!mine.claim()) {
-                    return;
-                }
-                try {
-                    runFetch(node, idx, fk, mine);
-                } catch (RuntimeException e) {
-                    LOG.debug("read-ahead of {} chunk {} failed: {}", node.path, idx, e.toString());
-                }
-            });
+            readAhead.execute(() -> runPrefetch(node, first, run, etag));
         } catch (java.util.concurrent.RejectedExecutionException e) {
-            fetches.remove(fk, mine);
-            mine.completeExceptionally(new FsException(FsError.IO, "the drive is closing"));
+            FsException closing = new FsException(FsError.IO, "the drive is closing");
+            for (int i = 0; i < run.size(); i++) {
+                fetches.remove(new FetchKey(node.id, first + i, etag), run.get(i));
+                run.get(i).completeExceptionally(closing);
+            }
+        }
+    }
+
+    /**
+     * The GET of a queued run. A reader that wanted one of its chunks before it started fetched that
+     * chunk itself (see {@link #fetch}): the GET covers the chunks from the first to the last still
+     * unclaimed, and passes over the others' bytes.
+     */
+    private void runPrefetch(Node node, int first, List<Fetch> run, String etag) {
+        boolean[] mine = new boolean[run.size()];
+        int from = -1;
+        int to = -1;
+        for (int i = 0; i < run.size(); i++) {
+            if (run.get(i).claim()) {
+                mine[i] = true;
+                from = from < 0 ? i : from;
+                to = i;
+            }
+        }
+        if (from < 0) {
+            return;
+        }
+        int start = from;
+        int end = to + 1;
+        String path;
+        synchronized (node) {
+            path = node.path;
+        }
+        try {
+            readObject(key(path), (long) (first + start) * chunkSize, (long) (end - start) * chunkSize, etag,
+                    (object, length, body) -> {
+                        for (int i = start; i < end; i++) {
+                            byte[] data = new byte[chunkSize];
+                            int n = body.readNBytes(data, 0, chunkSize);
+                            data = n == chunkSize ? data : Arrays.copyOf(data, n);
+                            if (mine[i] && !run.get(i).isDone()) {
+                                // Stored before the waiters go on: a writer that waited writes into it next.
+                                chunks.putClean(new ChunkKey(node.id, first + i), etag, ByteBuffer.wrap(data));
+                                run.get(i).complete(data);
+                                fetches.remove(new FetchKey(node.id, first + i, etag), run.get(i));
+                            }
+                            if (data.length < chunkSize) {
+                                break;
+                            }
+                        }
+                        return null;
+                    });
+        } catch (RuntimeException e) {
+            LOG.debug("read-ahead of {} chunks {}-{} failed: {}", node.path, first + start, first + end - 1, e.toString());
+            RuntimeException failure = e instanceof StoreException se ? FsException.of("read of " + node.path, se) : e;
+            for (int i = start; i < end; i++) {
+                if (mine[i]) {
+                    run.get(i).completeExceptionally(failure);
+                }
+            }
+        } finally {
+            for (int i = start; i < end; i++) {
+                if (mine[i]) {
+                    run.get(i).completeExceptionally(new FsException(FsError.IO, "read of " + node.path
+                            + ": the object ended before chunk " + (first + i)));
+                    fetches.remove(new FetchKey(node.id, first + i, etag), run.get(i));
+                }
+            }
         }
     }
 
@@ -1188,15 +1259,19 @@ public final class Drive implements AutoCloseable {
     }
 
     private byte[] get(String key, long offset, String etag) {
+        return readObject(key, offset, chunkSize, etag, BodyReader.whole()).data();
+    }
+
+    /** A GET of the object at {@code key}, or of the source of its copy while a rename has not copied it yet. */
+    private <T> T readObject(String key, long offset, long length, String etag, BodyReader<T> reader) {
         try {
-            ObjectBytes bytes = store.get(key, offset, chunkSize, etag);
-            return bytes.data();
+            return store.read(key, offset, length, etag, reader);
         } catch (StoreException e) {
             String source = e.kind() == StoreException.Kind.NOT_FOUND ? writeBack.copySourceOf(key) : null;
             if (source == null) {
                 throw e;
             }
-            return store.get(source, offset, chunkSize, etag).data();
+            return store.read(source, offset, length, etag, reader);
         }
     }
 
@@ -1216,6 +1291,11 @@ public final class Drive implements AutoCloseable {
         }
     }
 
+    /**
+     * Keeps the {@code readAheadChunks} chunks after {@code from} fetched or on their way, in GETs of
+     * {@link #READ_AHEAD_GET_CHUNKS} chunks: it waits until that many are missing (or the window
+     * reaches the end of the file), so a sequential reader costs one request per 16 MiB, not per chunk.
+     */
     private void readAhead(Node node, long from) {
         String etag;
         long limit;
@@ -1223,15 +1303,32 @@ public final class Drive implements AutoCloseable {
             etag = node.etag;
             limit = Math.min(node.remoteLimit, node.size);
         }
-        if (etag == null) {
+        int window = options.readAheadChunks();
+        if (etag == null || window == 0) {
             return;
         }
         int first = (int) ((from + chunkSize - 1) / chunkSize);
-        for (int idx = first; idx < first + options.readAheadChunks() && (long) idx * chunkSize < limit; idx++) {
+        int fileChunks = (int) ((limit + chunkSize - 1) / chunkSize);
+        int end = Math.min(first + window, fileChunks);
+        int perGet = Math.min(READ_AHEAD_GET_CHUNKS, window);
+        int missing = 0;
+        BitSet wanted = new BitSet();
+        for (int idx = first; idx < end; idx++) {
             if (!fetches.containsKey(new FetchKey(node.id, idx, etag))
                     && chunks.read(new ChunkKey(node.id, idx), etag, 0, EMPTY) < 0) {
-                prefetch(node, idx, etag);
+                wanted.set(idx);
+                missing++;
             }
+        }
+        if (missing == 0 || missing < perGet && end < fileChunks) {
+            return;
+        }
+        for (int idx = wanted.nextSetBit(first); idx >= 0; ) {
+            int runEnd = wanted.nextClearBit(idx);
+            for (int at = idx; at < runEnd; at += perGet) {
+                prefetch(node, at, Math.min(perGet, runEnd - at), etag);
+            }
+            idx = wanted.nextSetBit(runEnd);
         }
     }
 

@@ -60,7 +60,7 @@ public record DriveOptions(String keyPrefix, boolean readOnly, PosixMetadata.Def
 
     public static DriveOptions standard() {
         return new DriveOptions("", false, PosixMetadata.Defaults.forUser(0, 0), NameCodec.POSIX, false,
-                Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(2), 8, Integer.getInteger("bd.ra", 4),
+                Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(2), 8, 8,
                 Duration.ofMinutes(2), Duration.ofMinutes(2), "localhost", Clock.systemUTC());
     }
 

@@ -5,7 +5,7 @@ import dev.bucketdrive.core.store.CompletedPart;
 import dev.bucketdrive.core.store.CopyOptions;
 import dev.bucketdrive.core.store.ListPage;
 import dev.bucketdrive.core.store.MultipartUpload;
-import dev.bucketdrive.core.store.ObjectBytes;
+import dev.bucketdrive.core.store.BodyReader;
 import dev.bucketdrive.core.store.ObjectInfo;
 import dev.bucketdrive.core.store.ObjectStore;
 import dev.bucketdrive.core.store.PutOptions;
@@ -92,8 +92,8 @@ final class RecentWrites {
         }
 
         @Override
-        public ObjectBytes get(String key, long offset, long length, String ifMatch) {
-            return store.get(key, offset, length, ifMatch);
+        public <T> T read(String key, long offset, long length, String ifMatch, BodyReader<T> reader) {
+            return store.read(key, offset, length, ifMatch, reader);
         }
 
         @Override

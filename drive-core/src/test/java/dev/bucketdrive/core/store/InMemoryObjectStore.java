@@ -1,5 +1,6 @@
 package dev.bucketdrive.core.store;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -69,7 +70,7 @@ public final class InMemoryObjectStore implements ObjectStore {
     }
 
     @Override
-    public ObjectBytes get(String key, long offset, long length, String ifMatch) {
+    public <T> T read(String key, long offset, long length, String ifMatch, BodyReader<T> reader) {
         checkKey(key);
         if (offset < 0 || length < 0) {
             throw StoreException.invalid("negative range");
@@ -80,8 +81,12 @@ public final class InMemoryObjectStore implements ObjectStore {
         }
         int from = (int) Math.min(offset, s.data.length);
         int to = (int) Math.min(s.data.length, from + Math.min(length, Integer.MAX_VALUE));
-        return new ObjectBytes(Arrays.copyOfRange(s.data, from, to),
-                new ObjectInfo(key, s.data.length, s.etag, s.lastModified, s.metadata, s.contentType));
+        try {
+            return reader.read(new ObjectInfo(key, s.data.length, s.etag, s.lastModified, s.metadata, s.contentType),
+                    to - from, new ByteArrayInputStream(s.data, from, to - from));
+        } catch (IOException e) {
+            throw new StoreException(StoreException.Kind.TRANSIENT, "reading " + key + ": " + e.getMessage(), e);
+        }
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.bucketdrive.core.store;
 
+import java.io.FilterInputStream;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.EnumMap;
@@ -156,10 +158,27 @@ public final class InstrumentedObjectStore implements ObjectStore {
     }
 
     @Override
-    public ObjectBytes get(String key, long offset, long length, String ifMatch) {
-        ObjectBytes bytes = call(Op.GET, () -> delegate.get(key, offset, length, ifMatch));
-        bytesReceived.addAndGet(bytes.data().length);
-        return bytes;
+    public <T> T read(String key, long offset, long length, String ifMatch, BodyReader<T> reader) {
+        return call(Op.GET, () -> delegate.read(key, offset, length, ifMatch, (object, n, body) ->
+                reader.read(object, n, new FilterInputStream(body) {
+                    @Override
+                    public int read() throws IOException {
+                        int b = super.read();
+                        if (b >= 0) {
+                            bytesReceived.incrementAndGet();
+                        }
+                        return b;
+                    }
+
+                    @Override
+                    public int read(byte[] buf, int off, int len) throws IOException {
+                        int got = super.read(buf, off, len);
+                        if (got > 0) {
+                            bytesReceived.addAndGet(got);
+                        }
+                        return got;
+                    }
+                })));
     }
 
     @Override

@@ -154,6 +154,29 @@ public abstract class ObjectStoreContract {
     }
 
     @Test
+    void readHandsTheBodyToItsReaderAsItArrives() {
+        byte[] data = randomBytes(3_000_000, 4);
+        String etag = store().put(key("stream"), Body.of(data), PutOptions.DEFAULT);
+        List<byte[]> pieces = store().read(key("stream"), 1_000_000, 1_500_000, etag, (object, length, body) -> {
+            assertThat(object.size()).isEqualTo(data.length);
+            assertThat(object.etag()).isEqualTo(etag);
+            assertThat(length).isIn(-1L, 1_500_000L);
+            List<byte[]> got = new ArrayList<>();
+            for (byte[] piece = body.readNBytes(600_000); piece.length > 0; piece = body.readNBytes(600_000)) {
+                got.add(piece);
+            }
+            return got;
+        });
+        assertThat(pieces).extracting(p -> p.length).containsExactly(600_000, 600_000, 300_000);
+        assertThat(concat(pieces.toArray(byte[][]::new))).isEqualTo(Arrays.copyOfRange(data, 1_000_000, 2_500_000));
+
+        byte[] pastTheEnd = store().read(key("stream"), data.length, 10, etag, (object, length, body) -> body.readAllBytes());
+        assertThat(pastTheEnd).isEmpty();
+        assertFails(() -> store().read(key("stream"), 0, 10, "\"another\"", (object, length, body) -> body.readAllBytes()),
+                StoreException.Kind.PRECONDITION_FAILED);
+    }
+
+    @Test
     void emptyObjectReadsAsNoBytes() {
         store().put(key("empty"), Body.of(new byte[0]), PutOptions.DEFAULT);
         assertThat(store().head(key("empty")).size()).isZero();
