@@ -103,6 +103,9 @@ final class BucketFileSystem implements FuseOperations {
                 want |= WINFSP_CAP_CASE_INSENSITIVE;
             }
             conn.setWant(want);
+            LOG.debug("FUSE connection: capable {} want {} max_write {} max_read {} max_readahead {} max_background {}",
+                    Integer.toHexString(conn.capable()), Integer.toHexString(want), conn.maxWrite(), conn.maxRead(),
+                    conn.maxReadahead(), conn.maxBackground());
         } catch (Throwable t) {
             LOG.warn("init: {}", t.toString());
         }
