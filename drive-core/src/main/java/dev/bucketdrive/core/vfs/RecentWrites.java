@@ -1,11 +1,11 @@
 package dev.bucketdrive.core.vfs;
 
 import dev.bucketdrive.core.store.Body;
+import dev.bucketdrive.core.store.BodyReader;
 import dev.bucketdrive.core.store.CompletedPart;
 import dev.bucketdrive.core.store.CopyOptions;
 import dev.bucketdrive.core.store.ListPage;
 import dev.bucketdrive.core.store.MultipartUpload;
-import dev.bucketdrive.core.store.BodyReader;
 import dev.bucketdrive.core.store.ObjectInfo;
 import dev.bucketdrive.core.store.ObjectStore;
 import dev.bucketdrive.core.store.PutOptions;
