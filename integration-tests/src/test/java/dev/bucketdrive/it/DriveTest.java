@@ -168,8 +168,10 @@ class DriveTest {
         } finally {
             h.drive.release(fh);
         }
-        // The first chunk on demand, then the rest in GETs of four chunks each, two of them ahead at once.
-        assertThat(h.store.calls(GET)).isEqualTo(1 + (chunks - 1 + 3) / 4);
+        // The first chunk on demand, then the rest in GETs of four chunks each (7 GETs), two of them
+        // ahead at once. A reader that needs the first chunk of a run before its GET started fetches
+        // that chunk itself (on a busy machine), so a few more GETs are possible, but no byte twice.
+        assertThat(h.store.calls(GET)).isBetween(1L + (chunks - 1 + 3) / 4, (long) chunks / 2);
         assertThat(h.store.mostAtOnce(GET)).isGreaterThanOrEqualTo(2);
         assertThat(h.store.bytesReceived()).isEqualTo(content.length);
     }
