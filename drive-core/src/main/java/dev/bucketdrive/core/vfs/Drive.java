@@ -1210,9 +1210,11 @@ public final class Drive implements AutoCloseable {
             }
         } finally {
             for (int i = start; i < end; i++) {
-                if (mine[i]) {
+                if (mine[i] && !run.get(i).isDone()) {
                     run.get(i).completeExceptionally(new FsException(FsError.IO, "read of " + node.path
                             + ": the object ended before chunk " + (first + i)));
+                }
+                if (mine[i]) {
                     fetches.remove(new FetchKey(node.id, first + i, etag), run.get(i));
                 }
             }
