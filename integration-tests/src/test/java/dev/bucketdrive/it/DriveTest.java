@@ -177,6 +177,51 @@ class DriveTest {
     }
 
     @Test
+    void aReaderWaitingForAReadAheadThatFailsFetchesTheChunkItself() throws Exception {
+        byte[] content = random(5 * DriveHarness.CHUNK, 4);
+        bucket.put("ahead.bin", Body.of(content), PutOptions.DEFAULT);
+        h.drive.readdir("/");
+        CountDownLatch aheadStarted = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        // The first GET is the reader's own (chunk 0); the second, one read-ahead of chunks 1-4, is
+        // held until the reader waits for it, then fails.
+        h.store.beforeNext(GET, () -> h.store.beforeNext(GET, () -> {
+            aheadStarted.countDown();
+            awaitQuietly(release);
+        }));
+        h.store.resetCounters();
+        long fh = h.drive.open("/ahead.bin", Set.of(StandardOpenOption.READ));
+        ExecutorService reader = Executors.newSingleThreadExecutor();
+        try {
+            ByteBuffer first = ByteBuffer.allocate(4096);
+            assertThat(h.drive.read(fh, first, 0)).isEqualTo(4096);
+            assertThat(aheadStarted.await(20, TimeUnit.SECONDS)).isTrue();
+            Thread[] readerThread = new Thread[1];
+            Future<byte[]> second = reader.submit(() -> {
+                readerThread[0] = Thread.currentThread();
+                ByteBuffer buf = ByteBuffer.allocate(DriveHarness.CHUNK);
+                assertThat(h.drive.read(fh, buf, DriveHarness.CHUNK)).isEqualTo(DriveHarness.CHUNK);
+                return buf.array();
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while ((readerThread[0] == null || readerThread[0].getState() != Thread.State.TIMED_WAITING)
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(readerThread[0].getState()).as("the reader waits for the read-ahead").isEqualTo(Thread.State.TIMED_WAITING);
+            h.store.failNext(GET, 1, StoreException.Kind.TRANSIENT);
+            release.countDown();
+            assertSameBytes(second.get(20, TimeUnit.SECONDS),
+                    Arrays.copyOfRange(content, DriveHarness.CHUNK, 2 * DriveHarness.CHUNK));
+        } finally {
+            release.countDown();
+            reader.shutdownNow();
+            h.drive.release(fh);
+        }
+        assertThat(h.store.calls(GET)).as("its own, the failed read-ahead, the reader's second try").isEqualTo(3);
+    }
+
+    @Test
     void aCloseWaitsForTheDiskButAChangeOfAttributesAloneDoesNot() {
         h.close();
         // Uploads wait for the drain: one running meanwhile could be deferred by the open file and

@@ -27,7 +27,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Deque;
 import java.util.HashMap;
@@ -37,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -96,6 +96,8 @@ public final class Drive implements AutoCloseable {
     private final ConcurrentHashMap<String, CompletableFuture<Void>> subtreeListings = new ConcurrentHashMap<>();
     /** Chunks one read-ahead GET covers (see {@link #readAhead}). */
     static final int READ_AHEAD_GET_CHUNKS = 4;
+    /** How many chunk buffers GETs keep for the next ones: two read-ahead GETs of a reader and one of its own. */
+    private static final int FETCH_BUFFERS = 3;
     /** Keys one LIST that confirms the files a program goes through covers (see {@link #confirmByListing}). */
     static final int CONFIRM_PAGE = 100;
     /** Past this many, directories whose revalidation window has passed are forgotten. */
@@ -105,6 +107,8 @@ public final class Drive implements AutoCloseable {
     /** Directories whose subtrees had more keys than one flat listing reads: listed per directory. */
     private final Set<String> subtreesTooBig = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<FetchKey, Fetch> fetches = new ConcurrentHashMap<>();
+    /** Chunk buffers of finished GETs, for the next ones ({@link #fetchBuffer}). */
+    private final ArrayBlockingQueue<byte[]> fetchBuffers = new ArrayBlockingQueue<>(FETCH_BUFFERS);
     /** When each file's version was last confirmed against the bucket (epoch ms). */
     private final ConcurrentHashMap<Long, Long> confirmedAt = new ConcurrentHashMap<>();
     /** Directories where an open lately had to revalidate a file: when it did (epoch ms). */
@@ -120,8 +124,9 @@ public final class Drive implements AutoCloseable {
     /**
      * One GET of one chunk, registered in {@link #fetches} from the moment it is wanted (a read-ahead
      * queues it) so that nobody asks for the chunk again; whoever {@link #claim}s it first runs it.
+     * It completes once the chunk is in the cache, where its waiters read it.
      */
-    private static final class Fetch extends CompletableFuture<byte[]> {
+    private static final class Fetch extends CompletableFuture<Void> {
         private final AtomicBoolean claimed = new AtomicBoolean();
 
         boolean claim() {
@@ -1085,12 +1090,16 @@ public final class Drive implements AutoCloseable {
             zeroFrom(piece, 0);
             return;
         }
-        byte[] data = fetch(node, idx, etag);
-        int n = Math.max(0, Math.min(piece.remaining(), data.length - offset));
-        if (n > 0) {
-            piece.duplicate().put(data, offset, n);
+        fetch(node, idx, etag);
+        got = chunks.read(key, etag, offset, piece.duplicate());
+        if (got < 0) {
+            requireCurrent(node, source);
+            // Evicted as soon as it was stored (a cache full of dirty chunks): straight from the bucket.
+            byte[] data = get(key(node), (long) idx * chunkSize, etag);
+            got = Math.max(0, Math.min(piece.remaining(), data.length - offset));
+            piece.duplicate().put(data, Math.min(offset, data.length), got);
         }
-        zeroFrom(piece, n);
+        zeroFrom(piece, got);
     }
 
     /**
@@ -1111,21 +1120,37 @@ public final class Drive implements AutoCloseable {
     }
 
     /**
-     * One ranged GET per chunk and version, however many callers want it at once. A read-ahead of the
-     * chunk that is queued but not started yet is run here rather than waited for.
+     * Brings one chunk into the cache: one ranged GET per chunk and version, however many callers
+     * want it at once. A read-ahead of the chunk that is queued but not started yet is run here rather
+     * than waited for. When the GET this caller waited for failed (a read-ahead's GET of several
+     * chunks can break off in the middle of its body, after the store's own retries), the caller tries
+     * once more by itself.
      */
-    private byte[] fetch(Node node, int idx, String etag) {
+    private void fetch(Node node, int idx, String etag) {
         FetchKey fk = new FetchKey(node.id, idx, etag);
-        Fetch mine = new Fetch();
-        Fetch running = fetches.putIfAbsent(fk, mine);
-        if (running == null) {
-            mine.claim();
-            return runFetch(node, idx, fk, mine);
+        for (int attempt = 1; ; attempt++) {
+            Fetch mine = new Fetch();
+            Fetch running = fetches.putIfAbsent(fk, mine);
+            if (running == null) {
+                mine.claim();
+                runFetch(node, idx, fk, mine);
+                return;
+            }
+            if (running.claim()) {
+                runFetch(node, idx, fk, running);
+                return;
+            }
+            try {
+                await(running, "read of " + node.path);
+                return;
+            } catch (RuntimeException e) {
+                fetches.remove(fk, running);
+                if (attempt > 1 || !running.isCompletedExceptionally()) {
+                    throw e; // the second failure, or no answer in time
+                }
+                LOG.debug("read of {} chunk {} failed in another GET, trying again: {}", node.path, idx, e.toString());
+            }
         }
-        if (running.claim()) {
-            return runFetch(node, idx, fk, running);
-        }
-        return await(running, "read of " + node.path);
     }
 
     /**
@@ -1177,24 +1202,19 @@ public final class Drive implements AutoCloseable {
         }
         int start = from;
         int end = to + 1;
-        String path;
-        synchronized (node) {
-            path = node.path;
-        }
+        byte[] buffer = fetchBuffer();
         try {
-            readObject(key(path), (long) (first + start) * chunkSize, (long) (end - start) * chunkSize, etag,
+            readObject(key(node), (long) (first + start) * chunkSize, (long) (end - start) * chunkSize, etag,
                     (object, length, body) -> {
                         for (int i = start; i < end; i++) {
-                            byte[] data = new byte[chunkSize];
-                            int n = body.readNBytes(data, 0, chunkSize);
-                            data = n == chunkSize ? data : Arrays.copyOf(data, n);
+                            int n = body.readNBytes(buffer, 0, chunkSize);
                             if (mine[i] && !run.get(i).isDone()) {
                                 // Stored before the waiters go on: a writer that waited writes into it next.
-                                chunks.putClean(new ChunkKey(node.id, first + i), etag, ByteBuffer.wrap(data));
-                                run.get(i).complete(data);
+                                chunks.putClean(new ChunkKey(node.id, first + i), etag, ByteBuffer.wrap(buffer, 0, n));
+                                run.get(i).complete(null);
                                 fetches.remove(new FetchKey(node.id, first + i, etag), run.get(i));
                             }
-                            if (data.length < chunkSize) {
+                            if (n < chunkSize) {
                                 break;
                             }
                         }
@@ -1209,6 +1229,7 @@ public final class Drive implements AutoCloseable {
                 }
             }
         } finally {
+            fetchBuffers.offer(buffer);
             for (int i = start; i < end; i++) {
                 if (mine[i] && !run.get(i).isDone()) {
                     run.get(i).completeExceptionally(new FsException(FsError.IO, "read of " + node.path
@@ -1221,23 +1242,19 @@ public final class Drive implements AutoCloseable {
         }
     }
 
-    private byte[] runFetch(Node node, int idx, FetchKey fk, Fetch mine) {
+    private void runFetch(Node node, int idx, FetchKey fk, Fetch mine) {
+        ChunkKey key = new ChunkKey(node.id, idx);
+        byte[] buffer = null;
         try {
-            byte[] cached = cachedChunk(new ChunkKey(node.id, idx), fk.etag());
-            if (cached != null) {
-                // Another reader fetched it between our miss and now.
-                mine.complete(cached);
-                return cached;
+            if (chunks.read(key, fk.etag(), 0, EMPTY) < 0) { // else another reader fetched it after our miss
+                buffer = fetchBuffer();
+                byte[] into = buffer;
+                int n = readObject(key(node), (long) idx * chunkSize, chunkSize, fk.etag(),
+                        (object, length, body) -> body.readNBytes(into, 0, chunkSize));
+                // Stored before the waiters go on: a writer that waited for the chunk writes into it next.
+                chunks.putClean(key, fk.etag(), ByteBuffer.wrap(buffer, 0, n));
             }
-            String path;
-            synchronized (node) {
-                path = node.path;
-            }
-            byte[] data = get(key(path), (long) idx * chunkSize, fk.etag());
-            // Stored before the waiters go on: a writer that waited for the chunk writes into it next.
-            chunks.putClean(new ChunkKey(node.id, idx), fk.etag(), ByteBuffer.wrap(data));
-            mine.complete(data);
-            return data;
+            mine.complete(null);
         } catch (StoreException e) {
             FsException fe = FsException.of("read of " + node.path, e);
             mine.completeExceptionally(fe);
@@ -1246,18 +1263,26 @@ public final class Drive implements AutoCloseable {
             mine.completeExceptionally(e);
             throw e;
         } finally {
+            if (buffer != null) {
+                fetchBuffers.offer(buffer);
+            }
             fetches.remove(fk, mine);
         }
     }
 
-    private byte[] cachedChunk(ChunkKey key, String etag) {
-        int length = chunks.length(key);
-        if (length < 0) {
-            return null;
+    /**
+     * A buffer of one chunk for a GET's bytes on their way into the cache. A few are kept for the
+     * next GET: a new 4 MiB array per chunk would keep the garbage collector copying whole chunks.
+     */
+    private byte[] fetchBuffer() {
+        byte[] buffer = fetchBuffers.poll();
+        return buffer != null ? buffer : new byte[chunkSize];
+    }
+
+    private String key(Node node) {
+        synchronized (node) {
+            return key(node.path);
         }
-        ByteBuffer buf = ByteBuffer.allocate(length);
-        int n = chunks.read(key, etag, 0, buf);
-        return n < 0 ? null : Arrays.copyOf(buf.array(), n);
     }
 
     private byte[] get(String key, long offset, String etag) {
