@@ -299,15 +299,30 @@ final class SqliteChunkStore implements ChunkStore {
     }
 
     /** All the bytes of a chunk, wherever they live. */
-    private byte[] allBytes(ChunkKey key, Chunk chunk) throws IOException {
+    /** The length and CRC-32C of a chunk's bytes as stored; a file that is gone has no bytes. */
+    private record Content(long length, long crc) {
+    }
+
+    private Content content(ChunkKey key, Chunk chunk) throws IOException {
+        CRC32C crc = new CRC32C();
         if (chunk.inline) {
-            return inlineBytes(key);
+            byte[] bytes = inlineBytes(key);
+            crc.update(bytes);
+            return new Content(bytes.length, crc.getValue());
         }
-        try {
-            return Files.readAllBytes(path(key));
+        // Read in pieces: a chunk's whole 4 MiB in one new array, for each chunk that turns clean,
+        // kept the garbage collector copying them after every big upload.
+        ByteBuffer piece = ByteBuffer.allocate(64 * 1024);
+        long length = 0;
+        try (FileChannel channel = FileChannel.open(path(key), StandardOpenOption.READ)) {
+            while (channel.read(piece.clear()) > 0) {
+                crc.update(piece.flip());
+                length += piece.limit();
+            }
         } catch (NoSuchFileException e) {
-            return new byte[0];
+            return new Content(0, new CRC32C().getValue());
         }
+        return new Content(length, crc.getValue());
     }
 
     private boolean verify(ChunkKey key, Chunk chunk) {
@@ -315,8 +330,8 @@ final class SqliteChunkStore implements ChunkStore {
             if (!chunk.inline && !Files.exists(path(key))) {
                 throw new NoSuchFileException(path(key).toString());
             }
-            byte[] bytes = allBytes(key, chunk);
-            if (bytes.length == chunk.length && crc(ByteBuffer.wrap(bytes)) == chunk.crc) {
+            Content stored = content(key, chunk);
+            if (stored.length() == chunk.length && stored.crc() == chunk.crc) {
                 chunk.verified = true;
                 return true;
             }
@@ -682,7 +697,7 @@ final class SqliteChunkStore implements ChunkStore {
     private void becomeClean(ChunkKey key, Chunk chunk, String etag) {
         long crc;
         try {
-            crc = crc(ByteBuffer.wrap(allBytes(key, chunk)));
+            crc = content(key, chunk).crc();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read chunk " + key, e);
         }

@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Deque;
 import java.util.HashMap;
@@ -36,7 +37,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -96,8 +96,6 @@ public final class Drive implements AutoCloseable {
     private final ConcurrentHashMap<String, CompletableFuture<Void>> subtreeListings = new ConcurrentHashMap<>();
     /** Chunks one read-ahead GET covers (see {@link #readAhead}). */
     static final int READ_AHEAD_GET_CHUNKS = 4;
-    /** How many chunk buffers GETs keep for the next ones: two read-ahead GETs of a reader and one of its own. */
-    private static final int FETCH_BUFFERS = 3;
     /** Keys one LIST that confirms the files a program goes through covers (see {@link #confirmByListing}). */
     static final int CONFIRM_PAGE = 100;
     /** Past this many, directories whose revalidation window has passed are forgotten. */
@@ -107,8 +105,11 @@ public final class Drive implements AutoCloseable {
     /** Directories whose subtrees had more keys than one flat listing reads: listed per directory. */
     private final Set<String> subtreesTooBig = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<FetchKey, Fetch> fetches = new ConcurrentHashMap<>();
-    /** Chunk buffers of finished GETs, for the next ones ({@link #fetchBuffer}). */
-    private final ArrayBlockingQueue<byte[]> fetchBuffers = new ArrayBlockingQueue<>(FETCH_BUFFERS);
+    /**
+     * The arrays GETs put their chunks through on the way into the cache, whose waiters read them
+     * there; three kept: two read-ahead GETs of a reader and one of its own.
+     */
+    private final BufferPool fetchBuffers;
     /** When each file's version was last confirmed against the bucket (epoch ms). */
     private final ConcurrentHashMap<Long, Long> confirmedAt = new ConcurrentHashMap<>();
     /** Directories where an open lately had to revalidate a file: when it did (epoch ms). */
@@ -142,6 +143,7 @@ public final class Drive implements AutoCloseable {
         this.index = index;
         this.options = options;
         this.chunkSize = chunks.chunkSize();
+        this.fetchBuffers = new BufferPool(chunkSize, 3);
         this.readAhead = Executors.newFixedThreadPool(Math.max(1, options.readAheadChunks() * 2),
                 Thread.ofPlatform().name("read-ahead-", 0).daemon().factory());
         this.writeBack = new WriteBack(this);
@@ -1202,7 +1204,7 @@ public final class Drive implements AutoCloseable {
         }
         int start = from;
         int end = to + 1;
-        byte[] buffer = fetchBuffer();
+        byte[] buffer = fetchBuffers.take(chunkSize);
         try {
             readObject(key(node), (long) (first + start) * chunkSize, (long) (end - start) * chunkSize, etag,
                     (object, length, body) -> {
@@ -1229,7 +1231,7 @@ public final class Drive implements AutoCloseable {
                 }
             }
         } finally {
-            fetchBuffers.offer(buffer);
+            fetchBuffers.give(buffer);
             for (int i = start; i < end; i++) {
                 if (mine[i] && !run.get(i).isDone()) {
                     run.get(i).completeExceptionally(new FsException(FsError.IO, "read of " + node.path
@@ -1247,7 +1249,7 @@ public final class Drive implements AutoCloseable {
         byte[] buffer = null;
         try {
             if (chunks.read(key, fk.etag(), 0, EMPTY) < 0) { // else another reader fetched it after our miss
-                buffer = fetchBuffer();
+                buffer = fetchBuffers.take(chunkSize);
                 byte[] into = buffer;
                 int n = readObject(key(node), (long) idx * chunkSize, chunkSize, fk.etag(),
                         (object, length, body) -> body.readNBytes(into, 0, chunkSize));
@@ -1264,19 +1266,10 @@ public final class Drive implements AutoCloseable {
             throw e;
         } finally {
             if (buffer != null) {
-                fetchBuffers.offer(buffer);
+                fetchBuffers.give(buffer);
             }
             fetches.remove(fk, mine);
         }
-    }
-
-    /**
-     * A buffer of one chunk for a GET's bytes on their way into the cache. A few are kept for the
-     * next GET: a new 4 MiB array per chunk would keep the garbage collector copying whole chunks.
-     */
-    private byte[] fetchBuffer() {
-        byte[] buffer = fetchBuffers.poll();
-        return buffer != null ? buffer : new byte[chunkSize];
     }
 
     private String key(Node node) {
@@ -1365,6 +1358,12 @@ public final class Drive implements AutoCloseable {
      */
     byte[] content(long fileId, String key, String etag, long remoteSize, long offset, int length) {
         byte[] out = new byte[length];
+        content(fileId, key, etag, remoteSize, offset, out, length);
+        return out;
+    }
+
+    /** {@link #content} into the first {@code length} bytes of {@code out}, whatever they held. */
+    void content(long fileId, String key, String etag, long remoteSize, long offset, byte[] out, int length) {
         int done = 0;
         while (done < length) {
             long pos = offset + done;
@@ -1376,12 +1375,12 @@ public final class Drive implements AutoCloseable {
             if (got < 0 && etag != null && (long) idx * chunkSize < remoteSize) {
                 byte[] data = get(key, (long) idx * chunkSize, etag);
                 chunks.putClean(new ChunkKey(fileId, idx), etag, ByteBuffer.wrap(data));
-                int m = Math.max(0, Math.min(n, data.length - inChunk));
-                System.arraycopy(data, inChunk, out, done, m);
+                got = Math.max(0, Math.min(n, data.length - inChunk));
+                System.arraycopy(data, inChunk, out, done, got);
             }
+            Arrays.fill(out, done + Math.max(0, got), done + n, (byte) 0); // a hole, or past the chunk's end
             done += n;
         }
-        return out;
     }
 
     // ---------------------------------------------------------------- namespace

@@ -84,7 +84,8 @@ final class PartStreams implements AutoCloseable {
         /** The generation of each dirty chunk of the file. */
         Map<Integer, Long> dirtyChunks(long fileId);
 
-        byte[] content(long fileId, long start, int length);
+        /** Fills {@code into} with the file's bytes from {@code start}. */
+        void content(long fileId, long start, byte[] into);
     }
 
     record Target(String key, String base, long size, PutOptions options) {
@@ -98,14 +99,20 @@ final class PartStreams implements AutoCloseable {
     /** Per file: writes that completed a part since its sender last looked; one sender per file at a time. */
     private final ConcurrentHashMap<Long, AtomicInteger> requests = new ConcurrentHashMap<>();
     private final Executor senders;
+    private final BufferPool partBuffers;
 
-    /** @param senders runs the sending of parts; its tasks never wait for anything but the bucket */
-    PartStreams(ObjectStore store, Source source, int chunkSize, long partSize, Executor senders) {
+    /**
+     * @param senders runs the sending of parts; its tasks never wait for anything but the bucket
+     * @param partBuffers the arrays parts of {@code partSize} are read into
+     */
+    PartStreams(ObjectStore store, Source source, int chunkSize, long partSize, Executor senders,
+                BufferPool partBuffers) {
         this.store = store;
         this.source = source;
         this.chunkSize = chunkSize;
         this.partSize = partSize;
         this.senders = senders;
+        this.partBuffers = partBuffers;
     }
 
     /** A write ended at {@code end}: when it completed a part, the parts ready are sent in the background. */
@@ -162,8 +169,9 @@ final class PartStreams implements AutoCloseable {
                 }
                 s.sending = true;
             }
+            byte[] data = partBuffers.take((int) partSize);
             try {
-                byte[] data = source.content(fileId, start, (int) partSize);
+                source.content(fileId, start, data);
                 CompletedPart part = store.uploadPart(s.upload, number, Body.of(data));
                 // Kept only if the part did not change while it was read.
                 if (gens.equals(generations(source.dirtyChunks(fileId), start))) {
@@ -171,6 +179,7 @@ final class PartStreams implements AutoCloseable {
                 }
                 s.nextPart = number + 1;
             } finally {
+                partBuffers.give(data);
                 synchronized (s) {
                     s.sending = false;
                     s.notifyAll();

@@ -76,6 +76,8 @@ final class WriteBack implements AutoCloseable {
     private final ExecutorService workers;
     /** Sends the parts of multipart uploads, {@value #PART_SENDERS} at a time. */
     private final ExecutorService partSenders;
+    /** The arrays parts are read into, one per part sender. */
+    private final BufferPool partBuffers;
     final PartStreams streams;
     private final Semaphore slots;
     private final Thread scheduler;
@@ -126,7 +128,8 @@ final class WriteBack implements AutoCloseable {
         this.scheduler = Thread.ofPlatform().name("write-back").daemon().unstarted(this::loop);
         this.partSenders = Executors.newFixedThreadPool(PART_SENDERS,
                 Thread.ofPlatform().name("part-sender-", 0).daemon().factory());
-        this.streams = new PartStreams(store, new StreamSource(), drive.chunkSize, partSize(0), partSenders);
+        this.partBuffers = new BufferPool((int) partSize(0), PART_SENDERS);
+        this.streams = new PartStreams(store, new StreamSource(), drive.chunkSize, partSize(0), partSenders, partBuffers);
     }
 
     /** The part size of a multipart upload of {@code size} bytes: whole chunks, at least 5 MiB, at most 10,000 parts. */
@@ -174,8 +177,8 @@ final class WriteBack implements AutoCloseable {
         }
 
         @Override
-        public byte[] content(long fileId, long start, int length) {
-            return drive.content(fileId, null, null, 0, start, length);
+        public void content(long fileId, long start, byte[] into) {
+            drive.content(fileId, null, null, 0, start, into, into.length);
         }
     }
 
@@ -995,8 +998,13 @@ final class WriteBack implements AutoCloseable {
                             copyRefused.set(true);
                         }
                     }
-                    byte[] data = drive.content(e.id(), readKey, source, e.remoteSize(), from, length);
-                    return store.uploadPart(upload, n, Body.of(data));
+                    byte[] data = partBuffers.take(length);
+                    try {
+                        drive.content(e.id(), readKey, source, e.remoteSize(), from, data, length);
+                        return store.uploadPart(upload, n, Body.of(data));
+                    } finally {
+                        partBuffers.give(data);
+                    }
                 }, partSenders));
             }
             List<CompletedPart> done = new ArrayList<>(parts.size());
