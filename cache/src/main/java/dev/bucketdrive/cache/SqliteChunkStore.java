@@ -298,7 +298,6 @@ final class SqliteChunkStore implements ChunkStore {
         });
     }
 
-    /** All the bytes of a chunk, wherever they live. */
     /** The length and CRC-32C of a chunk's bytes as stored; a file that is gone has no bytes. */
     private record Content(long length, long crc) {
     }

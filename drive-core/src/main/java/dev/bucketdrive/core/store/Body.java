@@ -3,7 +3,10 @@ package dev.bucketdrive.core.store;
 import java.nio.file.Path;
 import java.util.Objects;
 
-/** What a PUT or an UploadPart sends. It may be read more than once (retries, payload signing). */
+/**
+ * What a PUT or an UploadPart sends. It may be read more than once (retries, payload signing), but
+ * only until the call that sends it returns: the caller then reuses its bytes.
+ */
 public sealed interface Body {
 
     long length();
