@@ -1903,35 +1903,40 @@ public final class Drive implements AutoCloseable {
         String prefix = dirKey(dir);
         String key = key(e.path());
         long mark = recentWrites.mark();
-        long listedAt = now();
-        ListPage page;
         try {
-            // Start after the key minus its last character: the page starts at the key itself.
-            page = store.list(prefix, "/", null, key.substring(0, key.offsetByCodePoints(key.length(), -1)),
-                    CONFIRM_PAGE);
-        } catch (StoreException ex) {
-            return null;
-        }
-        Entry confirmed = null;
-        namespace.lock();
-        try {
-            for (ObjectSummary o : page.objects()) {
-                String name = o.key().substring(prefix.length());
-                if (name.isEmpty() || ownChangeSince(o.key(), mark)) {
-                    continue;
-                }
-                Optional<Entry> local = index.lookup(join(dir, name));
-                if (local.isPresent() && local.get().type() != Entry.Type.DIRECTORY && o.etag().equals(local.get().etag())) {
-                    confirmedAt.put(local.get().id(), listedAt);
-                    if (local.get().id() == e.id()) {
-                        confirmed = local.get();
+            long listedAt = now();
+            ListPage page;
+            try {
+                // Start after the key minus its last character: the page starts at the key itself.
+                page = store.list(prefix, "/", null, key.substring(0, key.offsetByCodePoints(key.length(), -1)),
+                        CONFIRM_PAGE);
+            } catch (StoreException ex) {
+                return null;
+            }
+            Entry confirmed = null;
+            namespace.lock();
+            try {
+                for (ObjectSummary o : page.objects()) {
+                    String name = o.key().substring(prefix.length());
+                    if (name.isEmpty() || ownChangeSince(o.key(), mark)) {
+                        continue;
+                    }
+                    Optional<Entry> local = index.lookup(join(dir, name));
+                    if (local.isPresent() && local.get().type() != Entry.Type.DIRECTORY
+                            && o.etag().equals(local.get().etag())) {
+                        confirmedAt.put(local.get().id(), listedAt);
+                        if (local.get().id() == e.id()) {
+                            confirmed = local.get();
+                        }
                     }
                 }
+            } finally {
+                namespace.unlock();
             }
+            return confirmed;
         } finally {
-            namespace.unlock();
+            recentWrites.release(mark); // else the writes recorded from here on are never forgotten
         }
-        return confirmed;
     }
 
     /**
