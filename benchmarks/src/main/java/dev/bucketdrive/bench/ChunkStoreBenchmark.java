@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Comparator;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +27,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The cache on this machine's disk: chunk writes and reads (4 MiB chunks, so ops/s × 4 = MiB/s),
- * index lookups, and dirty marks (the durable transaction that the first write to a chunk costs).
+ * index lookups, dirty marks (the transaction that the first write to a chunk costs), and what the
+ * cache does for one small file from its creation to its close.
  * Run: {@code java -jar benchmarks/target/benchmarks.jar}; the figures are in docs/ARCHITECTURE.md.
  */
 @State(Scope.Benchmark)
@@ -105,6 +107,29 @@ public class ChunkStoreBenchmark {
     public Object indexLookup() {
         int i = (lookupCursor++ & 0x3fffffff) % 10_000;
         return cache.index().lookup("dir" + (i % 100) + "/file" + i);
+    }
+
+    /**
+     * What one untarred 15 KiB file costs the cache, as the drive does it: its entry and its held
+     * upload (one transaction), two writes (tar writes what its 10 KiB records hold), then the close
+     * (entry stored and upload scheduled in one transaction, one WAL fsync).
+     */
+    @Benchmark
+    public void smallFileClose() {
+        String path = "untar/f" + nextFile++;
+        Instant later = Instant.now().plusSeconds(3600);
+        Entry e = cache.transactions().inOne(() -> {
+            Entry made = cache.index().upsert(new Entry(0, path, Entry.Type.FILE, 0, 0, 0100644, 0, 0, null, 0));
+            cache.journal().holdUpload(made.id(), path, null, later);
+            return made;
+        });
+        cache.chunks().write(new ChunkKey(e.id(), 0), 0, chunk.slice(0, 10240));
+        cache.chunks().write(new ChunkKey(e.id(), 0), 10240, chunk.slice(10240, 5120));
+        cache.chunks().force(e.id());
+        cache.transactions().inOne(() -> {
+            cache.index().upsert(new Entry(e.id(), path, Entry.Type.FILE, 15360, 1, 0100644, 0, 0, null, 0));
+            return cache.journal().scheduleUpload(e.id(), path, null, later);
+        });
     }
 
     /** The first small write to a new chunk: what marking a chunk dirty costs. */

@@ -84,6 +84,9 @@ final class Database implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     /** A transaction is open on the connection (guarded by {@link #lock}): a nested one joins it. */
     private boolean inTransaction;
+    /** A {@link #sync()} was asked for inside the open transaction: it runs after the commit (guarded by {@link #lock}). */
+    private boolean syncAfterCommit;
+    private final List<Runnable> rolledBack = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Path wal;
     private final Object walLock = new Object();
     private FileChannel walChannel;
@@ -159,6 +162,8 @@ final class Database implements AutoCloseable {
      * another one joins it.
      */
     <T> T transaction(Work<T> work) {
+        T result;
+        boolean syncNow;
         lock.lock();
         try {
             if (inTransaction) {
@@ -166,22 +171,33 @@ final class Database implements AutoCloseable {
             }
             execute("BEGIN");
             inTransaction = true;
+            syncAfterCommit = false;
             try {
-                T result = work.run(cached);
+                result = work.run(cached);
                 execute("COMMIT");
                 commits.incrementAndGet();
-                return result;
             } catch (SQLException | RuntimeException e) {
                 rollbackAfter(e);
+                rolledBack.forEach(Runnable::run);
                 throw e;
             } finally {
                 inTransaction = false;
             }
+            syncNow = syncAfterCommit;
         } catch (SQLException e) {
             throw new IllegalStateException("cache index: " + e.getMessage(), e);
         } finally {
             lock.unlock();
         }
+        if (syncNow) {
+            sync();
+        }
+        return result;
+    }
+
+    /** Runs {@code action} after each transaction that rolls back (to drop what memory holds of its changes). */
+    void afterRollback(Runnable action) {
+        rolledBack.add(action);
     }
 
     private void execute(String sql) throws SQLException {
@@ -209,8 +225,13 @@ final class Database implements AutoCloseable {
      * Makes every transaction committed so far survive a power cut: an fsync of the write-ahead log
      * (committed frames are in it until a checkpoint, which syncs the database file itself). Runs
      * without the writer lock, so other transactions go on meanwhile. Returns whether it synced.
+     * Inside a transaction it runs once that commits, before {@link #transaction} returns.
      */
     boolean sync() {
+        if (lock.isHeldByCurrentThread() && inTransaction) {
+            syncAfterCommit = true;
+            return true;
+        }
         long upTo = commits.get();
         if (synced.get() >= upTo) {
             return false; // nothing committed since the last sync

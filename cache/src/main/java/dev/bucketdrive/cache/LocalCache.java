@@ -1,6 +1,7 @@
 package dev.bucketdrive.cache;
 
 import dev.bucketdrive.core.local.ChunkStore;
+import dev.bucketdrive.core.local.LocalTransactions;
 import dev.bucketdrive.core.local.MetadataIndex;
 import dev.bucketdrive.core.local.UploadJournal;
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.nio.file.StandardOpenOption;
 import java.sql.PreparedStatement;
 import java.util.Set;
 import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -117,6 +119,14 @@ public final class LocalCache implements AutoCloseable {
 
     public MetadataIndex index() {
         return index;
+    }
+
+    public LocalTransactions transactions() {
+        return this::inOne;
+    }
+
+    private <T> T inOne(Supplier<T> changes) {
+        return db.transaction(c -> changes.get());
     }
 
     @Override

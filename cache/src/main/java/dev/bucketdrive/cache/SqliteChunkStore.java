@@ -20,9 +20,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -107,6 +109,13 @@ final class SqliteChunkStore implements ChunkStore {
     private final ReentrantLock dirtyLock = new ReentrantLock();
     private final Condition dirtyDrained = dirtyLock.newCondition();
     private final AtomicLong generations = new AtomicLong();
+    /**
+     * The chunk files of each file written since their last fsync: what {@link #force} syncs, so the
+     * close of a small file (no chunk file) asks the index nothing. Each write adds its chunk once its
+     * bytes are in the file; a set is changed only inside {@code compute} and taken whole by force.
+     * At start every dirty chunk in a file is here: the last process may not have synced it.
+     */
+    private final Map<Long, Set<Integer>> unsynced = new ConcurrentHashMap<>();
 
     SqliteChunkStore(Database db, CacheOptions options, Path chunkDir) {
         this.db = db;
@@ -133,6 +142,9 @@ final class SqliteChunkStore implements ChunkStore {
         List<ChunkKey> dirty = db.query("SELECT file_id, idx FROM chunks WHERE dirty = 1", SqliteChunkStore::chunkKey);
         for (ChunkKey key : dirty) {
             long length = row(key).map(ch -> ch.length).orElse(0);
+            if (row(key).map(ch -> !ch.inline).orElse(false)) {
+                unsynced(key);
+            }
             chunkCount.incrementAndGet();
             dirtyCount.incrementAndGet();
             totalBytes.addAndGet(length);
@@ -510,6 +522,7 @@ final class SqliteChunkStore implements ChunkStore {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write chunk " + key, e);
         }
+        unsynced(key);
         data.position(data.limit());
         if (end > chunk.length) {
             totalBytes.addAndGet(end - chunk.length);
@@ -520,38 +533,64 @@ final class SqliteChunkStore implements ChunkStore {
     }
 
     /**
-     * Writes into a chunk whose bytes are in its row: one statement stores the whole new content. A
-     * chunk that grows past {@link #inlineMax} moves to a file, written before the row lets go of
-     * the bytes. The caller holds the stripe lock and has accounted for the dirty bytes.
+     * Writes into a chunk whose bytes are in its row: one statement stores the new content. A chunk
+     * already dirty changes only its bytes and length (its index entries stay as they are); a write
+     * at its end, the way files are written, appends without reading the bytes before it. A chunk
+     * that grows past {@link #inlineMax} moves to a file, written before the row lets go of the
+     * bytes. The caller holds the stripe lock and has accounted for the dirty bytes.
      */
     private void writeInline(ChunkKey key, Chunk old, int offset, ByteBuffer data, int end) {
         int oldLength = old == null ? 0 : old.length;
         int newLength = Math.max(oldLength, end);
-        byte[] bytes = Arrays.copyOf(old == null ? new byte[0] : inlineBytes(key), newLength);
-        data.duplicate().get(bytes, offset, data.remaining());
         boolean spill = newLength > inlineMax;
-        if (spill) {
-            try {
-                writeFile(path(key), ByteBuffer.wrap(bytes), 0, true);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot write chunk " + key, e);
+        Chunk chunk;
+        if (old != null && old.dirty && !spill) {
+            if (offset == oldLength) {
+                byte[] more = new byte[data.remaining()];
+                data.duplicate().get(more);
+                // || makes text (whose length() ends at a zero byte): the cast keeps the result a blob.
+                db.update("UPDATE chunks SET data = CAST(coalesce(data, x'') || ? AS BLOB), length = ? "
+                        + "WHERE file_id = ? AND idx = ?", more, newLength, key.fileId(), key.index());
+            } else {
+                db.update("UPDATE chunks SET data = ?, length = ? WHERE file_id = ? AND idx = ?",
+                        merged(key, oldLength, offset, data, newLength), newLength, key.fileId(), key.index());
             }
-        }
-        db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms, data) "
-                + "VALUES (?, ?, 1, NULL, ?, 0, ?, ?)", key.fileId(), key.index(), newLength,
-                options.clock().millis(), spill ? null : bytes);
-        Chunk chunk = new Chunk(true, null, newLength, 0, !spill);
-        if (old == null) {
-            chunkCount.incrementAndGet();
-        }
-        if (old == null || !old.dirty) {
-            dirtyCount.incrementAndGet();
+            chunk = old;
+            chunk.length = newLength;
+        } else {
+            byte[] bytes = old == null ? merged(null, 0, offset, data, newLength)
+                    : merged(key, oldLength, offset, data, newLength);
+            if (spill) {
+                try {
+                    writeFile(path(key), ByteBuffer.wrap(bytes), 0, true);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot write chunk " + key, e);
+                }
+                unsynced(key);
+            }
+            db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms, data) "
+                    + "VALUES (?, ?, 1, NULL, ?, 0, ?, ?)", key.fileId(), key.index(), newLength,
+                    options.clock().millis(), spill ? null : bytes);
+            chunk = new Chunk(true, null, newLength, 0, !spill);
+            if (old == null) {
+                chunkCount.incrementAndGet();
+            }
+            if (old == null || !old.dirty) {
+                dirtyCount.incrementAndGet();
+            }
+            rows.put(key, Optional.of(chunk));
         }
         totalBytes.addAndGet(newLength - oldLength);
-        rows.put(key, Optional.of(chunk));
         data.position(data.limit());
         chunk.generation = generations.incrementAndGet();
         touch(key);
+    }
+
+    /** The inline chunk's bytes ({@code key} null: none yet) with {@code data} written at {@code offset}. */
+    private byte[] merged(ChunkKey key, int oldLength, int offset, ByteBuffer data, int newLength) {
+        byte[] bytes = Arrays.copyOf(key == null || oldLength == 0 ? new byte[0] : inlineBytes(key), newLength);
+        data.duplicate().get(bytes, offset, data.remaining());
+        return bytes;
     }
 
     /** Writes {@code src} into a private chunk file at {@code at}, creating it (and its directory) if needed. */
@@ -613,6 +652,7 @@ final class SqliteChunkStore implements ChunkStore {
                 try (FileChannel ch = FileChannel.open(path(key), StandardOpenOption.WRITE)) {
                     ch.truncate(keep);
                 }
+                unsynced(key);
             }
             int removed = chunk.length - keep;
             chunk.length = keep;
@@ -637,18 +677,29 @@ final class SqliteChunkStore implements ChunkStore {
 
     @Override
     public void force(long fileId) {
-        for (int index : dirtyChunks(fileId).keySet()) {
-            if (row(new ChunkKey(fileId, index)).map(ch -> ch.inline).orElse(true)) {
-                continue; // its bytes are in the index, synced below
-            }
+        Set<Integer> indexes = unsynced.remove(fileId);
+        if (indexes == null) {
+            return; // its bytes are in the index (synced with it) or synced already
+        }
+        for (int index : indexes) {
             try (FileChannel ch = FileChannel.open(path(new ChunkKey(fileId, index)), StandardOpenOption.WRITE)) {
                 ch.force(true);
             } catch (NoSuchFileException e) {
-                // A zero-length dirty chunk (a cut to nothing) has no bytes to flush.
+                // Dropped, moved into the index, or a zero-length dirty chunk (a cut to nothing): no bytes to flush.
             } catch (IOException e) {
+                indexes.forEach(i -> unsynced(new ChunkKey(fileId, i))); // the next force tries them again
                 throw new UncheckedIOException("cannot flush chunk " + fileId + "-" + index, e);
             }
         }
+    }
+
+    /** The chunk's file has bytes not yet synced. */
+    private void unsynced(ChunkKey key) {
+        unsynced.compute(key.fileId(), (id, indexes) -> {
+            Set<Integer> set = indexes == null ? new HashSet<>() : indexes;
+            set.add(key.index());
+            return set;
+        });
     }
 
     @Override
@@ -723,6 +774,7 @@ final class SqliteChunkStore implements ChunkStore {
         for (int index : indexes(fileId)) {
             dropChunk(new ChunkKey(fileId, index));
         }
+        unsynced.remove(fileId);
     }
 
     private void dropChunk(ChunkKey key) {

@@ -34,6 +34,11 @@ final class SqliteMetadataIndex implements MetadataIndex {
 
     SqliteMetadataIndex(Database db) {
         this.db = db;
+        // An upsert inside a larger transaction remembers its row before the commit; if that rolls back, forget all.
+        db.afterRollback(() -> {
+            byPath.invalidateAll();
+            byId.invalidateAll();
+        });
     }
 
     @Override
@@ -76,28 +81,13 @@ final class SqliteMetadataIndex implements MetadataIndex {
 
     @Override
     public Entry upsert(Entry e) {
-        Entry stored = db.transaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO entries (path, parent, name, type, size, "
-                    + "mtime_ms, mode, uid, gid, etag, listed_at_ms, remote_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    + "ON CONFLICT (path) DO UPDATE SET type = excluded.type, size = excluded.size, "
-                    + "mtime_ms = excluded.mtime_ms, mode = excluded.mode, uid = excluded.uid, gid = excluded.gid, "
-                    + "etag = excluded.etag, listed_at_ms = excluded.listed_at_ms, remote_size = excluded.remote_size")) {
-                ps.setString(1, e.path());
-                ps.setString(2, e.parent());
-                ps.setString(3, e.name());
-                ps.setInt(4, e.type().ordinal());
-                ps.setLong(5, e.size());
-                ps.setLong(6, e.mtimeMillis());
-                ps.setInt(7, e.mode());
-                ps.setInt(8, e.uid());
-                ps.setInt(9, e.gid());
-                ps.setString(10, e.etag());
-                ps.setLong(11, e.listedAt());
-                ps.setLong(12, e.remoteSize());
-                ps.executeUpdate();
-            }
-            return one(c, "WHERE path = ?", e.path()).orElseThrow();
-        });
+        Entry stored = db.transaction(c -> rows(c, "INSERT INTO entries (path, parent, name, type, size, mtime_ms, "
+                + "mode, uid, gid, etag, listed_at_ms, remote_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                + "ON CONFLICT (path) DO UPDATE SET type = excluded.type, size = excluded.size, "
+                + "mtime_ms = excluded.mtime_ms, mode = excluded.mode, uid = excluded.uid, gid = excluded.gid, "
+                + "etag = excluded.etag, listed_at_ms = excluded.listed_at_ms, remote_size = excluded.remote_size "
+                + "RETURNING " + COLUMNS, e.path(), e.parent(), e.name(), e.type().ordinal(), e.size(), e.mtimeMillis(),
+                e.mode(), e.uid(), e.gid(), e.etag(), e.listedAt(), e.remoteSize()).getFirst());
         remember(stored);
         return stored;
     }
@@ -174,9 +164,14 @@ final class SqliteMetadataIndex implements MetadataIndex {
     }
 
     private static List<Entry> many(Connection c, String where, Object arg) throws SQLException {
-        return Database.query(c, "SELECT " + COLUMNS + " FROM entries " + where, rs -> new Entry(rs.getLong(1),
+        return rows(c, "SELECT " + COLUMNS + " FROM entries " + where, arg);
+    }
+
+    /** The entries a statement yields (a SELECT, or a write that RETURNs {@link #COLUMNS}). */
+    private static List<Entry> rows(Connection c, String sql, Object... args) throws SQLException {
+        return Database.query(c, sql, rs -> new Entry(rs.getLong(1),
                 rs.getString(2), Entry.Type.values()[rs.getInt(3)], rs.getLong(4), rs.getLong(5), rs.getInt(6),
                 rs.getInt(7), rs.getInt(8), rs.getString(9), rs.getLong(10),
-                rs.getLong(11) < 0 ? rs.getLong(4) : rs.getLong(11)), arg); // -1: from before the column, the object's size
+                rs.getLong(11) < 0 ? rs.getLong(4) : rs.getLong(11)), args); // -1: from before the column, the object's size
     }
 }

@@ -106,4 +106,15 @@ class DatabaseTest {
         assertThat(db.sync()).isTrue();
         assertThat(db.sync()).isFalse();
     }
+
+    @Test
+    void aSyncAskedForInsideATransactionRunsOnceItCommitted() {
+        db.sync();
+        db.transaction(c -> {
+            db.update("INSERT INTO t (k, v) VALUES (1, 'a')");
+            assertThat(db.sync()).isTrue();
+            return null;
+        });
+        assertThat(db.sync()).as("the transaction's own commit was synced when it returned").isFalse();
+    }
 }

@@ -2,6 +2,8 @@ package dev.bucketdrive.cache;
 
 import dev.bucketdrive.core.local.ChunkStore;
 import dev.bucketdrive.core.local.ChunkStoreContract;
+import dev.bucketdrive.core.local.LocalTransactions;
+import dev.bucketdrive.core.local.LocalTransactionsContract;
 import dev.bucketdrive.core.local.MetadataIndex;
 import dev.bucketdrive.core.local.MetadataIndexContract;
 import dev.bucketdrive.core.local.UploadJournal;
@@ -50,6 +52,24 @@ class LocalCacheContractsTest {
         @Override
         protected MetadataIndex index() {
             return cache.index();
+        }
+    }
+
+    @Nested
+    class Transactions extends LocalTransactionsContract {
+        @Override
+        protected LocalTransactions transactions() {
+            return cache.transactions();
+        }
+
+        @Override
+        protected MetadataIndex index() {
+            return cache.index();
+        }
+
+        @Override
+        protected UploadJournal journal() {
+            return cache.journal();
         }
     }
 }

@@ -13,6 +13,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.DriverManager;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -183,6 +184,34 @@ class LocalCacheTest {
         try (LocalCache cache = open()) {
             assertThat(read(cache, key, null)).isEqualTo(expected);
             assertThat(cache.chunks().usage().dirtyBytes()).isEqualTo(expected.length);
+        }
+    }
+
+    @Test
+    void aSmallChunkWrittenPieceByPieceHoldsEveryPieceAfterAReopen() {
+        ChunkKey appended = new ChunkKey(8, 0);
+        ChunkKey rewritten = new ChunkKey(9, 0);
+        byte[] expected = bytes(9000, 8);
+        expected[100] = 0; // zero bytes inside, as binary files have
+        expected[5000] = 0;
+        try (LocalCache cache = open()) {
+            for (ChunkKey key : List.of(appended, rewritten)) {
+                cache.chunks().write(key, 0, ByteBuffer.wrap(expected, 0, 4000)); // a new row
+                cache.chunks().write(key, 4000, ByteBuffer.wrap(expected, 4000, 3000)); // appended
+                cache.chunks().write(key, 7000, ByteBuffer.wrap(expected, 7000, 2000)); // appended
+            }
+            cache.chunks().write(rewritten, 10, ByteBuffer.wrap(new byte[] {42})); // rewritten in the middle
+            assertThat(read(cache, appended, null)).isEqualTo(expected);
+            assertThat(cache.chunks().usage().dirtyBytes()).isEqualTo(18_000);
+        }
+        byte[] changed = expected.clone();
+        changed[10] = 42;
+        try (LocalCache cache = open()) {
+            assertThat(cache.chunks().length(appended)).isEqualTo(9000);
+            assertThat(read(cache, appended, null)).isEqualTo(expected);
+            assertThat(read(cache, rewritten, null)).isEqualTo(changed);
+            assertThat(cache.chunks().usage().dirtyBytes()).isEqualTo(18_000);
+            assertThat(cache.chunks().usage().totalBytes()).isEqualTo(18_000);
         }
     }
 }

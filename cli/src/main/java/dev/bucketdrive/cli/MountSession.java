@@ -60,7 +60,7 @@ final class MountSession {
         if (DriveMount.isWindows()) {
             options = options.forWindows();
         }
-        Drive drive = Drive.open(store, cache.chunks(), cache.journal(), cache.index(), options);
+        Drive drive = Drive.open(store, cache.chunks(), cache.journal(), cache.index(), cache.transactions(), options);
         DriveMount mount;
         try {
             mount = DriveMount.mount(drive, s.mountPoint(),

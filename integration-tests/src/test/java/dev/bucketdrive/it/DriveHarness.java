@@ -51,7 +51,7 @@ final class DriveHarness implements AutoCloseable {
         cache = LocalCache.open(CacheOptions.defaults(cacheDir).withChunkSize(chunkSize)
                 .withLimits(1L << 30, 512L << 20), Runnable::run);
         drive = Drive.open(store, counted(ChunkStore.class, cache.chunks()), counted(UploadJournal.class, cache.journal()),
-                cache.index(),
+                cache.index(), cache.transactions(),
                 tune.apply(DriveOptions.standard().withWriteBackDelay(Duration.ZERO)
                         .withListingTtl(Duration.ofMinutes(10), Duration.ofMinutes(10)).withHostName("testhost")));
     }

@@ -29,7 +29,7 @@ final class MountFixture implements AutoCloseable {
         this.cacheDir = cacheDir;
         Files.createDirectories(mountPoint);
         cache = LocalCache.open(CacheOptions.defaults(cacheDir), Runnable::run);
-        drive = Drive.open(store, cache.chunks(), cache.journal(), cache.index(),
+        drive = Drive.open(store, cache.chunks(), cache.journal(), cache.index(), cache.transactions(),
                 tune.apply(DriveOptions.standard().withListingTtl(Duration.ofSeconds(1), Duration.ofSeconds(1))
                         .withWriteBackDelay(Duration.ofMillis(200)).withHostName("it-host")));
         try {

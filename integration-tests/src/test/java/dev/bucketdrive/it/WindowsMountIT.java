@@ -38,7 +38,7 @@ class WindowsMountIT {
             store.put("README.txt", Body.of("second".getBytes(StandardCharsets.UTF_8)), PutOptions.DEFAULT);
             store.put("what?.txt", Body.of("q".getBytes(StandardCharsets.UTF_8)), PutOptions.DEFAULT);
             LocalCache cache = LocalCache.open(CacheOptions.defaults(tmp.resolve("cache")), Runnable::run);
-            Drive drive = Drive.open(store, cache.chunks(), cache.journal(), cache.index(),
+            Drive drive = Drive.open(store, cache.chunks(), cache.journal(), cache.index(), cache.transactions(),
                     DriveOptions.standard().forWindows().withWriteBackDelay(Duration.ofMillis(100)));
             Path letter = Path.of("M:\\");
             try (DriveMount mount = DriveMount.mount(drive, Path.of("M:"), DriveMount.Options.of("win"))) {

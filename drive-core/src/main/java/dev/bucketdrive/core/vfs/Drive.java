@@ -6,6 +6,7 @@ import dev.bucketdrive.core.local.CacheFullException;
 import dev.bucketdrive.core.local.ChunkKey;
 import dev.bucketdrive.core.local.ChunkStore;
 import dev.bucketdrive.core.local.Entry;
+import dev.bucketdrive.core.local.LocalTransactions;
 import dev.bucketdrive.core.local.MetadataIndex;
 import dev.bucketdrive.core.local.PendingOp;
 import dev.bucketdrive.core.local.UploadJournal;
@@ -61,7 +62,9 @@ import java.util.function.Consumer;
  *
  * <p>Lock order: {@link #namespace} (structural changes: create, mkdir, unlink, rmdir, rename,
  * symlink, merging a listing), then a {@link Node}'s monitor, then the cache's own locks (chunk stripe,
- * then its database). Network I/O never happens under a node's monitor; under {@link #namespace} only
+ * then its database). A transaction of {@link #transactions} holds the database lock while it runs:
+ * it is entered under {@link #namespace} with what it needs already read from the node, and takes no
+ * monitor inside. Network I/O never happens under a node's monitor; under {@link #namespace} only
  * the listing a directory rename needs.
  */
 public final class Drive implements AutoCloseable {
@@ -80,6 +83,8 @@ public final class Drive implements AutoCloseable {
     final ChunkStore chunks;
     final UploadJournal journal;
     final MetadataIndex index;
+    /** Groups an entry's change with its journal entry: one commit (and one WAL fsync at a close). */
+    private final LocalTransactions transactions;
     final DriveOptions options;
     final int chunkSize;
 
@@ -136,11 +141,12 @@ public final class Drive implements AutoCloseable {
     }
 
     private Drive(ObjectStore store, ChunkStore chunks, UploadJournal journal, MetadataIndex index,
-                  DriveOptions options) {
+                  LocalTransactions transactions, DriveOptions options) {
         this.store = recentWrites.recording(store);
         this.chunks = chunks;
         this.journal = journal;
         this.index = index;
+        this.transactions = transactions;
         this.options = options;
         this.chunkSize = chunks.chunkSize();
         this.fetchBuffers = new BufferPool(chunkSize, 3);
@@ -154,8 +160,8 @@ public final class Drive implements AutoCloseable {
 
     /** Opens a drive and starts its uploads, resuming whatever the journal holds from an earlier run. */
     public static Drive open(ObjectStore store, ChunkStore chunks, UploadJournal journal, MetadataIndex index,
-                             DriveOptions options) {
-        Drive drive = new Drive(store, chunks, journal, index, options);
+                             LocalTransactions transactions, DriveOptions options) {
+        Drive drive = new Drive(store, chunks, journal, index, transactions, options);
         if (index.lookup("").isEmpty()) {
             PosixMetadata.Defaults d = options.defaults();
             index.upsert(new Entry(0, "", Entry.Type.DIRECTORY, 0, options.clock().millis(),
@@ -253,8 +259,7 @@ public final class Drive implements AutoCloseable {
                 }
                 node = acquire(existing.get());
             } else {
-                node = acquire(insert(p, path, Entry.Type.FILE, PosixAttributes.S_IFREG | (mode & 07777), 0));
-                markChanged(node, true);
+                node = createFile(p, path, mode);
             }
         } finally {
             changedIn(parentOf(p), false);
@@ -263,6 +268,37 @@ public final class Drive implements AutoCloseable {
         Set<StandardOpenOption> openFlags = new HashSet<>(flags);
         openFlags.add(StandardOpenOption.WRITE);
         return openHandle(node, openFlags);
+    }
+
+    /**
+     * A new file: its entry and its upload, held until the close, in one transaction (one commit).
+     * Its node is made once that committed. If the transaction fails, the write-back forgets the
+     * upload it was told of (the journal entry went with the transaction).
+     */
+    private Node createFile(String p, String shownPath, int mode) {
+        requireInsertable(p, shownPath); // a refusal is no failed transaction
+        long[] id = {-1};
+        Entry made;
+        try {
+            made = transactions.inOne(() -> {
+                Entry e = insert(p, shownPath, Entry.Type.FILE, PosixAttributes.S_IFREG | (mode & 07777), 0);
+                id[0] = e.id();
+                writeBack.holdUpload(e.id(), key(p), null, Instant.ofEpochMilli(now()).plus(HELD_OPEN));
+                return e;
+            });
+        } catch (RuntimeException e) {
+            if (id[0] >= 0) {
+                writeBack.forgetUpload(id[0]);
+            }
+            throw e;
+        }
+        writeBack.wrote();
+        Node node = acquire(made);
+        synchronized (node) {
+            node.changed = true; // its upload is held already (above)
+            node.contentChanged = true;
+        }
+        return node;
     }
 
     private long openHandle(Entry e, Set<StandardOpenOption> flags) {
@@ -839,15 +875,23 @@ public final class Drive implements AutoCloseable {
      * its base. Called under {@link #namespace}, which uploads also finish under.
      */
     private PendingOp queueUpload(Node node, Instant due, boolean durable) {
-        String path;
-        String base;
+        return queueUpload(uploadOf(node), due, durable);
+    }
+
+    /** What an upload of a node is: read under its monitor, before any transaction takes the database. */
+    private record Upload(long fileId, String key, String base) {
+    }
+
+    private Upload uploadOf(Node node) {
         synchronized (node) {
-            path = node.path;
-            base = node.etag;
+            return new Upload(node.id, node.type == Entry.Type.DIRECTORY ? dirKey(node.path) : key(node.path), node.etag);
         }
-        String key = node.type == Entry.Type.DIRECTORY ? dirKey(path) : key(path);
-        String newBase = writeBack.hasPendingUpload(node.id) ? null : base;
-        return durable ? writeBack.scheduleUpload(node.id, key, newBase, due) : writeBack.holdUpload(node.id, key, newBase, due);
+    }
+
+    private PendingOp queueUpload(Upload upload, Instant due, boolean durable) {
+        String newBase = writeBack.hasPendingUpload(upload.fileId()) ? null : upload.base();
+        return durable ? writeBack.scheduleUpload(upload.fileId(), upload.key(), newBase, due)
+                : writeBack.holdUpload(upload.fileId(), upload.key(), newBase, due);
     }
 
     /**
@@ -884,9 +928,14 @@ public final class Drive implements AutoCloseable {
             if (current.isEmpty()) {
                 return null;
             }
-            index.upsert(node.toEntry(current.get().listedAt()));
+            Entry stored = node.toEntry(current.get().listedAt());
+            Upload upload = uploadOf(node);
+            PendingOp op = transactions.inOne(() -> {
+                index.upsert(stored);
+                return queueUpload(upload, Instant.ofEpochMilli(dueMillis), durable);
+            });
             changedIn(parentOf(current.get().path()), false);
-            return queueUpload(node, Instant.ofEpochMilli(dueMillis), durable);
+            return op;
         } finally {
             namespace.unlock();
         }
@@ -2107,12 +2156,17 @@ public final class Drive implements AutoCloseable {
 
     /** Adds a new entry (under {@link #namespace}); EEXIST when the name is taken, ENOENT without a parent. */
     private Entry insert(String p, String shownPath, Entry.Type type, int mode, long listedAt) {
+        requireInsertable(p, shownPath);
+        PosixMetadata.Defaults d = options.defaults();
+        return index.upsert(new Entry(0, p, type, 0, now(), mode, d.uid(), d.gid(), null, listedAt));
+    }
+
+    /** The parent is a directory and the name is free. */
+    private void requireInsertable(String p, String shownPath) {
         requireDirectory(parentOf(p));
         if (index.lookup(p).isPresent()) {
             throw new FsException(FsError.EXISTS, shownPath + " exists");
         }
-        PosixMetadata.Defaults d = options.defaults();
-        return index.upsert(new Entry(0, p, type, 0, now(), mode, d.uid(), d.gid(), null, listedAt));
     }
 
     private void checkName(String path, boolean directory) {

@@ -239,6 +239,11 @@ final class WriteBack implements AutoCloseable {
         return schedule(fileId, drive.journal.holdUpload(fileId, key, base, due), due);
     }
 
+    /** A file's journal entry was rolled back with the transaction that made it. */
+    void forgetUpload(long fileId) {
+        pendingUploads.remove(fileId);
+    }
+
     private PendingOp schedule(long fileId, PendingOp op, Instant due) {
         pendingUploads.put(fileId, op.id());
         if (due.toEpochMilli() < sleepsUntilMillis) {

@@ -1,0 +1,70 @@
+package dev.bucketdrive.core.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contract of {@link LocalTransactions} over the index and the journal it groups, run by a
+ * subclass per implementation with both empty.
+ */
+public abstract class LocalTransactionsContract {
+
+    protected abstract LocalTransactions transactions();
+
+    protected abstract MetadataIndex index();
+
+    protected abstract UploadJournal journal();
+
+    private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+    private Entry file(String path, long size) {
+        return new Entry(0, path, Entry.Type.FILE, size, 1, 0100644, 0, 0, null, 0);
+    }
+
+    @Test
+    void changesThatReturnAllHold() {
+        Entry made = transactions().inOne(() -> {
+            Entry e = index().upsert(file("a.txt", 0));
+            journal().holdUpload(e.id(), "a.txt", null, T0.plusSeconds(3600));
+            return e;
+        });
+        PendingOp op = transactions().inOne(() -> {
+            index().upsert(file("a.txt", 5));
+            return journal().scheduleUpload(made.id(), "a.txt", null, T0);
+        });
+        assertThat(index().lookup("a.txt").orElseThrow().size()).isEqualTo(5);
+        assertThat(index().byId(made.id()).orElseThrow().path()).isEqualTo("a.txt");
+        assertThat(journal().uploadOf(made.id())).contains(op);
+        assertThat(journal().due(T0, 10)).containsExactly(op);
+    }
+
+    @Test
+    void changesThatThrowLeaveNothingAndTheIndexForgetsWhatItSawOfThem() {
+        long[] id = new long[1];
+        assertThatThrownBy(() -> transactions().inOne(() -> {
+            Entry e = index().upsert(file("gone.txt", 3));
+            id[0] = e.id();
+            assertThat(index().lookup("gone.txt")).contains(e); // inside, the change shows
+            journal().holdUpload(e.id(), "gone.txt", null, T0);
+            throw new IllegalStateException("disk full");
+        })).hasMessage("disk full");
+        assertThat(index().lookup("gone.txt")).isEmpty();
+        assertThat(index().byId(id[0])).isEmpty();
+        assertThat(journal().uploadOf(id[0])).isEmpty();
+        assertThat(journal().all()).isEmpty();
+    }
+
+    @Test
+    void anInnerTransactionJoinsItsOuterAndGoesWithIt() {
+        assertThatThrownBy(() -> transactions().inOne(() -> {
+            transactions().inOne(() -> index().upsert(file("inner.txt", 1)));
+            throw new IllegalStateException("outer fails");
+        })).hasMessage("outer fails");
+        assertThat(index().lookup("inner.txt")).isEmpty();
+        Entry kept = transactions().inOne(() -> transactions().inOne(() -> index().upsert(file("kept.txt", 1))));
+        assertThat(index().lookup("kept.txt")).contains(kept);
+    }
+}
