@@ -14,6 +14,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -86,7 +87,8 @@ final class Database implements AutoCloseable {
     private boolean inTransaction;
     /** A {@link #sync()} was asked for inside the open transaction: it runs after the commit (guarded by {@link #lock}). */
     private boolean syncAfterCommit;
-    private final List<Runnable> rolledBack = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Run after a transaction rolled back ({@link #afterRollback}). */
+    private final List<Runnable> rolledBack = new CopyOnWriteArrayList<>();
     private final Path wal;
     private final Object walLock = new Object();
     private FileChannel walChannel;
@@ -159,7 +161,7 @@ final class Database implements AutoCloseable {
      * Runs {@code work} in one transaction, holding the writer lock; commits, or rolls back on failure.
      * BEGIN and COMMIT are plain statements on a connection left in auto-commit mode: the driver's
      * own transaction calls add an empty transaction after each commit. A transaction started inside
-     * another one joins it.
+     * another one joins it; a {@link #sync()} asked for inside runs after the commit, without the lock.
      */
     <T> T transaction(Work<T> work) {
         T result;

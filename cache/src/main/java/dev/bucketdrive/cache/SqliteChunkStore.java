@@ -141,8 +141,9 @@ final class SqliteChunkStore implements ChunkStore {
         });
         List<ChunkKey> dirty = db.query("SELECT file_id, idx FROM chunks WHERE dirty = 1", SqliteChunkStore::chunkKey);
         for (ChunkKey key : dirty) {
-            long length = row(key).map(ch -> ch.length).orElse(0);
-            if (row(key).map(ch -> !ch.inline).orElse(false)) {
+            Optional<Chunk> chunk = row(key);
+            long length = chunk.map(ch -> ch.length).orElse(0);
+            if (chunk.isPresent() && !chunk.get().inline) {
                 unsynced(key);
             }
             chunkCount.incrementAndGet();
@@ -558,8 +559,7 @@ final class SqliteChunkStore implements ChunkStore {
             chunk = old;
             chunk.length = newLength;
         } else {
-            byte[] bytes = old == null ? merged(null, 0, offset, data, newLength)
-                    : merged(key, oldLength, offset, data, newLength);
+            byte[] bytes = merged(key, oldLength, offset, data, newLength);
             if (spill) {
                 try {
                     writeFile(path(key), ByteBuffer.wrap(bytes), 0, true);
@@ -586,9 +586,9 @@ final class SqliteChunkStore implements ChunkStore {
         touch(key);
     }
 
-    /** The inline chunk's bytes ({@code key} null: none yet) with {@code data} written at {@code offset}. */
+    /** The inline chunk's {@code oldLength} bytes with {@code data} written at {@code offset}. */
     private byte[] merged(ChunkKey key, int oldLength, int offset, ByteBuffer data, int newLength) {
-        byte[] bytes = Arrays.copyOf(key == null || oldLength == 0 ? new byte[0] : inlineBytes(key), newLength);
+        byte[] bytes = Arrays.copyOf(oldLength == 0 ? new byte[0] : inlineBytes(key), newLength);
         data.duplicate().get(bytes, offset, data.remaining());
         return bytes;
     }
