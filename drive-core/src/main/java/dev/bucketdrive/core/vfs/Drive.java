@@ -276,12 +276,12 @@ public final class Drive implements AutoCloseable {
      * upload it was told of (the journal entry went with the transaction).
      */
     private Node createFile(String p, String shownPath, int mode) {
-        requireInsertable(p, shownPath); // a refusal is no failed transaction
+        requireInsertable(p, shownPath); // checked before: a refusal is no failed transaction
         long[] id = {-1};
         Entry made;
         try {
             made = transactions.inOne(() -> {
-                Entry e = insert(p, shownPath, Entry.Type.FILE, PosixAttributes.S_IFREG | (mode & 07777), 0);
+                Entry e = index.upsert(newEntry(p, Entry.Type.FILE, PosixAttributes.S_IFREG | (mode & 07777), 0));
                 id[0] = e.id();
                 writeBack.holdUpload(e.id(), key(p), null, Instant.ofEpochMilli(now()).plus(HELD_OPEN));
                 return e;
@@ -2157,8 +2157,13 @@ public final class Drive implements AutoCloseable {
     /** Adds a new entry (under {@link #namespace}); EEXIST when the name is taken, ENOENT without a parent. */
     private Entry insert(String p, String shownPath, Entry.Type type, int mode, long listedAt) {
         requireInsertable(p, shownPath);
+        return index.upsert(newEntry(p, type, mode, listedAt));
+    }
+
+    /** An entry made here, empty, owned by the drive's default user and group. */
+    private Entry newEntry(String p, Entry.Type type, int mode, long listedAt) {
         PosixMetadata.Defaults d = options.defaults();
-        return index.upsert(new Entry(0, p, type, 0, now(), mode, d.uid(), d.gid(), null, listedAt));
+        return new Entry(0, p, type, 0, now(), mode, d.uid(), d.gid(), null, listedAt);
     }
 
     /** The parent is a directory and the name is free. */
