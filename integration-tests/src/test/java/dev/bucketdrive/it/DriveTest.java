@@ -423,9 +423,12 @@ class DriveTest {
 
     @Test
     void twoNewFilesUnderOneKeyNeverOverwriteEachOther() {
+        CountDownLatch othersPut = new CountDownLatch(1);
+        h.store.beforeNext(PUT, () -> awaitQuietly(othersPut)); // the upload may start at once (no delay)
         h.write("/report.csv", bytes("local"));
         // Another client creates the same key before this mount's upload runs.
         bucket.put("report.csv", Body.of(bytes("remote")), PutOptions.DEFAULT);
+        othersPut.countDown();
         h.drain();
         assertThat(object("report.csv")).isEqualTo(bytes("remote"));
         assertThat(bucket.keys()).anyMatch(k -> k.startsWith("report (conflict testhost "));

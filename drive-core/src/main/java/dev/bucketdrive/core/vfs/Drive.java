@@ -1235,7 +1235,7 @@ public final class Drive implements AutoCloseable {
     /**
      * The GET of a queued run. A reader that wanted one of its chunks before it started fetched that
      * chunk itself (see {@link #fetch}): the GET covers the chunks from the first to the last still
-     * unclaimed, and passes over the others' bytes.
+     * unclaimed and not in the cache already, and passes over the others' bytes.
      */
     private void runPrefetch(Node node, int first, List<Fetch> run, String etag) {
         boolean[] mine = new boolean[run.size()];
@@ -1243,6 +1243,12 @@ public final class Drive implements AutoCloseable {
         int to = -1;
         for (int i = 0; i < run.size(); i++) {
             if (run.get(i).claim()) {
+                if (chunks.read(new ChunkKey(node.id, first + i), etag, 0, EMPTY) >= 0) {
+                    // Stored since this run was queued, by a run queued just before it that ended meanwhile.
+                    run.get(i).complete(null);
+                    fetches.remove(new FetchKey(node.id, first + i, etag), run.get(i));
+                    continue;
+                }
                 mine[i] = true;
                 from = from < 0 ? i : from;
                 to = i;
