@@ -13,6 +13,9 @@ import java.nio.file.StandardOpenOption;
 import java.sql.PreparedStatement;
 import java.util.Set;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,20 +35,25 @@ public final class LocalCache implements AutoCloseable {
     private final SqliteChunkStore chunks;
     private final SqliteUploadJournal journal;
     private final SqliteMetadataIndex index;
+    /** Syncs chunk files in the background (see {@link SqliteChunkStore}); null when the caller gave one. */
+    private final ExecutorService ownSyncer;
 
-    private LocalCache(CacheOptions options, FileChannel lockFile, FileLock lock) {
+    private LocalCache(CacheOptions options, FileChannel lockFile, FileLock lock, Executor syncer) {
         this.lockFile = lockFile;
         this.lock = lock;
+        this.ownSyncer = syncer == null
+                ? Executors.newSingleThreadExecutor(Thread.ofPlatform().name("chunk-sync").daemon().factory()) : null;
         Path dir = options.directory();
         this.db = new Database(dir.resolve("index.db"));
         try {
             checkChunkSize(options.chunkSize());
             Path chunkDir = dir.resolve("chunks");
             LocalFiles.createPrivateDirectories(chunkDir);
-            this.chunks = new SqliteChunkStore(db, options, chunkDir);
+            this.chunks = new SqliteChunkStore(db, options, chunkDir, syncer == null ? ownSyncer : syncer);
             this.journal = new SqliteUploadJournal(db);
             this.index = new SqliteMetadataIndex(db);
         } catch (IOException | RuntimeException e) {
+            stopSyncer();
             db.close();
             throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
         }
@@ -57,6 +65,11 @@ public final class LocalCache implements AutoCloseable {
      * Pending journal entries need no recovery: they are simply there for the drive to resume.
      */
     public static LocalCache open(CacheOptions options, Executor recovery) {
+        return open(options, recovery, null);
+    }
+
+    /** As {@link #open(CacheOptions, Executor)}, with chunk files synced in the background on {@code syncer} (tests). */
+    static LocalCache open(CacheOptions options, Executor recovery, Executor syncer) {
         FileChannel channel = null;
         try {
             LocalFiles.createPrivateDirectories(options.directory());
@@ -73,7 +86,7 @@ public final class LocalCache implements AutoCloseable {
                 throw new IllegalStateException("the cache directory " + options.directory()
                         + " is in use by another BucketDrive process");
             }
-            LocalCache cache = new LocalCache(options, channel, lock);
+            LocalCache cache = new LocalCache(options, channel, lock, syncer);
             long openedAt = System.currentTimeMillis();
             recovery.execute(() -> {
                 try {
@@ -132,6 +145,7 @@ public final class LocalCache implements AutoCloseable {
     @Override
     public void close() {
         try {
+            stopSyncer();
             chunks.flushAccessTimes();
             chunks.closeFiles();
         } finally {
@@ -142,6 +156,18 @@ public final class LocalCache implements AutoCloseable {
                 LOG.debug("releasing the cache lock", e);
             }
             closeQuietly(lockFile);
+        }
+    }
+
+    /** Background syncs still queued are dropped: what they would sync, a force syncs (and a close forced). */
+    private void stopSyncer() {
+        if (ownSyncer != null) {
+            ownSyncer.shutdownNow();
+            try {
+                ownSyncer.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

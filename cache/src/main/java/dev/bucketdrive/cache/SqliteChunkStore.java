@@ -26,6 +26,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
@@ -116,11 +118,19 @@ final class SqliteChunkStore implements ChunkStore {
      * At start every dirty chunk in a file is here: the last process may not have synced it.
      */
     private final Map<Long, Set<Integer>> unsynced = new ConcurrentHashMap<>();
+    /**
+     * Syncs chunk files written to their end while the file is still being written, so a close
+     * finds little left to sync ({@link #syncSoon}).
+     */
+    private final Executor syncer;
+    /** Chunks handed to {@link #syncer} and not yet taken up by it. */
+    private final Set<ChunkKey> syncQueued = ConcurrentHashMap.newKeySet();
 
-    SqliteChunkStore(Database db, CacheOptions options, Path chunkDir) {
+    SqliteChunkStore(Database db, CacheOptions options, Path chunkDir, Executor syncer) {
         this.db = db;
         this.options = options;
         this.chunkDir = chunkDir;
+        this.syncer = syncer;
         this.inlineMax = Math.min(options.chunkSize() / 2, 64 * 1024);
         for (int i = 0; i < STRIPES; i++) {
             stripes[i] = new ReentrantLock();
@@ -531,6 +541,50 @@ final class SqliteChunkStore implements ChunkStore {
         }
         chunk.generation = generations.incrementAndGet();
         touch(key);
+        if (end == options.chunkSize()) {
+            syncSoon(key, chunk.generation);
+        }
+    }
+
+    /**
+     * A chunk file written up to its end (a file written from start to end fills its chunks one after
+     * the other) is synced in the background now rather than by the close: the close of a big file
+     * then waits for its last chunks only. Under the chunk's stripe lock, with {@code generation} the
+     * one the write just gave it.
+     */
+    private void syncSoon(ChunkKey key, long generation) {
+        if (!syncQueued.add(key)) {
+            return; // one is queued: it finds a newer generation and leaves the chunk to force
+        }
+        try {
+            syncer.execute(() -> syncEarly(key, generation));
+        } catch (RejectedExecutionException e) {
+            syncQueued.remove(key); // closing: force syncs it
+        }
+    }
+
+    private void syncEarly(ChunkKey key, long generation) {
+        syncQueued.remove(key);
+        try {
+            try (FileChannel ch = FileChannel.open(path(key), StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            ReentrantLock lock = stripe(key);
+            lock.lock();
+            try {
+                // Only if no write came after the one that queued this sync: its bytes may have missed it.
+                if (row(key).filter(ch -> ch.dirty && ch.generation == generation).isPresent()) {
+                    unsynced.computeIfPresent(key.fileId(), (id, indexes) -> {
+                        indexes.remove(key.index());
+                        return indexes.isEmpty() ? null : indexes;
+                    });
+                }
+            } finally {
+                lock.unlock();
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("early sync of chunk {} (force syncs it): {}", key, e.toString()); // dropped, or closing
+        }
     }
 
     /**
@@ -584,6 +638,9 @@ final class SqliteChunkStore implements ChunkStore {
         data.position(data.limit());
         chunk.generation = generations.incrementAndGet();
         touch(key);
+        if (spill && end == options.chunkSize()) {
+            syncSoon(key, chunk.generation);
+        }
     }
 
     /** The inline chunk's {@code oldLength} bytes with {@code data} written at {@code offset}. */
@@ -691,6 +748,12 @@ final class SqliteChunkStore implements ChunkStore {
                 throw new UncheckedIOException("cannot flush chunk " + fileId + "-" + index, e);
             }
         }
+    }
+
+    /** Whether the chunk's file may hold bytes not yet synced (for tests). */
+    boolean isUnsynced(ChunkKey key) {
+        Set<Integer> indexes = unsynced.get(key.fileId());
+        return indexes != null && indexes.contains(key.index());
     }
 
     /** The chunk's file has bytes not yet synced. */

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.DriverManager;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -212,6 +213,52 @@ class LocalCacheTest {
             assertThat(read(cache, rewritten, null)).isEqualTo(changed);
             assertThat(cache.chunks().usage().dirtyBytes()).isEqualTo(18_000);
             assertThat(cache.chunks().usage().totalBytes()).isEqualTo(18_000);
+        }
+    }
+
+    @Test
+    void aChunkWrittenToItsEndIsSyncedInTheBackgroundAndAPartlyWrittenOneIsLeftToForce() {
+        ArrayDeque<Runnable> syncs = new ArrayDeque<>();
+        try (LocalCache cache = LocalCache.open(CacheOptions.defaults(dir).withChunkSize(CS), Runnable::run, syncs::add)) {
+            SqliteChunkStore chunks = (SqliteChunkStore) cache.chunks();
+            ChunkKey full = new ChunkKey(10, 0);
+            ChunkKey partial = new ChunkKey(10, 1);
+            chunks.write(full, 0, ByteBuffer.wrap(bytes(FILE_BACKED, 10)));
+            assertThat(syncs).isEmpty(); // not at its end yet
+            chunks.write(full, FILE_BACKED, ByteBuffer.wrap(bytes(CS - FILE_BACKED, 11)));
+            chunks.write(partial, 0, ByteBuffer.wrap(bytes(FILE_BACKED, 12)));
+            ChunkKey spilled = new ChunkKey(10, 2);
+            chunks.write(spilled, 0, ByteBuffer.wrap(bytes(1000, 13))); // in its row
+            chunks.write(spilled, 1000, ByteBuffer.wrap(bytes(CS - 1000, 14))); // moves to a file, written to its end
+            assertThat(syncs).hasSize(2);
+            assertThat(chunks.isUnsynced(full)).isTrue();
+            assertThat(chunks.isUnsynced(spilled)).isTrue();
+
+            syncs.forEach(Runnable::run);
+            assertThat(chunks.isUnsynced(full)).isFalse();
+            assertThat(chunks.isUnsynced(spilled)).isFalse();
+            assertThat(chunks.isUnsynced(partial)).isTrue();
+            chunks.force(10);
+            assertThat(chunks.isUnsynced(partial)).isFalse();
+        }
+    }
+
+    @Test
+    void aWriteAfterTheBackgroundSyncWasQueuedLeavesTheChunkToForce() {
+        ArrayDeque<Runnable> syncs = new ArrayDeque<>();
+        try (LocalCache cache = LocalCache.open(CacheOptions.defaults(dir).withChunkSize(CS), Runnable::run, syncs::add)) {
+            SqliteChunkStore chunks = (SqliteChunkStore) cache.chunks();
+            ChunkKey key = new ChunkKey(11, 0);
+            chunks.write(key, 0, ByteBuffer.wrap(bytes(CS, 13)));
+            chunks.write(key, 100, ByteBuffer.wrap(new byte[] {1, 2, 3})); // after the sync was queued
+            assertThat(syncs).hasSize(1);
+
+            syncs.poll().run();
+            assertThat(chunks.isUnsynced(key)).isTrue();
+            chunks.write(key, CS - 1, ByteBuffer.wrap(new byte[] {4})); // at its end again: queued again
+            assertThat(syncs).hasSize(1);
+            syncs.poll().run();
+            assertThat(chunks.isUnsynced(key)).isFalse();
         }
     }
 }
