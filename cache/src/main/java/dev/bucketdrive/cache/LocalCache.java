@@ -159,7 +159,7 @@ public final class LocalCache implements AutoCloseable {
         }
     }
 
-    /** Background syncs still queued are dropped: what they would sync, a force syncs (and a close forced). */
+    /** Background syncs still queued are dropped: their chunks stay for the next force, as before they were queued. */
     private void stopSyncer() {
         if (ownSyncer != null) {
             ownSyncer.shutdownNow();
