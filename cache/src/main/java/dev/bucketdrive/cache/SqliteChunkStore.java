@@ -566,9 +566,7 @@ final class SqliteChunkStore implements ChunkStore {
     private void syncEarly(ChunkKey key, long generation) {
         syncQueued.remove(key);
         try {
-            try (FileChannel ch = FileChannel.open(path(key), StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
+            fsync(key);
             ReentrantLock lock = stripe(key);
             lock.lock();
             try {
@@ -739,14 +737,20 @@ final class SqliteChunkStore implements ChunkStore {
             return; // its bytes are in the index (synced with it) or synced already
         }
         for (int index : indexes) {
-            try (FileChannel ch = FileChannel.open(path(new ChunkKey(fileId, index)), StandardOpenOption.WRITE)) {
-                ch.force(true);
+            try {
+                fsync(new ChunkKey(fileId, index));
             } catch (NoSuchFileException e) {
                 // Dropped, moved into the index, or a zero-length dirty chunk (a cut to nothing): no bytes to flush.
             } catch (IOException e) {
                 indexes.forEach(i -> unsynced(new ChunkKey(fileId, i))); // the next force tries them again
                 throw new UncheckedIOException("cannot flush chunk " + fileId + "-" + index, e);
             }
+        }
+    }
+
+    private void fsync(ChunkKey key) throws IOException {
+        try (FileChannel ch = FileChannel.open(path(key), StandardOpenOption.WRITE)) {
+            ch.force(true);
         }
     }
 

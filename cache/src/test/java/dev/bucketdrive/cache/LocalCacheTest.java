@@ -33,6 +33,11 @@ class LocalCacheTest {
         return LocalCache.open(CacheOptions.defaults(dir).withChunkSize(CS), Runnable::run);
     }
 
+    /** A cache whose background syncs wait in {@code syncs} until the test runs them. */
+    private LocalCache openSyncingOn(ArrayDeque<Runnable> syncs) {
+        return LocalCache.open(CacheOptions.defaults(dir).withChunkSize(CS), Runnable::run, syncs::add);
+    }
+
     private static byte[] bytes(int n, long seed) {
         byte[] b = new byte[n];
         new Random(seed).nextBytes(b);
@@ -219,7 +224,7 @@ class LocalCacheTest {
     @Test
     void aChunkWrittenToItsEndIsSyncedInTheBackgroundAndAPartlyWrittenOneIsLeftToForce() {
         ArrayDeque<Runnable> syncs = new ArrayDeque<>();
-        try (LocalCache cache = LocalCache.open(CacheOptions.defaults(dir).withChunkSize(CS), Runnable::run, syncs::add)) {
+        try (LocalCache cache = openSyncingOn(syncs)) {
             SqliteChunkStore chunks = (SqliteChunkStore) cache.chunks();
             ChunkKey full = new ChunkKey(10, 0);
             ChunkKey partial = new ChunkKey(10, 1);
@@ -246,7 +251,7 @@ class LocalCacheTest {
     @Test
     void aWriteAfterTheBackgroundSyncWasQueuedLeavesTheChunkToForce() {
         ArrayDeque<Runnable> syncs = new ArrayDeque<>();
-        try (LocalCache cache = LocalCache.open(CacheOptions.defaults(dir).withChunkSize(CS), Runnable::run, syncs::add)) {
+        try (LocalCache cache = openSyncingOn(syncs)) {
             SqliteChunkStore chunks = (SqliteChunkStore) cache.chunks();
             ChunkKey key = new ChunkKey(11, 0);
             chunks.write(key, 0, ByteBuffer.wrap(bytes(CS, 13)));
