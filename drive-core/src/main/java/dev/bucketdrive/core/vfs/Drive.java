@@ -84,7 +84,7 @@ public final class Drive implements AutoCloseable {
     final UploadJournal journal;
     final MetadataIndex index;
     /** Groups an entry's change with its journal entry: one commit (and one WAL fsync at a close). */
-    private final LocalTransactions transactions;
+    final LocalTransactions transactions;
     final DriveOptions options;
     final int chunkSize;
 

@@ -456,15 +456,18 @@ final class WriteBack implements AutoCloseable {
         Instant now = Instant.ofEpochMilli(drive.now());
         // Under the namespace lock, which uploads finish under: an entry completed since the listing
         // must not be brought back by this, or it would be a journal entry the scheduler does not know.
-        drive.locked(() -> {
+        // Every upload comes due, those retried later included: one put off while its file was open
+        // for writing (an attempt) is due a write-back delay after the close, which may be hours.
+        // One transaction: one commit for thousands of entries, not one WAL fsync each.
+        drive.locked(() -> drive.transactions.inOne(() -> {
             for (PendingOp op : drive.journal.all()) {
-                if (op.kind() == PendingOp.Kind.UPLOAD && op.due().isAfter(now) && op.attempts() == 0
+                if (op.kind() == PendingOp.Kind.UPLOAD && op.due().isAfter(now)
                         && drive.journal.uploadOf(op.fileId()).filter(cur -> cur.id() == op.id()).isPresent()) {
                     schedule(op.fileId(), drive.journal.scheduleUpload(op.fileId(), op.key(), null, now), now);
                 }
             }
             return null;
-        });
+        }));
         wake();
         long deadline = System.nanoTime() + timeout.toNanos();
         int left = drive.journal.all().size();
