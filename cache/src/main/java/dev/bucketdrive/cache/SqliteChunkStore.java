@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -90,6 +91,12 @@ final class SqliteChunkStore implements ChunkStore {
     private final Database db;
     private final CacheOptions options;
     private final Path chunkDir;
+    /**
+     * The file system of {@link #chunkDir}, looked up at the first need: {@link Files#getFileStore}
+     * reads the mount table each time (about 0.1 ms, at every chunk a read brings in), while the
+     * free space of a store found once is one statvfs.
+     */
+    private volatile FileStore chunkDisk;
     /** Chunks up to this many bytes live in their row. */
     private final int inlineMax;
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
@@ -898,7 +905,12 @@ final class SqliteChunkStore implements ChunkStore {
 
     private long freeDisk() {
         try {
-            return Files.getFileStore(chunkDir).getUsableSpace();
+            FileStore disk = chunkDisk;
+            if (disk == null) {
+                disk = Files.getFileStore(chunkDir);
+                chunkDisk = disk;
+            }
+            return disk.getUsableSpace();
         } catch (IOException e) {
             return Long.MAX_VALUE;
         }
