@@ -249,6 +249,27 @@ class LocalCacheTest {
     }
 
     @Test
+    void afterARestartTheDirtyChunkFilesAreLeftToTheNextForce() {
+        ChunkKey fileBacked = new ChunkKey(12, 0);
+        ChunkKey inline = new ChunkKey(12, 1);
+        ChunkKey clean = new ChunkKey(13, 0);
+        try (LocalCache cache = openSyncingOn(new ArrayDeque<>())) {
+            cache.chunks().write(fileBacked, 0, ByteBuffer.wrap(bytes(FILE_BACKED, 20)));
+            cache.chunks().write(inline, 0, ByteBuffer.wrap(bytes(100, 21)));
+            cache.chunks().putClean(clean, "e1", ByteBuffer.wrap(bytes(FILE_BACKED, 22)));
+        } // no force: as a crash of the process leaves it, the chunk file maybe not on the disk yet
+        try (LocalCache cache = openSyncingOn(new ArrayDeque<>())) {
+            SqliteChunkStore chunks = (SqliteChunkStore) cache.chunks();
+            assertThat(chunks.isUnsynced(fileBacked)).as("a dirty chunk file").isTrue();
+            assertThat(chunks.isUnsynced(inline)).as("in its row: the index's own sync covers it").isFalse();
+            assertThat(chunks.isUnsynced(clean)).as("clean: the bucket has it").isFalse();
+            chunks.force(12);
+            assertThat(chunks.isUnsynced(fileBacked)).isFalse();
+            assertThat(read(cache, fileBacked, null)).isEqualTo(bytes(FILE_BACKED, 20));
+        }
+    }
+
+    @Test
     void aWriteAfterTheBackgroundSyncWasQueuedLeavesTheChunkToForce() {
         ArrayDeque<Runnable> syncs = new ArrayDeque<>();
         try (LocalCache cache = openSyncingOn(syncs)) {
