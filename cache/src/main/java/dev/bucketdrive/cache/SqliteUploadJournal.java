@@ -96,6 +96,11 @@ final class SqliteUploadJournal implements UploadJournal {
     }
 
     @Override
+    public void postpone(long id, Instant due) {
+        db.update("UPDATE journal SET due_ms = ? WHERE id = ?", due.toEpochMilli(), id);
+    }
+
+    @Override
     public boolean complete(long id, long sequence) {
         return db.transaction(c -> {
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM journal WHERE id = ? AND sequence = ?")) {

@@ -940,22 +940,41 @@ class DriveTest {
     }
 
     @Test
-    void anUploadDeferredWhileItsFileWasOpenIsDrainedAfterTheClose() {
+    void anUploadPutOffWhileItsFileIsOpenIsNotAFailure() {
         h.close();
         h = new DriveHarness(bucket, tmp.resolve("cache-deferred"), DriveHarness.CHUNK,
                 o -> o.withWriteBackDelay(Duration.ofHours(1)));
+        h.portCalls = new java.util.concurrent.ConcurrentHashMap<>();
+        h.restart();
         h.write("/f.txt", bytes("first"));
         long fh = h.drive.open("/f.txt", Set.of(StandardOpenOption.WRITE));
         h.drive.write(fh, ByteBuffer.wrap(bytes("second")), 0);
-        // A drain makes the upload due; the worker finds the file open for writing and puts it off
-        // (a retry, counted as an attempt) until the close.
-        for (int i = 0; i < 50 && h.drive.status().failing() == 0; i++) {
+        // A drain makes the upload due; the worker finds the file open for writing and puts it off.
+        for (int i = 0; i < 50 && h.portCalls("postpone") == 0; i++) {
             assertThat(h.drive.drain(Duration.ofMillis(100), n -> { })).isEqualTo(1);
         }
-        assertThat(h.drive.status().failing()).as("deferred while open").isEqualTo(1);
+        assertThat(h.portCalls("postpone")).as("put off while open").isEqualTo(1);
+        assertThat(h.drive.status().failing()).as("waiting for the close is no failure").isZero();
         h.drive.release(fh);
+        h.drain();
+        assertThat(object("f.txt")).isEqualTo(bytes("second"));
+    }
 
-        h.drain(); // the close queued it after the write-back delay, an hour away: the drain must not wait for that
+    @Test
+    void aDrainRetriesAFailedUploadAtOnceHoweverLongItsDelay() {
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache-failed"), DriveHarness.CHUNK,
+                o -> o.withWriteBackDelay(Duration.ofHours(1)));
+        h.store.failNext(PUT, 1, StoreException.Kind.TRANSIENT);
+        h.write("/f.txt", bytes("first"));
+        for (int i = 0; i < 50 && h.drive.status().failing() == 0; i++) {
+            h.drive.drain(Duration.ofMillis(100), n -> { });
+        }
+        assertThat(h.drive.status().failing()).as("the first attempt failed").isEqualTo(1);
+        // Rewritten: its upload, one failed attempt on it, is due an hour after this close.
+        h.write("/f.txt", bytes("second"));
+
+        h.drain();
         assertThat(object("f.txt")).isEqualTo(bytes("second"));
     }
 

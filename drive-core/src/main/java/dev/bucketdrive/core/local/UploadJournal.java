@@ -54,6 +54,12 @@ public interface UploadJournal {
     void retryLater(long id, Instant due, String error);
 
     /**
+     * Not a failure, the entry must wait (its file is open for writing, a rename of its key is still
+     * running): moves it to {@code due} without counting an attempt or touching its last error.
+     */
+    void postpone(long id, Instant due);
+
+    /**
      * Done: removes the entry, unless it was rescheduled since {@code sequence} was read (then a
      * newer change is still owed and the entry stays, with its attempts reset).
      *

@@ -617,8 +617,8 @@ final class WriteBack implements AutoCloseable {
                     } else {
                         runStep(op);
                     }
-                } catch (ChangedWhileReading e) {
-                    drive.journal.retryLater(op.id(), Instant.ofEpochMilli(drive.now() + 200), e.getMessage());
+                } catch (ChangedWhileReading _) {
+                    drive.journal.postpone(op.id(), Instant.ofEpochMilli(drive.now() + 200));
                 } catch (Throwable t) {
                     failed(op, t);
                 } finally {
@@ -857,7 +857,7 @@ final class WriteBack implements AutoCloseable {
         Entry e = found.get();
         String key = e.type() == Entry.Type.DIRECTORY ? drive.dirKey(e.path()) : drive.key(e.path());
         if (!key.equals(op.key()) && (hasPendingStep(key) || paused.keySet().stream().anyMatch(key::startsWith))) {
-            drive.journal.retryLater(op.id(), Instant.ofEpochMilli(drive.now() + 500), "waiting for a rename");
+            drive.journal.postpone(op.id(), Instant.ofEpochMilli(drive.now() + 500)); // until the rename's steps ran
             return;
         }
         if (deferWhileOpen(op)) {
@@ -911,8 +911,7 @@ final class WriteBack implements AutoCloseable {
             }
             Optional<PendingOp> now = drive.journal.uploadOf(op.fileId());
             if (now.isPresent() && now.get().sequence() == op.sequence()) {
-                drive.journal.retryLater(op.id(), Instant.ofEpochMilli(drive.now()).plus(Drive.HELD_OPEN),
-                        "open for writing");
+                drive.journal.postpone(op.id(), Instant.ofEpochMilli(drive.now()).plus(Drive.HELD_OPEN));
             }
             return true;
         });

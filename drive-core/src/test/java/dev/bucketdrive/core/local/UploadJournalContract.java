@@ -85,6 +85,19 @@ public abstract class UploadJournalContract {
     }
 
     @Test
+    void aPostponedEntryMovesWithoutCountingAnAttempt() {
+        PendingOp op = journal().scheduleUpload(7, "k", null, T0);
+        journal().retryLater(op.id(), T0.plusSeconds(30), "TRANSIENT: no answer");
+        journal().postpone(op.id(), T0.plusSeconds(90));
+        PendingOp now = journal().uploadOf(7).orElseThrow();
+        assertThat(now.attempts()).isEqualTo(1);
+        assertThat(now.lastError()).isEqualTo("TRANSIENT: no answer");
+        assertThat(now.sequence()).isEqualTo(op.sequence());
+        assertThat(journal().due(T0.plusSeconds(89), 10)).isEmpty();
+        assertThat(journal().due(T0.plusSeconds(90), 10)).containsExactly(now);
+    }
+
+    @Test
     void stepsComeDueInOrder() {
         PendingOp copy = journal().append(PendingOp.Kind.COPY, "old/x", "new/x", "\"e1\"", T0);
         PendingOp delete = journal().append(PendingOp.Kind.DELETE, "old/x", null, "\"e1\"", T0);
