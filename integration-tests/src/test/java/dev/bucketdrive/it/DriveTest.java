@@ -223,11 +223,9 @@ class DriveTest {
 
     @Test
     void aCloseWaitsForTheDiskButAChangeOfAttributesAloneDoesNot() {
-        h.close();
         // Uploads wait for the drain: one running meanwhile could be deferred by the open file and
         // rescheduled at its close, an extra journal call this test does not count on.
-        h = new DriveHarness(bucket, tmp.resolve("cache-ports"), DriveHarness.CHUNK,
-                o -> o.withWriteBackDelay(Duration.ofHours(1)));
+        reopen("cache-ports", o -> o.withWriteBackDelay(Duration.ofHours(1)));
         h.portCalls = new java.util.concurrent.ConcurrentHashMap<>();
         h.restart();
         h.portCalls.clear();
@@ -941,9 +939,7 @@ class DriveTest {
 
     @Test
     void anUploadPutOffWhileItsFileIsOpenIsNotAFailure() {
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache-deferred"), DriveHarness.CHUNK,
-                o -> o.withWriteBackDelay(Duration.ofHours(1)));
+        reopen("cache-deferred", o -> o.withWriteBackDelay(Duration.ofHours(1)));
         h.portCalls = new java.util.concurrent.ConcurrentHashMap<>();
         h.restart();
         h.write("/f.txt", bytes("first"));
@@ -962,9 +958,7 @@ class DriveTest {
 
     @Test
     void aDrainRetriesAFailedUploadAtOnceHoweverLongItsDelay() {
-        h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache-failed"), DriveHarness.CHUNK,
-                o -> o.withWriteBackDelay(Duration.ofHours(1)));
+        reopen("cache-failed", o -> o.withWriteBackDelay(Duration.ofHours(1)));
         h.store.failNext(PUT, 1, StoreException.Kind.TRANSIENT);
         h.write("/f.txt", bytes("first"));
         for (int i = 0; i < 50 && h.drive.status().failing() == 0; i++) {

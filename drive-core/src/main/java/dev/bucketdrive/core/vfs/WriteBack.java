@@ -456,8 +456,8 @@ final class WriteBack implements AutoCloseable {
         Instant now = Instant.ofEpochMilli(drive.now());
         // Under the namespace lock, which uploads finish under: an entry completed since the listing
         // must not be brought back by this, or it would be a journal entry the scheduler does not know.
-        // Every upload comes due, those retried later included: one put off while its file was open
-        // for writing (an attempt) is due a write-back delay after the close, which may be hours.
+        // Every upload comes due, those with failed attempts included: a file rewritten after one is
+        // due a write-back delay after its close, which may be hours, and keeps its attempt count.
         // One transaction: one commit for thousands of entries, not one WAL fsync each.
         drive.locked(() -> drive.transactions.inOne(() -> {
             for (PendingOp op : drive.journal.all()) {
