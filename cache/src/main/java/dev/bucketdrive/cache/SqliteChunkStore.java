@@ -33,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,7 +65,7 @@ final class SqliteChunkStore implements ChunkStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(SqliteChunkStore.class);
     private static final int STRIPES = 64;
-    private static final int READ_CHANNELS = 64;
+    static final int READ_CHANNELS = 64;
 
     /** The index row of a chunk, plus what this process learnt about it. */
     private static final class Chunk {
@@ -76,6 +77,8 @@ final class SqliteChunkStore implements ChunkStore {
         final boolean inline;
         volatile boolean verified;
         volatile long generation;
+        /** The channel {@link #readChannels} last gave for this chunk's file: a read finds it without a lookup. */
+        volatile FileChannel readChannel;
 
         Chunk(boolean dirty, String etag, int length, long crc, boolean inline) {
             this.dirty = dirty;
@@ -108,6 +111,19 @@ final class SqliteChunkStore implements ChunkStore {
      * in place is seen through it (same inode).
      */
     private final Cache<ChunkKey, FileChannel> readChannels;
+    /*
+     * The loaders of the two caches, made once: a lambda that captures (here, this) is an allocation
+     * through a method handle on every call under the quick compiler the launcher runs (about 30 ns),
+     * and both run on every read.
+     */
+    private final Function<ChunkKey, Optional<Chunk>> loadRow = this::loadRow;
+    private final Function<ChunkKey, FileChannel> openForReading = k -> {
+        try {
+            return FileChannel.open(path(k), StandardOpenOption.READ);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    };
     /** {@code chunks/00} … {@code chunks/ff}: a file's chunks live under the low byte of its id. */
     private final Path[] chunkDirs = new Path[256];
     private final Map<ChunkKey, Long> touched = new ConcurrentHashMap<>();
@@ -184,7 +200,11 @@ final class SqliteChunkStore implements ChunkStore {
     }
 
     private Optional<Chunk> row(ChunkKey key) {
-        return rows.get(key, k -> db.read(c -> {
+        return rows.get(key, loadRow);
+    }
+
+    private Optional<Chunk> loadRow(ChunkKey k) {
+        return db.read(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT dirty, etag, length, crc, data IS NOT NULL, "
                     + "coalesce(length(data), 0) FROM chunks WHERE file_id = ? AND idx = ?")) {
                 ps.setLong(1, k.fileId());
@@ -200,7 +220,7 @@ final class SqliteChunkStore implements ChunkStore {
                     return Optional.of(new Chunk(dirty, rs.getString(2), length, rs.getLong(4), inline));
                 }
             }
-        }));
+        });
     }
 
     private int dirtyLength(ChunkKey key) {
@@ -214,7 +234,11 @@ final class SqliteChunkStore implements ChunkStore {
     }
 
     private void touch(ChunkKey key) {
-        touched.put(key, options.clock().millis());
+        long now = options.clock().millis();
+        Long last = touched.get(key);
+        if (last == null || last != now) { // a get is cheaper than a put, and reads come many a millisecond
+            touched.put(key, now);
+        }
     }
 
     @Override
@@ -246,7 +270,7 @@ final class SqliteChunkStore implements ChunkStore {
             return copied;
         }
         try {
-            int copied = readFile(key, offset, dst, want);
+            int copied = readFile(key, chunk, offset, dst, want);
             if (copied < want && !chunk.dirty) {
                 // A clean chunk shorter than its row: damaged. Forget it; the caller refetches.
                 forgetDamaged(key, chunk);
@@ -265,22 +289,30 @@ final class SqliteChunkStore implements ChunkStore {
         }
     }
 
-    /** Reads up to {@code want} bytes of a chunk's file from {@code offset} into {@code dst} (position kept). */
-    private int readFile(ChunkKey key, int offset, ByteBuffer dst, int want) throws IOException {
+    /**
+     * Reads up to {@code want} bytes of a chunk's file from {@code offset} into {@code dst} (position
+     * kept), through the channel the chunk's row holds, else one from {@link #readChannels}. That
+     * cache closes what it lets go of, so a held channel may be closed: the read then takes a fresh one.
+     */
+    private int readFile(ChunkKey key, Chunk chunk, int offset, ByteBuffer dst, int want) throws IOException {
+        FileChannel held = chunk.readChannel;
+        if (held != null) {
+            try {
+                return readFrom(held, offset, dst, want);
+            } catch (ClosedChannelException e) {
+                chunk.readChannel = null;
+            }
+        }
         FileChannel ch;
         try {
-            ch = readChannels.get(key, k -> {
-                try {
-                    return FileChannel.open(path(k), StandardOpenOption.READ);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
+            ch = readChannels.get(key, openForReading);
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
         try {
-            return readFrom(ch, offset, dst, want);
+            int copied = readFrom(ch, offset, dst, want);
+            chunk.readChannel = ch;
+            return copied;
         } catch (ClosedChannelException e) {
             // Evicted (or closed by an interrupt) while in use: read through a channel of its own.
             readChannels.asMap().remove(key, ch);

@@ -132,6 +132,26 @@ class LocalCacheTest {
     }
 
     @Test
+    void chunksReadAfterTheirChannelWasLetGoOfOrTheirFileReplacedReadRight() {
+        try (LocalCache cache = open()) {
+            int chunks = SqliteChunkStore.READ_CHANNELS + 8; // more than stay open: the first ones are let go of
+            for (int i = 0; i < chunks; i++) {
+                cache.chunks().putClean(new ChunkKey(5, i), "e", ByteBuffer.wrap(bytes(FILE_BACKED, i)));
+            }
+            for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < chunks; i++) {
+                    assertThat(read(cache, new ChunkKey(5, i), "e")).as("chunk %d round %d", i, round)
+                            .isEqualTo(bytes(FILE_BACKED, i));
+                }
+            }
+            ChunkKey first = new ChunkKey(5, 0);
+            cache.chunks().putClean(first, "f", ByteBuffer.wrap(bytes(FILE_BACKED, 99)));
+            assertThat(read(cache, first, "f")).isEqualTo(bytes(FILE_BACKED, 99));
+            assertThat(read(cache, first, "e")).isNull();
+        }
+    }
+
+    @Test
     void aTruncatedCleanChunkFileIsAMiss() throws IOException {
         ChunkKey key = new ChunkKey(4, 0);
         try (LocalCache cache = open()) {

@@ -1124,6 +1124,12 @@ public final class Drive implements AutoCloseable {
 
     /** Fills {@code piece} from one chunk: local copy, else the bucket, else zeros (a hole). */
     private void readChunk(Node node, int idx, int offset, ByteBuffer piece) {
+        // A chunk in the cache (most reads) without the lambda, which allocates under the quick compiler.
+        int got = chunks.read(new ChunkKey(node.id, idx), node.source().etag(), offset, piece.duplicate());
+        if (got >= 0) {
+            zeroFrom(piece, got);
+            return;
+        }
         withCurrentSource(node, source -> readChunk(node, idx, offset, piece, source));
     }
 
