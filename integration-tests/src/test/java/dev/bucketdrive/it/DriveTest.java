@@ -143,7 +143,10 @@ class DriveTest {
         } finally {
             pool.shutdown();
         }
-        assertThat(h.store.calls(GET)).isEqualTo(5);
+        // Eight readers would send up to 40 GETs without the sharing; with it, one per chunk at most.
+        // A read-ahead GET may carry several of chunks 2-4 (the first reads fetch 0 and 1 themselves),
+        // depending on whether its thread starts before the readers claim them.
+        assertThat(h.store.calls(GET)).isBetween(3L, 5L);
     }
 
     @Test
