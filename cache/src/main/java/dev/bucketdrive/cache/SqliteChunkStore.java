@@ -322,16 +322,23 @@ final class SqliteChunkStore implements ChunkStore {
         }
     }
 
+    /** Position and limit of {@code dst} as they were on return. */
     private static int readFrom(FileChannel ch, int offset, ByteBuffer dst, int want) throws IOException {
+        int start = dst.position();
+        int limit = dst.limit();
         int copied = 0;
-        while (copied < want) {
-            // In slices, as writeFile writes.
-            ByteBuffer window = dst.slice(dst.position() + copied, Math.min(want - copied, IO_SLICE));
-            int n = ch.read(window, offset + copied);
-            if (n < 0) {
-                break;
+        try {
+            while (copied < want) {
+                // In slices, as writeFile writes; through dst's own limit, not a slice object per read.
+                dst.limit(start + copied + Math.min(want - copied, IO_SLICE)).position(start + copied);
+                int n = ch.read(dst, offset + copied);
+                if (n < 0) {
+                    break;
+                }
+                copied += n;
             }
-            copied += n;
+        } finally {
+            dst.limit(limit).position(start);
         }
         return copied;
     }

@@ -11,4 +11,17 @@ public record ChunkKey(long fileId, int index) {
             throw new IllegalArgumentException("negative file id or index");
         }
     }
+
+    // Written out: a record's own equals and hashCode go through method handles, which the quick
+    // compiler the launcher runs does not inline; this key is looked up in several maps per read.
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ChunkKey k && k.fileId == fileId && k.index == index;
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(fileId) * 31 + index;
+    }
 }
