@@ -36,6 +36,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -124,7 +125,17 @@ public final class Drive implements AutoCloseable {
     private final RemoteWatcher watcher;
     private final AttributeReader attributeReader;
 
+    /** A read-ahead looks up eight of these per sequential read: equals and hashCode written out, as in ChunkKey. */
     private record FetchKey(long fileId, int index, String etag) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof FetchKey k && k.fileId == fileId && k.index == index && Objects.equals(k.etag, etag);
+        }
+
+        @Override
+        public int hashCode() {
+            return (Long.hashCode(fileId) * 31 + index) * 31 + Objects.hashCode(etag);
+        }
     }
 
     /**
