@@ -25,6 +25,11 @@ final class MountFixture implements AutoCloseable {
     final DriveMount mount;
 
     MountFixture(ObjectStore store, Path mountPoint, Path cacheDir, UnaryOperator<DriveOptions> tune) throws Exception {
+        this(store, mountPoint, cacheDir, tune, DriveMount.Options.of("it"));
+    }
+
+    MountFixture(ObjectStore store, Path mountPoint, Path cacheDir, UnaryOperator<DriveOptions> tune,
+                 DriveMount.Options mountOptions) throws Exception {
         this.mountPoint = mountPoint;
         this.cacheDir = cacheDir;
         Files.createDirectories(mountPoint);
@@ -33,7 +38,7 @@ final class MountFixture implements AutoCloseable {
                 tune.apply(DriveOptions.standard().withListingTtl(Duration.ofSeconds(1), Duration.ofSeconds(1))
                         .withWriteBackDelay(Duration.ofMillis(200)).withHostName("it-host")));
         try {
-            mount = DriveMount.mount(drive, mountPoint, DriveMount.Options.of("it"));
+            mount = DriveMount.mount(drive, mountPoint, mountOptions);
         } catch (DriveMount.MountException e) {
             drive.close();
             cache.close();

@@ -7,6 +7,7 @@ import dev.bucketdrive.core.store.Body;
 import dev.bucketdrive.core.store.ObjectInfo;
 import dev.bucketdrive.core.store.ObjectSummary;
 import dev.bucketdrive.core.store.PutOptions;
+import dev.bucketdrive.mount.DriveMount;
 import dev.bucketdrive.s3.S3ObjectStore;
 import dev.bucketdrive.s3.S3Options;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,6 +26,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -261,6 +264,32 @@ abstract class MountScenarios {
         store.delete("from-elsewhere.txt");
         awaitTrue(() -> !Files.exists(mount.path("from-elsewhere.txt")));
         assertThatThrownBy(() -> Files.readString(mount.path("from-elsewhere.txt"))).isInstanceOf(NoSuchFileException.class);
+    }
+
+    @Test
+    void aNameNotFoundIsRememberedByTheKernelButOneMadeThroughTheMountShowsAtOnce() throws Exception {
+        // A kernel timeout far longer than the test: what the kernel remembers cannot run out in between.
+        mount.close();
+        mount = new MountFixture(store, tmp.resolve("mnt2"), tmp.resolve("cache2"), o -> o,
+                new DriveMount.Options("it", false, 60.0, false));
+        Path late = mount.path("late.txt");
+        assertThat(Files.exists(late)).isFalse();
+        // Made behind the kernel's back (as the drive does for a file another client added): the kernel
+        // still answers from the miss it remembers, without asking the drive.
+        long fh = mount.drive.create("/late.txt", 0644, Set.of(StandardOpenOption.WRITE));
+        mount.drive.release(fh);
+        assertThat(mount.drive.getattr("/late.txt").size()).isZero();
+        assertThat(Files.exists(late)).as("a remembered miss").isFalse();
+        // A name made through the mount replaces the remembered miss at once.
+        Path made = mount.path("made.txt");
+        assertThat(Files.exists(made)).isFalse();
+        Files.writeString(made, "here");
+        assertThat(Files.readString(made)).isEqualTo("here");
+        // As does one removed through the mount and made again.
+        Files.delete(made);
+        assertThat(Files.exists(made)).isFalse();
+        Files.writeString(made, "again");
+        assertThat(Files.readString(made)).isEqualTo("again");
     }
 
     @Test

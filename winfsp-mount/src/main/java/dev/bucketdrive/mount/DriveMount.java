@@ -33,7 +33,8 @@ public final class DriveMount implements AutoCloseable {
      *
      * @param volumeName    the name Windows shows (the bucket)
      * @param networkDrive  Windows: show as a network drive (WinFsp VolumePrefix)
-     * @param attrTimeout   seconds the kernel may keep attributes and names
+     * @param attrTimeout   seconds the kernel may keep attributes and names, and on Linux that a name
+     *                      does not exist (a lookup that found nothing is not repeated within them)
      */
     public record Options(String volumeName, boolean networkDrive, double attrTimeout, boolean allowOther) {
         public static Options of(String volumeName) {
@@ -104,6 +105,7 @@ public final class DriveMount implements AutoCloseable {
         flags.add("-osubtype=bucketdrive");
         flags.add("-oattr_timeout=" + timeout);
         flags.add("-oentry_timeout=" + timeout);
+        flags.add("-onegative_timeout=" + timeout);
         flags.add("-odefault_permissions");
         if (o.allowOther()) {
             flags.add("-oallow_other");
