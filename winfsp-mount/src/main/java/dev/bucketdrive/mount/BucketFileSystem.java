@@ -4,7 +4,6 @@ import dev.bucketdrive.core.attrs.PosixAttributes;
 import dev.bucketdrive.core.vfs.DirectoryEntry;
 import dev.bucketdrive.core.vfs.Drive;
 import dev.bucketdrive.core.vfs.FileAttributes;
-import dev.bucketdrive.core.vfs.FsError;
 import dev.bucketdrive.core.vfs.FsException;
 import dev.bucketdrive.core.vfs.VolumeStats;
 import org.cryptomator.jfuse.api.DirFiller;
@@ -84,8 +83,7 @@ final class BucketFileSystem implements FuseOperations {
     /** The one place every callback's failure ends: a negative errno, logged by how unexpected it is. */
     private int failed(String operation, String path, Throwable t) {
         if (t instanceof FsException e) {
-            if (e.error() == FsError.IO || e.error() == FsError.NO_SPACE || e.error() == FsError.ACCESS_DENIED
-                    || e.error() == FsError.STALE) {
+            if (e.error().isFailure()) {
                 LOG.warn("{} {}: {}", operation, path, e.getMessage());
             } else {
                 LOG.debug("{} {}: {}", operation, path, e.getMessage());

@@ -32,5 +32,17 @@ public enum FsError {
     /** The handle is not open, or not open for this (EBADF). */
     BAD_HANDLE,
     /** An operation or flag the drive does not offer, such as RENAME_EXCHANGE (ENOTSUP). */
-    NOT_SUPPORTED
+    NOT_SUPPORTED;
+
+    /**
+     * Whether this is the drive failing (the bucket, the cache, a refusal), worth a warning and a
+     * stack trace, rather than the answer to a question about names and handles such as "no such file".
+     */
+    public boolean isFailure() {
+        return switch (this) {
+            case IO, STALE, NO_SPACE, ACCESS_DENIED -> true;
+            case NOT_FOUND, EXISTS, NOT_A_DIRECTORY, IS_A_DIRECTORY, NOT_EMPTY, NAME_TOO_LONG, INVALID_ARGUMENT,
+                 READ_ONLY, BAD_HANDLE, NOT_SUPPORTED -> false;
+        };
+    }
 }

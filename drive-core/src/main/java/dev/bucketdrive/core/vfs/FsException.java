@@ -3,18 +3,22 @@ package dev.bucketdrive.core.vfs;
 import dev.bucketdrive.core.local.CacheFullException;
 import dev.bucketdrive.core.store.StoreException;
 
-/** A file-system operation failed with {@link #error()}; the message says why, for the log. */
+/**
+ * A file-system operation failed with {@link #error()}; the message says why, for the log. Only a
+ * {@linkplain FsError#isFailure() failure} records a stack trace: the others are ordinary answers
+ * ("no such file" to every probe of a build or a shell), and a trace costs more than the rest of the
+ * lookup.
+ */
 public final class FsException extends RuntimeException {
 
     private final FsError error;
 
     public FsException(FsError error, String message) {
-        super(message);
-        this.error = error;
+        this(error, message, null);
     }
 
     public FsException(FsError error, String message, Throwable cause) {
-        super(message, cause);
+        super(message, cause, true, error.isFailure());
         this.error = error;
     }
 
