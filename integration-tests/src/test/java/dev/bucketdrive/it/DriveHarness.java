@@ -3,6 +3,7 @@ package dev.bucketdrive.it;
 import dev.bucketdrive.cache.CacheOptions;
 import dev.bucketdrive.cache.LocalCache;
 import dev.bucketdrive.core.local.ChunkStore;
+import dev.bucketdrive.core.local.LocalTransactions;
 import dev.bucketdrive.core.local.UploadJournal;
 import dev.bucketdrive.core.store.InstrumentedObjectStore;
 import dev.bucketdrive.core.store.ObjectStore;
@@ -34,6 +35,9 @@ final class DriveHarness implements AutoCloseable {
     Drive drive;
     /** When set before {@link #open}: the calls the drive makes of its chunk store and journal, by method name. */
     java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicLong> portCalls;
+    /** Thrown at the end of the next transaction's changes, which then roll back as after a failed commit. */
+    final java.util.concurrent.atomic.AtomicReference<RuntimeException> commitFault =
+            new java.util.concurrent.atomic.AtomicReference<>();
 
     DriveHarness(ObjectStore bucket, Path cacheDir) {
         this(bucket, cacheDir, CHUNK, o -> o);
@@ -51,9 +55,25 @@ final class DriveHarness implements AutoCloseable {
         cache = LocalCache.open(CacheOptions.defaults(cacheDir).withChunkSize(chunkSize)
                 .withLimits(1L << 30, 512L << 20), Runnable::run);
         drive = Drive.open(store, counted(ChunkStore.class, cache.chunks()), counted(UploadJournal.class, cache.journal()),
-                cache.index(), cache.transactions(),
+                cache.index(), failingWhenTold(cache.transactions()),
                 tune.apply(DriveOptions.standard().withWriteBackDelay(Duration.ZERO)
                         .withListingTtl(Duration.ofMinutes(10), Duration.ofMinutes(10)).withHostName("testhost")));
+    }
+
+    private LocalTransactions failingWhenTold(LocalTransactions transactions) {
+        return new LocalTransactions() {
+            @Override
+            public <T> T inOne(java.util.function.Supplier<T> changes) {
+                return transactions.inOne(() -> {
+                    T result = changes.get();
+                    RuntimeException fault = commitFault.getAndSet(null);
+                    if (fault != null) {
+                        throw fault;
+                    }
+                    return result;
+                });
+            }
+        };
     }
 
     private <T> T counted(Class<T> port, T target) {

@@ -931,6 +931,33 @@ class DriveTest {
     }
 
     @Test
+    void aCreateWhoseTransactionFailsLeavesNoFileAndNoUploadBehind() {
+        MutableClock clock = reopenWithClock("cache-create-fails", o -> o);
+        // The create's transaction fails at its commit, after the entry and its held upload were made.
+        h.commitFault.set(new IllegalStateException("cache index: disk I/O error"));
+        assertThatThrownBy(() -> h.drive.create("/a.txt", 0644, Set.of(StandardOpenOption.WRITE)))
+                .hasMessageContaining("disk I/O error");
+        assertThatThrownBy(() -> h.drive.getattr("/a.txt")).isInstanceOf(FsException.class)
+                .extracting(e -> ((FsException) e).error()).isEqualTo(FsError.NOT_FOUND);
+        assertThat(h.drive.status().pendingUploads()).isZero();
+
+        // The next entry gets the rolled-back one's id: an upload still counted for that id would
+        // make this file look changed here, and a change in the bucket would not be taken.
+        bucket.put("remote.txt", Body.of(bytes("v1")), PutOptions.DEFAULT);
+        clock.advance(Duration.ofMinutes(11));
+        assertThat(h.drive.readdir("/")).extracting(DirectoryEntry::name).containsExactly("remote.txt");
+        bucket.put("remote.txt", Body.of(bytes("version 2")), PutOptions.DEFAULT);
+        clock.advance(Duration.ofMinutes(11));
+        h.drive.readdir("/");
+        assertThat(h.drive.getattr("/remote.txt").size()).isEqualTo(9);
+        assertThat(h.drive.drain(Duration.ofSeconds(5), n -> { })).isZero();
+
+        h.write("/a.txt", bytes("second try"));
+        h.drain();
+        assertThat(object("a.txt")).isEqualTo(bytes("second try"));
+    }
+
+    @Test
     void failedUploadsAreRetriedNotDropped() {
         h.store.failNext(PUT, 2, StoreException.Kind.TRANSIENT);
         h.write("/retry.txt", bytes("again"));
