@@ -270,6 +270,7 @@ abstract class MountScenarios {
     void aNameNotFoundIsRememberedByTheKernelButOneMadeThroughTheMountShowsAtOnce() throws Exception {
         // A kernel timeout far longer than the test: what the kernel remembers cannot run out in between.
         mount.close();
+        mount = null; // closed: the clean-up must not close it twice if the next mount fails
         mount = new MountFixture(store, tmp.resolve("mnt2"), tmp.resolve("cache2"), o -> o,
                 new DriveMount.Options("it", false, 60.0, false));
         Path late = mount.path("late.txt");
