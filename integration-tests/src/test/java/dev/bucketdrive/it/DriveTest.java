@@ -147,6 +147,11 @@ class DriveTest {
         // A read-ahead GET may carry several of chunks 2-4 (the first reads fetch 0 and 1 themselves),
         // depending on whether its thread starts before the readers claim them.
         assertThat(h.store.calls(GET)).isBetween(3L, 5L);
+        // Chunks 0 and 1 are fetched by the first readers that miss them, racing: one GET each. (A
+        // reader that found another's fetch before that one had claimed it ran it too.)
+        assertThat(h.store.gets()).extracting(InstrumentedObjectStore.Get::offset)
+                .filteredOn(at -> at < 2L * DriveHarness.CHUNK)
+                .containsExactlyInAnyOrder(0L, (long) DriveHarness.CHUNK);
     }
 
     @Test

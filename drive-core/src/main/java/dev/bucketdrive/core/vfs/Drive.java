@@ -1198,9 +1198,10 @@ public final class Drive implements AutoCloseable {
         FetchKey fk = new FetchKey(node.id, idx, etag);
         for (int attempt = 1; ; attempt++) {
             Fetch mine = new Fetch();
+            // Claimed before it is published: another reader that finds it must wait for it, not run it too.
+            mine.claim();
             Fetch running = fetches.putIfAbsent(fk, mine);
             if (running == null) {
-                mine.claim();
                 runFetch(node, idx, fk, mine);
                 return;
             }

@@ -34,6 +34,11 @@ public final class InstrumentedObjectStore implements ObjectStore {
     private volatile Duration latency = Duration.ZERO;
     private final Map<Op, Runnable> beforeNext = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<Op, Runnable> afterNext = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Queue<Get> gets = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    /** One GET asked for: the range of {@code key} from {@code offset}, {@code length} bytes. */
+    public record Get(String key, long offset, long length) {
+    }
 
     public InstrumentedObjectStore(ObjectStore delegate) {
         this.delegate = delegate;
@@ -68,7 +73,13 @@ public final class InstrumentedObjectStore implements ObjectStore {
         return bytesReceived.get();
     }
 
+    /** The GETs asked for since the last {@link #resetCounters}, failed ones included, in the order they came. */
+    public List<Get> gets() {
+        return List.copyOf(gets);
+    }
+
     public void resetCounters() {
+        gets.clear();
         calls.values().forEach(c -> c.set(0));
         mostAtOnce.values().forEach(c -> c.set(0));
         bytesSent.set(0);
@@ -159,6 +170,7 @@ public final class InstrumentedObjectStore implements ObjectStore {
 
     @Override
     public <T> T read(String key, long offset, long length, String ifMatch, BodyReader<T> reader) {
+        gets.add(new Get(key, offset, length));
         return call(Op.GET, () -> delegate.read(key, offset, length, ifMatch, (object, n, body) ->
                 reader.read(object, n, new FilterInputStream(body) {
                     @Override
