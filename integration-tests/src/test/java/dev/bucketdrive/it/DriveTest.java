@@ -71,6 +71,13 @@ class DriveTest {
         h.close();
     }
 
+    /**
+     * A listing TTL for tests that age listings by hand: the watcher's rounds (every half TTL, on a real
+     * timer) never come during such a test, so every LIST is one the test makes.
+     */
+    private static final Duration HAND_AGED_TTL = Duration.ofHours(1);
+    private static final Duration PAST_HAND_AGED_TTL = HAND_AGED_TTL.plusSeconds(1);
+
     /** Replaces the drive with one over a new cache whose clock moves only when told, tuned by {@code tune}. */
     private MutableClock reopenWithClock(String cache, UnaryOperator<DriveOptions> tune) {
         MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
@@ -597,9 +604,9 @@ class DriveTest {
      */
     @Test
     void aListingCountsWhenNamesChangedOnlyElsewhereWhileItWasInFlight() {
-        MutableClock clock = reopenWithClock("cache-race", o -> o.withListingTtl(Duration.ofSeconds(10), Duration.ofSeconds(10)));
+        MutableClock clock = reopenWithClock("cache-race", o -> o.withListingTtl(HAND_AGED_TTL, HAND_AGED_TTL));
         h.drive.mkdir("/a", 0755);
-        clock.advance(Duration.ofSeconds(11));
+        clock.advance(PAST_HAND_AGED_TTL);
         h.drive.readdir("/"); // /a is stale now, and the only subdirectory: no flat listing of the root
         h.drive.mkdir("/b", 0755);
         h.drain();
@@ -617,12 +624,12 @@ class DriveTest {
      */
     @Test
     void aListingDuringOurOwnUploadIntoItsDirectoryAddsNoFile() {
-        MutableClock clock = reopenWithClock("cache-phantom", o -> o.withListingTtl(Duration.ofSeconds(10), Duration.ofSeconds(10)));
+        MutableClock clock = reopenWithClock("cache-phantom", o -> o.withListingTtl(HAND_AGED_TTL, HAND_AGED_TTL));
         h.drive.mkdir("/d", 0755);
         h.drain(); // the marker of /d is in: its upload, an own upload under /d too, cannot race the listings below
         long fh = h.drive.create("/d/mine.txt", 0644, Set.of(StandardOpenOption.WRITE));
         h.drive.write(fh, ByteBuffer.wrap(bytes("mine")), 0);
-        clock.advance(Duration.ofSeconds(11));
+        clock.advance(PAST_HAND_AGED_TTL);
         h.drive.readdir("/"); // listed now, so that the next LIST is the one of /d
         String temporary = "d/mine.txt-0453d5f6-656b-4f6b-990e-1f34cc1ffb25";
         bucket.put(temporary, Body.of(bytes("mi")), PutOptions.DEFAULT); // as the server lists it mid-PUT
@@ -630,7 +637,7 @@ class DriveTest {
         assertThat(h.drive.readdir("/d")).extracting(e -> e.name()).containsExactly("mine.txt");
         bucket.delete(temporary);
         bucket.put("d/theirs.txt", Body.of(bytes("theirs")), PutOptions.DEFAULT);
-        clock.advance(Duration.ofSeconds(11));
+        clock.advance(PAST_HAND_AGED_TTL);
         assertThat(h.drive.readdir("/d")).extracting(e -> e.name()).containsExactly("mine.txt", "theirs.txt");
         h.drive.release(fh);
     }
@@ -641,8 +648,8 @@ class DriveTest {
      */
     @Test
     void aFlatListingCountsForDirectoriesWithNothingInTheBucketYet() throws Exception {
-        MutableClock clock = reopenWithClock("cache-empty", o -> o.withListingTtl(Duration.ofSeconds(10), Duration.ofSeconds(10))
-                .withWriteBackDelay(Duration.ofHours(1), Duration.ofHours(2))); // nothing uploads
+        MutableClock clock = reopenWithClock("cache-empty", o -> o.withListingTtl(HAND_AGED_TTL, HAND_AGED_TTL)
+                .withWriteBackDelay(Duration.ofDays(1), Duration.ofDays(2))); // nothing uploads
         bucket.put("t/remote/r.txt", Body.of(bytes("r")), PutOptions.DEFAULT);
         h.drive.readdir("/t");
         for (String d : List.of("a", "b", "c")) {
@@ -650,7 +657,7 @@ class DriveTest {
             h.write("/t/" + d + "/f.txt", bytes(d)); // no key under t/<d>/ in the bucket
         }
         h.drive.readdir("/t/remote");
-        clock.advance(Duration.ofSeconds(11));
+        clock.advance(PAST_HAND_AGED_TTL);
         h.store.resetCounters();
         h.drive.readdir("/t"); // stale: listed on demand, and its subtree flat
         awaitListingsSettled();
