@@ -1,5 +1,6 @@
 package dev.bucketdrive.s3;
 
+import java.net.URI;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
@@ -19,10 +20,25 @@ import software.amazon.awssdk.utils.AttributeMap;
 /** Builds the SDK client the options describe. Credentials only through the SDK's providers. */
 final class S3Clients {
 
+    /**
+     * The SDK's client, and the direct path for single-object requests where it applies ({@code null}
+     * elsewhere): a custom endpoint with checksums only when required, so that the SDK would add
+     * nothing to those requests either. AWS itself keeps the SDK's checksums and endpoint rules.
+     * Closing closes the HTTP client too: the SDK leaves one it was given open.
+     */
+    record Clients(S3Client sdk, SdkHttpClient http, DirectObjectRequests direct) implements AutoCloseable {
+        @Override
+        public void close() {
+            try (http) {
+                sdk.close();
+            }
+        }
+    }
+
     private S3Clients() {
     }
 
-    static S3Client build(S3Options o) {
+    static Clients build(S3Options o) {
         AwsCredentialsProvider credentials = o.profile() != null
                 ? ProfileCredentialsProvider.builder().profileName(o.profile()).build()
                 : DefaultCredentialsProvider.builder().build();
@@ -64,6 +80,13 @@ final class S3Clients {
                 builder.putAuthScheme(UnsignedBodySigner.scheme());
             }
         }
-        return builder.build();
+        S3Client sdk = builder.build();
+        if (o.endpoint() == null || !o.checksumsOnlyWhenRequired()) {
+            return new Clients(sdk, httpClient, null);
+        }
+        // The URL the client's own rules give a key, less the key: path style or not, as configured.
+        String keyUrl = sdk.utilities().getUrl(b -> b.bucket(o.bucket()).key("k")).toString();
+        URI bucketUrl = URI.create(keyUrl.substring(0, keyUrl.length() - 1));
+        return new Clients(sdk, httpClient, new DirectObjectRequests(httpClient, credentials, region.id(), bucketUrl));
     }
 }

@@ -59,12 +59,17 @@ public final class S3ObjectStore implements ObjectStore {
     /** A GET's answer 416: the range starts at or past the end. */
     private static final Object PAST_THE_END = new Object();
 
+    private final S3Clients.Clients clients;
     private final S3Client s3;
+    /** HEAD, GET and PUT without the SDK's pipeline where that is equivalent; {@code null}: through {@link #s3}. */
+    private final DirectObjectRequests direct;
     private final String bucket;
     private final Resilience resilience;
 
-    S3ObjectStore(S3Client s3, S3Options options) {
-        this.s3 = s3;
+    S3ObjectStore(S3Clients.Clients clients, S3Options options) {
+        this.clients = clients;
+        this.s3 = clients.sdk();
+        this.direct = clients.direct();
         this.bucket = options.bucket();
         this.resilience = new Resilience("s3:" + options.bucket(), options);
     }
@@ -100,7 +105,8 @@ public final class S3ObjectStore implements ObjectStore {
 
     @Override
     public ObjectInfo head(String key) {
-        HeadObjectResponse r = call("HEAD", key, () -> s3.headObject(b -> b.bucket(bucket).key(key)));
+        HeadObjectResponse r = call("HEAD", key, () -> direct != null ? direct.headObject(key)
+                : s3.headObject(b -> b.bucket(bucket).key(key)));
         return new ObjectInfo(key, r.contentLength(), r.eTag(), instant(r.lastModified()), r.metadata(),
                 r.contentType());
     }
@@ -118,8 +124,8 @@ public final class S3ObjectStore implements ObjectStore {
         // S3 answers 416 when the range starts at or past the end, even for an empty object: that is
         // a read of no bytes, not an error.
         Object r = call("GET", key, () -> {
-            try (ResponseInputStream<GetObjectResponse> in =
-                         s3.getObject(b -> b.bucket(bucket).key(key).range(range).ifMatch(ifMatch))) {
+            try (ResponseInputStream<GetObjectResponse> in = direct != null ? direct.getObject(key, range, ifMatch)
+                    : s3.getObject(b -> b.bucket(bucket).key(key).range(range).ifMatch(ifMatch))) {
                 GetObjectResponse meta = in.response();
                 ObjectInfo info = new ObjectInfo(key, totalSize(meta), meta.eTag(), instant(meta.lastModified()),
                         meta.metadata(), meta.contentType());
@@ -174,6 +180,15 @@ public final class S3ObjectStore implements ObjectStore {
     @Override
     public String put(String key, Body body, PutOptions options) {
         checkNewKey(key);
+        if (direct != null) {
+            Map<String, String> conditions = switch (options.condition()) {
+                case WriteCondition.None n -> Map.of();
+                case WriteCondition.IfAbsent a -> Map.of("If-None-Match", "*");
+                case WriteCondition.IfMatch m -> Map.of("If-Match", m.etag());
+            };
+            return call("PUT", key, () -> direct.putObject(key, body, options.metadata(), options.contentType(),
+                    conditions));
+        }
         return call("PUT", key, () -> s3.putObject(b -> {
             b.bucket(bucket).key(key).contentLength(body.length()).metadata(options.metadata())
                     .contentType(options.contentType());
@@ -335,7 +350,7 @@ public final class S3ObjectStore implements ObjectStore {
         };
     }
 
-    private static InputStream openRegion(Body.FileRegion f) {
+    static InputStream openRegion(Body.FileRegion f) {
         try {
             FileChannel ch = FileChannel.open(f.file(), StandardOpenOption.READ);
             ch.position(f.offset());
@@ -348,6 +363,6 @@ public final class S3ObjectStore implements ObjectStore {
 
     @Override
     public void close() {
-        s3.close();
+        clients.close();
     }
 }

@@ -20,8 +20,8 @@ public final class ContainerBuckets {
         System.setProperty("aws.accessKeyId", accessKey);
         System.setProperty("aws.secretAccessKey", secretKey);
         S3Options options = S3Options.builder(bucket).endpoint(endpoint).pathStyle(true).region(region).build();
-        try (var s3 = S3Clients.build(options)) {
-            s3.createBucket(b -> b.bucket(bucket));
+        try (var clients = S3Clients.build(options)) {
+            clients.sdk().createBucket(b -> b.bucket(bucket));
         }
         return options;
     }

@@ -96,6 +96,10 @@ class S3ResilienceIT {
     void missingBucketIsBucketNotFound() {
         try (S3ObjectStore store = S3ObjectStore.create(server.options("no-such-bucket").build())) {
             assertThatThrownBy(store::checkBucket).satisfies(t -> assertKind(t, Kind.BUCKET_NOT_FOUND));
+            // A 404 is NOT_FOUND by its status alone: the error code in the body makes it the bucket.
+            assertThatThrownBy(() -> store.get("k", 0, 1, null)).satisfies(t -> assertKind(t, Kind.BUCKET_NOT_FOUND));
+            assertThatThrownBy(() -> store.put("k", Body.of(new byte[] {1}), PutOptions.DEFAULT))
+                    .satisfies(t -> assertKind(t, Kind.BUCKET_NOT_FOUND));
         }
     }
 
