@@ -1,6 +1,5 @@
 package dev.bucketdrive.s3;
 
-import dev.bucketdrive.core.store.Body;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,7 +10,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Supplier;
 import javax.xml.stream.XMLInputFactory;
 import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamReader;
@@ -19,6 +17,7 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.AbortableInputStream;
 import software.amazon.awssdk.http.ContentStreamProvider;
 import software.amazon.awssdk.http.HttpExecuteRequest;
@@ -38,9 +37,9 @@ import software.amazon.awssdk.utils.http.SdkHttpUtils;
 /**
  * HEAD, GET and PUT of one object, signed by the SDK's SigV4 signer and sent through the SDK's HTTP
  * client, without the SDK's request pipeline (interceptors, endpoint and auth-scheme rules, the
- * marshallers), which costs about twice the CPU of the exchange itself on a small object: a HEAD
- * against S3Proxy took 0.31 ms of client CPU through {@code S3Client} and 0.12 ms this way
- * (docs/BENCHMARKS.md). A drive sends thousands of these for a tree of small files.
+ * marshallers), which cost more CPU than the exchange itself on a small object: a HEAD against
+ * S3Proxy took 0.34–0.41 ms of client CPU through {@code S3Client} and 0.18 ms this way
+ * (docs/BENCHMARKS.md, session 17). A drive sends thousands of these for a tree of small files.
  *
  * <p>Used only where the SDK would add nothing to such a request either: a custom endpoint with
  * checksums only when required (see {@link S3Clients}). The answers are the SDK's own response types,
@@ -110,14 +109,14 @@ final class DirectObjectRequests {
      * @param conditions {@code If-Match} / {@code If-None-Match} headers, none for an unconditional PUT
      * @return the new object's ETag
      */
-    String putObject(String key, Body body, Map<String, String> metadata, String contentType,
+    String putObject(String key, RequestBody body, Map<String, String> metadata, String contentType,
                      Map<String, String> conditions) {
         SdkHttpFullRequest.Builder req = request(SdkHttpMethod.PUT, key)
-                .putHeader("Content-Length", Long.toString(body.length()))
+                .putHeader("Content-Length", Long.toString(body.optionalContentLength().orElseThrow()))
                 .putHeader("Content-Type", contentType == null ? "binary/octet-stream" : contentType);
         metadata.forEach((name, value) -> req.putHeader(META + name, value));
         conditions.forEach(req::putHeader);
-        HttpExecuteResponse r = send(req, contentOf(body));
+        HttpExecuteResponse r = send(req, body.contentStreamProvider());
         SdkHttpResponse h = r.httpResponse();
         failUnlessSuccessful(h, r.responseBody());
         closeQuietly(r.responseBody());
@@ -146,14 +145,6 @@ final class DirectObjectRequests {
             throw SdkClientException.create("no answer to " + unsigned.method() + " " + unsigned.encodedPath()
                     + ": " + e, e);
         }
-    }
-
-    private static ContentStreamProvider contentOf(Body body) {
-        Supplier<InputStream> open = switch (body) {
-            case Body.Bytes b -> () -> new ByteArrayInputStream(b.bytes());
-            case Body.FileRegion f -> () -> S3ObjectStore.openRegion(f);
-        };
-        return open::get;
     }
 
     /** Throws what the SDK would for an answer other than 2xx, with S3's error code from the body. */

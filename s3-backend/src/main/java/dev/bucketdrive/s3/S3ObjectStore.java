@@ -186,8 +186,8 @@ public final class S3ObjectStore implements ObjectStore {
                 case WriteCondition.IfAbsent a -> Map.of("If-None-Match", "*");
                 case WriteCondition.IfMatch m -> Map.of("If-Match", m.etag());
             };
-            return call("PUT", key, () -> direct.putObject(key, body, options.metadata(), options.contentType(),
-                    conditions));
+            return call("PUT", key, () -> direct.putObject(key, requestBody(body), options.metadata(),
+                    options.contentType(), conditions));
         }
         return call("PUT", key, () -> s3.putObject(b -> {
             b.bucket(bucket).key(key).contentLength(body.length()).metadata(options.metadata())
@@ -350,7 +350,7 @@ public final class S3ObjectStore implements ObjectStore {
         };
     }
 
-    static InputStream openRegion(Body.FileRegion f) {
+    private static InputStream openRegion(Body.FileRegion f) {
         try {
             FileChannel ch = FileChannel.open(f.file(), StandardOpenOption.READ);
             ch.position(f.offset());
