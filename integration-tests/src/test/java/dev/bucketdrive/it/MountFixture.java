@@ -84,6 +84,20 @@ final class MountFixture implements AutoCloseable {
         }
     }
 
+    /** What {@code command} prints on standard output; it must exit with 0. */
+    static String output(Path dir, String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!p.waitFor(5, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new AssertionError("timed out: " + String.join(" ", command));
+        }
+        if (p.exitValue() != 0) {
+            throw new AssertionError(String.join(" ", command) + " exited with " + p.exitValue());
+        }
+        return out;
+    }
+
     static int run(Path dir, String... command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).directory(dir.toFile()).inheritIO().start();
         if (!p.waitFor(5, TimeUnit.MINUTES)) {

@@ -182,6 +182,25 @@ abstract class MountScenarios {
     }
 
     @Test
+    void statTellsCopyLoopsToMoveAWholeFuseRequestAtATime() throws Exception {
+        // st_blksize: cp and cat size their buffers by it; the kernel's default (a page) makes cp write 128 KiB per request.
+        Path file = mount.path("blk/file.bin");
+        Files.createDirectories(file.getParent());
+        byte[] data = new byte[3 << 20];
+        new Random(5).nextBytes(data);
+        Path local = Files.write(tmp.resolve("file.bin"), data);
+        assertThat(MountFixture.run(tmp, "cp", local.toString(), file.toString())).isZero();
+        for (Path p : List.of(file, file.getParent())) {
+            long blockSize = Long.parseLong(MountFixture.output(tmp, "stat", "-c", "%o", p.toString()).trim());
+            assertThat(blockSize).as(p.toString()).isGreaterThanOrEqualTo(128 << 10);
+            assertThat(Long.bitCount(blockSize)).as(p.toString()).isEqualTo(1);
+        }
+        assertThat(Files.readAllBytes(file)).isEqualTo(data);
+        mount.drain();
+        assertThat(object("blk/file.bin")).isEqualTo(data);
+    }
+
+    @Test
     void randomWritesAndTruncatesMatchALocalFile() throws Exception {
         Path local = tmp.resolve("local.bin");
         Path remote = mount.path("random.bin");

@@ -41,11 +41,15 @@ final class BucketFileSystem implements FuseOperations {
     /** Linux renameat2 flags. */
     static final int RENAME_NOREPLACE = 1;
     static final int RENAME_EXCHANGE = 2;
+    /** What libfuse can move in one request (256 pages); a larger st_blksize would only be split again. */
+    static final long MAX_PREFERRED_IO_SIZE = 1 << 20;
 
     private final Drive drive;
     private final Errno errno;
     private final boolean windows;
     private final LongAdder failures = new LongAdder();
+    /** The {@code st_blksize} every stat reports: the negotiated {@code max_write} (see {@link PreferredIoSize}); 0 until init. */
+    private volatile long preferredIoSize;
 
     BucketFileSystem(Drive drive, Errno errno, boolean windows) {
         this.drive = drive;
@@ -107,6 +111,7 @@ final class BucketFileSystem implements FuseOperations {
                 want |= WINFSP_CAP_CASE_INSENSITIVE;
             }
             conn.setWant(want);
+            preferredIoSize = preferredIoSize(Integer.toUnsignedLong(conn.maxWrite()));
             LOG.debug("FUSE connection: capable {} want {} max_write {} max_read {} max_readahead {} max_background {}",
                     Integer.toHexString(conn.capable()), Integer.toHexString(want), conn.maxWrite(), conn.maxRead(),
                     conn.maxReadahead(), conn.maxBackground());
@@ -129,7 +134,13 @@ final class BucketFileSystem implements FuseOperations {
         });
     }
 
-    static void fill(Stat stat, FileAttributes a) {
+    /** The largest power of two up to {@code maxWrite} and {@link #MAX_PREFERRED_IO_SIZE}; 0 (the kernel's default) below a page. */
+    static long preferredIoSize(long maxWrite) {
+        long size = Long.highestOneBit(Math.min(maxWrite, MAX_PREFERRED_IO_SIZE));
+        return size >= 4096 ? size : 0;
+    }
+
+    private void fill(Stat stat, FileAttributes a) {
         stat.setMode(a.mode());
         stat.setUid(a.uid());
         stat.setGid(a.gid());
@@ -140,6 +151,10 @@ final class BucketFileSystem implements FuseOperations {
         stat.cTime().set(mtime);
         stat.aTime().set(mtime);
         stat.birthTime().set(mtime);
+        long ioSize = preferredIoSize;
+        if (ioSize > 0) {
+            PreferredIoSize.set(stat, ioSize);
+        }
     }
 
     @Override
