@@ -4,6 +4,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -35,11 +36,13 @@ import software.amazon.awssdk.utils.DateUtils;
 import software.amazon.awssdk.utils.http.SdkHttpUtils;
 
 /**
- * HEAD, GET and PUT of one object, signed by the SDK's SigV4 signer and sent through the SDK's HTTP
- * client, without the SDK's request pipeline (interceptors, endpoint and auth-scheme rules, the
- * marshallers), which cost more CPU than the exchange itself on a small object: a HEAD against
- * S3Proxy took 0.34–0.41 ms of client CPU through {@code S3Client} and 0.18 ms this way
- * (docs/BENCHMARKS.md, session 17). A drive sends thousands of these for a tree of small files.
+ * HEAD, GET and PUT of one object and the steps of a multipart upload (create, part, complete,
+ * abort), signed by the SDK's SigV4 signer and sent through the SDK's HTTP client, without the SDK's
+ * request pipeline (interceptors, endpoint and auth-scheme rules, the marshallers), which cost more
+ * CPU than the exchange itself on a small object: a HEAD against S3Proxy took 0.34–0.41 ms of client
+ * CPU through {@code S3Client} and 0.18 ms this way (docs/BENCHMARKS.md, session 17). A drive sends
+ * thousands of these for a tree of small files, and a new mount's first big file otherwise has the
+ * JIT compile about a thousand of the pipeline's methods while its parts go out (session 18).
  *
  * <p>Used only where the SDK would add nothing to such a request either: a custom endpoint with
  * checksums only when required (see {@link S3Clients}). The answers are the SDK's own response types,
@@ -50,6 +53,9 @@ import software.amazon.awssdk.utils.http.SdkHttpUtils;
 final class DirectObjectRequests {
 
     private static final String META = "x-amz-meta-";
+    /** The key under which {@link #documentFields} gives the root element's name (not an XML name). */
+    static final String ROOT = "<root>";
+    private static final ContentStreamProvider NO_CONTENT = InputStream::nullInputStream;
     private static final XMLInputFactory XML = XMLInputFactory.newFactory();
 
     static {
@@ -123,6 +129,88 @@ final class DirectObjectRequests {
         return header(h, "ETag");
     }
 
+    /** @return the new upload's id */
+    String createMultipartUpload(String key, Map<String, String> metadata, String contentType) {
+        SdkHttpFullRequest.Builder req = request(SdkHttpMethod.POST, key).putRawQueryParameter("uploads", "")
+                .putHeader("Content-Length", "0")
+                .putHeader("Content-Type", contentType == null ? "binary/octet-stream" : contentType);
+        metadata.forEach((name, value) -> req.putHeader(META + name, value));
+        Map<String, String> result = resultFields(send(req, NO_CONTENT), "InitiateMultipartUploadResult");
+        String id = result.get("UploadId");
+        if (id == null || id.isEmpty()) {
+            throw SdkClientException.create("no UploadId in the answer to CreateMultipartUpload of " + key);
+        }
+        return id;
+    }
+
+    /** @return the part's ETag */
+    String uploadPart(String key, String uploadId, int partNumber, RequestBody body) {
+        SdkHttpFullRequest.Builder req = request(SdkHttpMethod.PUT, key)
+                .putRawQueryParameter("partNumber", Integer.toString(partNumber))
+                .putRawQueryParameter("uploadId", uploadId)
+                .putHeader("Content-Length", Long.toString(body.optionalContentLength().orElseThrow()));
+        HttpExecuteResponse r = send(req, body.contentStreamProvider());
+        SdkHttpResponse h = r.httpResponse();
+        failUnlessSuccessful(h, r.responseBody());
+        closeQuietly(r.responseBody());
+        return header(h, "ETag");
+    }
+
+    /**
+     * @param parts part numbers in ascending order, each with its ETag
+     * @param conditions as for {@link #putObject}
+     * @return the ETag the server answered with
+     */
+    String completeMultipartUpload(String key, String uploadId, List<Map.Entry<Integer, String>> parts,
+                                   Map<String, String> conditions) {
+        StringBuilder xml = new StringBuilder("<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+        for (Map.Entry<Integer, String> part : parts) {
+            xml.append("<Part><PartNumber>").append(part.getKey()).append("</PartNumber><ETag>")
+                    .append(escapeXml(part.getValue())).append("</ETag></Part>");
+        }
+        byte[] body = xml.append("</CompleteMultipartUpload>").toString().getBytes(StandardCharsets.UTF_8);
+        SdkHttpFullRequest.Builder req = request(SdkHttpMethod.POST, key).putRawQueryParameter("uploadId", uploadId)
+                .putHeader("Content-Length", Integer.toString(body.length)).putHeader("Content-Type", "application/xml");
+        conditions.forEach(req::putHeader);
+        return resultFields(send(req, () -> new ByteArrayInputStream(body)), "CompleteMultipartUploadResult").get("ETag");
+    }
+
+    void abortMultipartUpload(String key, String uploadId) {
+        HttpExecuteResponse r = send(request(SdkHttpMethod.DELETE, key).putRawQueryParameter("uploadId", uploadId), null);
+        failUnlessSuccessful(r.httpResponse(), r.responseBody());
+        closeQuietly(r.responseBody());
+    }
+
+    /**
+     * The fields of a successful answer's XML document named {@code root}. A 200 whose document is
+     * S3's {@code <Error>} (CompleteMultipartUpload can fail after its status line went out) or is not
+     * {@code root} at all fails as a server error would, so it is retried.
+     */
+    private static Map<String, String> resultFields(HttpExecuteResponse r, String root) {
+        SdkHttpResponse h = r.httpResponse();
+        failUnlessSuccessful(h, r.responseBody());
+        Map<String, String> fields;
+        try (InputStream in = r.responseBody().orElseThrow(() -> SdkClientException.create("no body in the answer"))) {
+            fields = documentFields(in.readNBytes(1 << 20));
+        } catch (IOException | XMLStreamException e) {
+            throw SdkClientException.create("unreadable answer: " + e.getMessage(), e);
+        }
+        if (!root.equals(fields.get(ROOT))) {
+            String code = fields.getOrDefault("Code", "InternalError");
+            String text = "a 200 answer with " + (fields.containsKey(ROOT) ? "<" + fields.get(ROOT) + ">" : "no document")
+                    + (fields.containsKey("Message") ? ": " + fields.get("Message") : "");
+            throw S3Exception.builder().statusCode(500).message(text)
+                    .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage(text).serviceName("S3")
+                            .sdkHttpResponse(h).build())
+                    .build();
+        }
+        return fields;
+    }
+
+    private static String escapeXml(String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+
     private SdkHttpFullRequest.Builder request(SdkHttpMethod method, String key) {
         return SdkHttpFullRequest.builder().method(method).protocol(bucketUrl.getScheme())
                 .host(bucketUrl.getHost()).port(bucketUrl.getPort() == -1 ? null : bucketUrl.getPort())
@@ -156,7 +244,7 @@ final class DirectObjectRequests {
         String message = null;
         if (body.isPresent()) {
             try (InputStream in = body.get()) {
-                Map<String, String> error = errorFields(in.readNBytes(64 * 1024));
+                Map<String, String> error = documentFields(in.readNBytes(64 * 1024));
                 code = error.get("Code");
                 message = error.get("Message");
             } catch (IOException | XMLStreamException e) {
@@ -171,8 +259,12 @@ final class DirectObjectRequests {
                 .build();
     }
 
-    /** The fields of S3's {@code <Error>} document (an empty body has none). */
-    static Map<String, String> errorFields(byte[] xml) throws XMLStreamException {
+    /**
+     * The child elements of an XML document's root by name, with the root's own name under {@link #ROOT}
+     * (an empty body has none). Enough for S3's flat answers: {@code <Error>}, and the results of
+     * creating and completing a multipart upload.
+     */
+    static Map<String, String> documentFields(byte[] xml) throws XMLStreamException {
         Map<String, String> fields = new HashMap<>();
         if (xml.length == 0) {
             return fields;
@@ -184,7 +276,9 @@ final class DirectObjectRequests {
                 int event = r.next();
                 if (event == XMLStreamReader.START_ELEMENT) {
                     depth++;
-                    if (depth == 2) {
+                    if (depth == 1) {
+                        fields.put(ROOT, r.getLocalName());
+                    } else if (depth == 2) {
                         fields.put(r.getLocalName(), r.getElementText());
                         depth--;
                     }

@@ -61,7 +61,7 @@ public final class S3ObjectStore implements ObjectStore {
 
     private final S3Clients.Clients clients;
     private final S3Client s3;
-    /** HEAD, GET and PUT without the SDK's pipeline where that is equivalent; {@code null}: through {@link #s3}. */
+    /** Single-object and multipart requests without the SDK's pipeline where that is equivalent; {@code null}: through {@link #s3}. */
     private final DirectObjectRequests direct;
     private final String bucket;
     private final Resilience resilience;
@@ -181,13 +181,8 @@ public final class S3ObjectStore implements ObjectStore {
     public String put(String key, Body body, PutOptions options) {
         checkNewKey(key);
         if (direct != null) {
-            Map<String, String> conditions = switch (options.condition()) {
-                case WriteCondition.None n -> Map.of();
-                case WriteCondition.IfAbsent a -> Map.of("If-None-Match", "*");
-                case WriteCondition.IfMatch m -> Map.of("If-Match", m.etag());
-            };
             return call("PUT", key, () -> direct.putObject(key, requestBody(body), options.metadata(),
-                    options.contentType(), conditions));
+                    options.contentType(), conditionHeaders(options.condition())));
         }
         return call("PUT", key, () -> s3.putObject(b -> {
             b.bucket(bucket).key(key).contentLength(body.length()).metadata(options.metadata())
@@ -200,20 +195,31 @@ public final class S3ObjectStore implements ObjectStore {
         }, requestBody(body))).eTag();
     }
 
+    /** A write condition as the headers the direct path sends. */
+    private static Map<String, String> conditionHeaders(WriteCondition condition) {
+        return switch (condition) {
+            case WriteCondition.None n -> Map.of();
+            case WriteCondition.IfAbsent a -> Map.of("If-None-Match", "*");
+            case WriteCondition.IfMatch m -> Map.of("If-Match", m.etag());
+        };
+    }
+
     @Override
     public MultipartUpload createMultipart(String key, PutOptions options) {
         checkNewKey(key);
-        String id = call("CreateMultipartUpload", key, () -> s3.createMultipartUpload(b -> b
-                .bucket(bucket).key(key).metadata(options.metadata()).contentType(options.contentType())))
-                .uploadId();
+        String id = call("CreateMultipartUpload", key, () -> direct != null
+                ? direct.createMultipartUpload(key, options.metadata(), options.contentType())
+                : s3.createMultipartUpload(b -> b.bucket(bucket).key(key).metadata(options.metadata())
+                        .contentType(options.contentType())).uploadId());
         return new MultipartUpload(key, id);
     }
 
     @Override
     public CompletedPart uploadPart(MultipartUpload upload, int partNumber, Body body) {
-        String etag = call("UploadPart", upload.key(), () -> s3.uploadPart(b -> b
-                .bucket(bucket).key(upload.key()).uploadId(upload.uploadId()).partNumber(partNumber)
-                .contentLength(body.length()), requestBody(body))).eTag();
+        String etag = call("UploadPart", upload.key(), () -> direct != null
+                ? direct.uploadPart(upload.key(), upload.uploadId(), partNumber, requestBody(body))
+                : s3.uploadPart(b -> b.bucket(bucket).key(upload.key()).uploadId(upload.uploadId())
+                        .partNumber(partNumber).contentLength(body.length()), requestBody(body)).eTag());
         return new CompletedPart(partNumber, etag);
     }
 
@@ -233,19 +239,21 @@ public final class S3ObjectStore implements ObjectStore {
 
     @Override
     public String completeMultipart(MultipartUpload upload, List<CompletedPart> parts, WriteCondition condition) {
-        List<software.amazon.awssdk.services.s3.model.CompletedPart> sdkParts = parts.stream()
-                .map(p -> software.amazon.awssdk.services.s3.model.CompletedPart.builder()
-                        .partNumber(p.partNumber()).eTag(p.etag()).build())
-                .toList();
-        String completed = call("CompleteMultipartUpload", upload.key(), () -> s3.completeMultipartUpload(b -> {
-            b.bucket(bucket).key(upload.key()).uploadId(upload.uploadId())
-                    .multipartUpload(CompletedMultipartUpload.builder().parts(sdkParts).build());
-            switch (condition) {
-                case WriteCondition.None n -> { }
-                case WriteCondition.IfAbsent a -> b.ifNoneMatch("*");
-                case WriteCondition.IfMatch m -> b.ifMatch(m.etag());
-            }
-        })).eTag();
+        String completed = call("CompleteMultipartUpload", upload.key(), () -> direct != null
+                ? direct.completeMultipartUpload(upload.key(), upload.uploadId(),
+                        parts.stream().map(p -> Map.entry(p.partNumber(), p.etag())).toList(), conditionHeaders(condition))
+                : s3.completeMultipartUpload(b -> {
+                    b.bucket(bucket).key(upload.key()).uploadId(upload.uploadId())
+                            .multipartUpload(CompletedMultipartUpload.builder().parts(parts.stream()
+                                    .map(p -> software.amazon.awssdk.services.s3.model.CompletedPart.builder()
+                                            .partNumber(p.partNumber()).eTag(p.etag()).build())
+                                    .toList()).build());
+                    switch (condition) {
+                        case WriteCondition.None n -> { }
+                        case WriteCondition.IfAbsent a -> b.ifNoneMatch("*");
+                        case WriteCondition.IfMatch m -> b.ifMatch(m.etag());
+                    }
+                }).eTag());
         // Some servers (S3Proxy's filesystem store) answer with the multipart ETag but then report,
         // and compare conditions against, the MD5 of the whole object. The one HEAD shows is the one
         // that works in later conditions. (Another writer within this round trip would be taken for us,
@@ -261,8 +269,14 @@ public final class S3ObjectStore implements ObjectStore {
     @Override
     public void abortMultipart(MultipartUpload upload) {
         try {
-            call("AbortMultipartUpload", upload.key(), () -> s3.abortMultipartUpload(b -> b
-                    .bucket(bucket).key(upload.key()).uploadId(upload.uploadId())));
+            call("AbortMultipartUpload", upload.key(), () -> {
+                if (direct != null) {
+                    direct.abortMultipartUpload(upload.key(), upload.uploadId());
+                } else {
+                    s3.abortMultipartUpload(b -> b.bucket(bucket).key(upload.key()).uploadId(upload.uploadId()));
+                }
+                return null;
+            });
         } catch (StoreException e) {
             if (e.kind() != StoreException.Kind.NOT_FOUND) {
                 throw e;

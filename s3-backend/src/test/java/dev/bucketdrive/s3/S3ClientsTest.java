@@ -40,9 +40,9 @@ class S3ClientsTest {
         String xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchBucket</Code>"
                 + "<Message>The specified bucket does not exist</Message><BucketName>b</BucketName>"
                 + "<RequestId>4442587FB7D0A2F9</RequestId></Error>";
-        Map<String, String> fields = DirectObjectRequests.errorFields(xml.getBytes(StandardCharsets.UTF_8));
+        Map<String, String> fields = DirectObjectRequests.documentFields(xml.getBytes(StandardCharsets.UTF_8));
         assertThat(fields).containsEntry("Code", "NoSuchBucket")
                 .containsEntry("Message", "The specified bucket does not exist").containsEntry("BucketName", "b");
-        assertThat(DirectObjectRequests.errorFields(new byte[0])).isEmpty();
+        assertThat(DirectObjectRequests.documentFields(new byte[0])).isEmpty();
     }
 }
