@@ -32,7 +32,6 @@ import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
-import software.amazon.awssdk.utils.DateUtils;
 import software.amazon.awssdk.utils.http.SdkHttpUtils;
 
 /**
@@ -301,7 +300,7 @@ final class DirectObjectRequests {
     }
 
     private static Instant lastModified(SdkHttpResponse h) {
-        return h.firstMatchingHeader("Last-Modified").map(DateUtils::parseRfc1123Date).orElse(null);
+        return h.firstMatchingHeader("Last-Modified").map(HttpDates::parse).orElse(null);
     }
 
     /** The {@code x-amz-meta-} headers by their names without the prefix, in lower case (as S3 keeps them). */
