@@ -162,20 +162,24 @@ final class DirectObjectRequests {
      */
     String completeMultipartUpload(String key, String uploadId, List<Map.Entry<Integer, String>> parts,
                                    Map<String, String> conditions) {
-        StringBuilder xml = new StringBuilder("<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+        StringBuilder xml = new StringBuilder(
+                "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
         for (Map.Entry<Integer, String> part : parts) {
             xml.append("<Part><PartNumber>").append(part.getKey()).append("</PartNumber><ETag>")
                     .append(escapeXml(part.getValue())).append("</ETag></Part>");
         }
         byte[] body = xml.append("</CompleteMultipartUpload>").toString().getBytes(StandardCharsets.UTF_8);
         SdkHttpFullRequest.Builder req = request(SdkHttpMethod.POST, key).putRawQueryParameter("uploadId", uploadId)
-                .putHeader("Content-Length", Integer.toString(body.length)).putHeader("Content-Type", "application/xml");
+                .putHeader("Content-Length", Integer.toString(body.length))
+                .putHeader("Content-Type", "application/xml");
         conditions.forEach(req::putHeader);
-        return resultFields(send(req, () -> new ByteArrayInputStream(body)), "CompleteMultipartUploadResult").get("ETag");
+        HttpExecuteResponse r = send(req, () -> new ByteArrayInputStream(body));
+        return resultFields(r, "CompleteMultipartUploadResult").get("ETag");
     }
 
     void abortMultipartUpload(String key, String uploadId) {
-        HttpExecuteResponse r = send(request(SdkHttpMethod.DELETE, key).putRawQueryParameter("uploadId", uploadId), null);
+        HttpExecuteResponse r = send(request(SdkHttpMethod.DELETE, key).putRawQueryParameter("uploadId", uploadId),
+                null);
         failUnlessSuccessful(r.httpResponse(), r.responseBody());
         closeQuietly(r.responseBody());
     }
@@ -196,7 +200,8 @@ final class DirectObjectRequests {
         }
         if (!root.equals(fields.get(ROOT))) {
             String code = fields.getOrDefault("Code", "InternalError");
-            String text = "a 200 answer with " + (fields.containsKey(ROOT) ? "<" + fields.get(ROOT) + ">" : "no document")
+            String text = "a 200 answer with "
+                    + (fields.containsKey(ROOT) ? "<" + fields.get(ROOT) + ">" : "no document")
                     + (fields.containsKey("Message") ? ": " + fields.get("Message") : "");
             throw S3Exception.builder().statusCode(500).message(text)
                     .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage(text).serviceName("S3")

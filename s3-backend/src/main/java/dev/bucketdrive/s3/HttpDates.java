@@ -7,8 +7,8 @@ import software.amazon.awssdk.utils.DateUtils;
 /**
  * Reads the HTTP date of a {@code Last-Modified} header. Servers send the IMF-fixdate form
  * ({@code Sun, 06 Nov 1994 08:49:37 GMT}); that is read by its fixed positions (a one-digit day too),
- * and anything else goes to the SDK's parser. {@code DateTimeFormatter} took about a tenth of the client's CPU for a GET of
- * a small object (docs/BENCHMARKS.md, session 18).
+ * anything else by the SDK's parser, whose {@code DateTimeFormatter} takes 3–4 µs a date against
+ * 0.1 µs (docs/BENCHMARKS.md, session 18).
  */
 final class HttpDates {
 
@@ -22,7 +22,7 @@ final class HttpDates {
         return fixed != null ? fixed : DateUtils.parseRfc1123Date(text);
     }
 
-    /** The IMF-fixdate (or RFC 1123 with a one-digit day, as the SDK writes it), or {@code null} when {@code text} is not one. */
+    /** The IMF-fixdate (or RFC 1123 with a one-digit day, as the SDK writes it); {@code null} for anything else. */
     static Instant parseFixdate(String text) {
         int d = text.length() - 29; // 0, or -1 for a one-digit day
         if (d < -1 || d > 0 || text.charAt(3) != ',' || text.charAt(4) != ' ' || text.charAt(7 + d) != ' '

@@ -61,7 +61,7 @@ public final class S3ObjectStore implements ObjectStore {
 
     private final S3Clients.Clients clients;
     private final S3Client s3;
-    /** Single-object and multipart requests without the SDK's pipeline where that is equivalent; {@code null}: through {@link #s3}. */
+    /** Single-object and multipart requests without the SDK's pipeline where equivalent; {@code null}: {@link #s3}. */
     private final DirectObjectRequests direct;
     private final String bucket;
     private final Resilience resilience;
@@ -241,7 +241,8 @@ public final class S3ObjectStore implements ObjectStore {
     public String completeMultipart(MultipartUpload upload, List<CompletedPart> parts, WriteCondition condition) {
         String completed = call("CompleteMultipartUpload", upload.key(), () -> direct != null
                 ? direct.completeMultipartUpload(upload.key(), upload.uploadId(),
-                        parts.stream().map(p -> Map.entry(p.partNumber(), p.etag())).toList(), conditionHeaders(condition))
+                        parts.stream().map(p -> Map.entry(p.partNumber(), p.etag())).toList(),
+                        conditionHeaders(condition))
                 : s3.completeMultipartUpload(b -> {
                     b.bucket(bucket).key(upload.key()).uploadId(upload.uploadId())
                             .multipartUpload(CompletedMultipartUpload.builder().parts(parts.stream()

@@ -48,7 +48,7 @@ final class BucketFileSystem implements FuseOperations {
     private final Errno errno;
     private final boolean windows;
     private final LongAdder failures = new LongAdder();
-    /** The {@code st_blksize} every stat reports: the negotiated {@code max_write} (see {@link PreferredIoSize}); 0 until init. */
+    /** The {@code st_blksize} every stat reports (see {@link PreferredIoSize}); 0 until init. */
     private volatile long preferredIoSize;
 
     BucketFileSystem(Drive drive, Errno errno, boolean windows) {
@@ -134,7 +134,7 @@ final class BucketFileSystem implements FuseOperations {
         });
     }
 
-    /** The largest power of two up to {@code maxWrite} and {@link #MAX_PREFERRED_IO_SIZE}; 0 (the kernel's default) below a page. */
+    /** The largest power of two up to {@code maxWrite} and 1 MiB; 0 (the kernel's default) below a page. */
     static long preferredIoSize(long maxWrite) {
         long size = Long.highestOneBit(Math.min(maxWrite, MAX_PREFERRED_IO_SIZE));
         return size >= 4096 ? size : 0;

@@ -32,7 +32,8 @@ final class PreferredIoSize {
             try {
                 return setterOf(type);
             } catch (ReflectiveOperationException | RuntimeException e) {
-                LOG.debug("st_blksize of {} cannot be set, the kernel's default holds: {}", type.getName(), e.toString());
+                LOG.debug("st_blksize of {} cannot be set, the kernel's default holds: {}", type.getName(),
+                        e.toString());
                 return NONE;
             }
         }
@@ -81,7 +82,8 @@ final class PreferredIoSize {
         MethodHandles.Lookup lookup = MethodHandles.lookup();
         MethodHandle write = MethodHandles.explicitCastArguments(lookup.unreflect(field),
                 MethodType.methodType(void.class, MemorySegment.class, long.class));
-        MethodHandle segmentOf = lookup.unreflect(segment).asType(MethodType.methodType(MemorySegment.class, Stat.class));
+        MethodHandle segmentOf = lookup.unreflect(segment)
+                .asType(MethodType.methodType(MemorySegment.class, Stat.class));
         return MethodHandles.filterArguments(write, 0, segmentOf);
     }
 }

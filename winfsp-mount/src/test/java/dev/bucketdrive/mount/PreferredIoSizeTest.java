@@ -25,7 +25,8 @@ class PreferredIoSizeTest {
         Constructor<?> statOf = Class.forName(LINUX_AMD64 + ".StatImpl").getDeclaredConstructor(MemorySegment.class);
         statOf.setAccessible(true);
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment segment = (MemorySegment) fields.getMethod("allocate", SegmentAllocator.class).invoke(null, arena);
+            MemorySegment segment = (MemorySegment) fields.getMethod("allocate", SegmentAllocator.class)
+                    .invoke(null, arena);
             Stat stat = (Stat) statOf.newInstance(segment);
             stat.setSize(12345);
 
