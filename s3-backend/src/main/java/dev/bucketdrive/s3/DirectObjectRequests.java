@@ -116,24 +116,17 @@ final class DirectObjectRequests {
      */
     String putObject(String key, RequestBody body, Map<String, String> metadata, String contentType,
                      Map<String, String> conditions) {
-        SdkHttpFullRequest.Builder req = request(SdkHttpMethod.PUT, key)
-                .putHeader("Content-Length", Long.toString(body.optionalContentLength().orElseThrow()))
-                .putHeader("Content-Type", contentType == null ? "binary/octet-stream" : contentType);
-        metadata.forEach((name, value) -> req.putHeader(META + name, value));
+        SdkHttpFullRequest.Builder req = withContentHeaders(request(SdkHttpMethod.PUT, key)
+                .putHeader("Content-Length", Long.toString(body.optionalContentLength().orElseThrow())),
+                metadata, contentType);
         conditions.forEach(req::putHeader);
-        HttpExecuteResponse r = send(req, body.contentStreamProvider());
-        SdkHttpResponse h = r.httpResponse();
-        failUnlessSuccessful(h, r.responseBody());
-        closeQuietly(r.responseBody());
-        return header(h, "ETag");
+        return header(headersOf(send(req, body.contentStreamProvider())), "ETag");
     }
 
     /** @return the new upload's id */
     String createMultipartUpload(String key, Map<String, String> metadata, String contentType) {
-        SdkHttpFullRequest.Builder req = request(SdkHttpMethod.POST, key).putRawQueryParameter("uploads", "")
-                .putHeader("Content-Length", "0")
-                .putHeader("Content-Type", contentType == null ? "binary/octet-stream" : contentType);
-        metadata.forEach((name, value) -> req.putHeader(META + name, value));
+        SdkHttpFullRequest.Builder req = withContentHeaders(request(SdkHttpMethod.POST, key)
+                .putRawQueryParameter("uploads", "").putHeader("Content-Length", "0"), metadata, contentType);
         Map<String, String> result = resultFields(send(req, NO_CONTENT), "InitiateMultipartUploadResult");
         String id = result.get("UploadId");
         if (id == null || id.isEmpty()) {
@@ -148,11 +141,7 @@ final class DirectObjectRequests {
                 .putRawQueryParameter("partNumber", Integer.toString(partNumber))
                 .putRawQueryParameter("uploadId", uploadId)
                 .putHeader("Content-Length", Long.toString(body.optionalContentLength().orElseThrow()));
-        HttpExecuteResponse r = send(req, body.contentStreamProvider());
-        SdkHttpResponse h = r.httpResponse();
-        failUnlessSuccessful(h, r.responseBody());
-        closeQuietly(r.responseBody());
-        return header(h, "ETag");
+        return header(headersOf(send(req, body.contentStreamProvider())), "ETag");
     }
 
     /**
@@ -178,10 +167,22 @@ final class DirectObjectRequests {
     }
 
     void abortMultipartUpload(String key, String uploadId) {
-        HttpExecuteResponse r = send(request(SdkHttpMethod.DELETE, key).putRawQueryParameter("uploadId", uploadId),
-                null);
+        headersOf(send(request(SdkHttpMethod.DELETE, key).putRawQueryParameter("uploadId", uploadId), null));
+    }
+
+    /** The object's metadata and content type, as a PUT and a CreateMultipartUpload send them. */
+    private static SdkHttpFullRequest.Builder withContentHeaders(SdkHttpFullRequest.Builder req,
+                                                                 Map<String, String> metadata, String contentType) {
+        req.putHeader("Content-Type", contentType == null ? "binary/octet-stream" : contentType);
+        metadata.forEach((name, value) -> req.putHeader(META + name, value));
+        return req;
+    }
+
+    /** The headers of a successful answer whose body is of no use; fails as the SDK would otherwise. */
+    private static SdkHttpResponse headersOf(HttpExecuteResponse r) {
         failUnlessSuccessful(r.httpResponse(), r.responseBody());
         closeQuietly(r.responseBody());
+        return r.httpResponse();
     }
 
     /**

@@ -21,8 +21,8 @@ import software.amazon.awssdk.utils.AttributeMap;
 final class S3Clients {
 
     /**
-     * The SDK's client, and the direct path for single-object requests where it applies ({@code null}
-     * elsewhere): a custom endpoint with checksums only when required, so that the SDK would add
+     * The SDK's client, and the direct path for single-object and multipart requests where it applies
+     * ({@code null} elsewhere): a custom endpoint with checksums only when required, so that the SDK would add
      * nothing to those requests either. AWS itself keeps the SDK's checksums and endpoint rules.
      * Closing closes the HTTP client too: the SDK leaves one it was given open.
      */
