@@ -824,6 +824,24 @@ class DriveTest {
     }
 
     @Test
+    void aStreamedFileTooBigForOneCopyGetsTheAttributesOfItsCloseByACopyInParts() throws Exception {
+        byte[] content = random(4 * PART, 33);
+        bucket.limitCopies(PART); // stands for S3's 5 GiB limit of CopyObject
+        long fh = h.drive.create("/stream.bin", 0644, Set.of(StandardOpenOption.WRITE));
+        h.drive.write(fh, ByteBuffer.wrap(content), 0);
+        awaitCalls(UPLOAD_PART, 4);
+        h.drive.utimens("/stream.bin", 1_000_000_000L); // the stream began with another mtime
+        h.drive.flush(fh);
+        h.drive.release(fh);
+        h.drain();
+        assertSameBytes(object("stream.bin"), content);
+        assertThat(bucket.head("stream.bin").metadata()).containsEntry("mtime", "1000000");
+        assertThat(h.store.calls(UPLOAD_PART)).as("each part once").isEqualTo(4);
+        assertThat(h.store.calls(UPLOAD_PART_COPY)).isPositive();
+        assertThat(h.drive.status().conflicts()).isEmpty();
+    }
+
+    @Test
     void aStreamedPartChangedBeforeTheCloseIsSentAgain() throws Exception {
         byte[] content = random(4 * PART, 32);
         long fh = h.drive.create("/rewrite.bin", 0644, Set.of(StandardOpenOption.WRITE));
@@ -1133,6 +1151,37 @@ class DriveTest {
         assertThat(h.store.calls(COPY)).isEqualTo(1);
         assertThat(bucket.head("m.txt").metadata()).containsEntry("mode", Integer.toString(PosixAttributes.S_IFREG | 0600));
         assertThat(object("m.txt")).isEqualTo(bytes("meta"));
+    }
+
+    @Test
+    void chmodOfAnObjectTooBigForOneCopyCopiesItOntoItselfInParts() {
+        byte[] content = random(3 * DriveHarness.CHUNK, 12);
+        h.write("/huge.bin", content);
+        h.drain();
+        bucket.limitCopies(DriveHarness.CHUNK); // stands for S3's 5 GiB limit of CopyObject
+        h.store.resetCounters();
+        h.drive.chmod("/huge.bin", 0600);
+        h.drain();
+        assertThat(bucket.head("huge.bin").metadata()).containsEntry("mode", Integer.toString(PosixAttributes.S_IFREG | 0600));
+        assertSameBytes(object("huge.bin"), content);
+        assertThat(h.store.calls(UPLOAD_PART_COPY)).isPositive();
+        assertThat(h.store.calls(PUT) + h.store.calls(UPLOAD_PART)).as("no byte of the content sent again").isZero();
+        assertThat(h.drive.status().conflicts()).isEmpty();
+    }
+
+    /** Another writer's version, put while the copy's parts were made, is not replaced by a copy of the older one. */
+    @Test
+    void aCopyInPartsOntoItselfDoesNotReplaceAVersionWrittenMeanwhile() {
+        byte[] content = random(3 * DriveHarness.CHUNK, 13);
+        h.write("/huge.bin", content);
+        h.drain();
+        bucket.limitCopies(DriveHarness.CHUNK);
+        byte[] theirs = random(2 * DriveHarness.CHUNK, 14);
+        h.store.afterNext(UPLOAD_PART_COPY, () -> bucket.put("huge.bin", Body.of(theirs), PutOptions.DEFAULT));
+        h.drive.chmod("/huge.bin", 0600);
+        h.drain();
+        assertSameBytes(object("huge.bin"), theirs);
+        assertThat(h.store.calls(ABORT_MULTIPART)).as("the copy in parts was given up").isPositive();
     }
 
     @Test

@@ -759,7 +759,7 @@ final class WriteBack implements AutoCloseable {
     private void copy(PendingOp op) {
         String newEtag;
         try {
-            newEtag = copyObject(op.key(), op.target());
+            newEtag = copyObject(op.key(), op.target(), CopyOptions.KEEP_METADATA);
         } catch (StoreException e) {
             if (e.kind() != StoreException.Kind.NOT_FOUND) {
                 throw e;
@@ -797,12 +797,14 @@ final class WriteBack implements AutoCloseable {
     }
 
     /**
-     * A server-side copy keeping the metadata. CopyObject takes sources up to 5 GiB; a server that
-     * refuses one as too big gets a multipart copy instead (UploadPartCopy of ranges of the source).
+     * A server-side copy; {@code options} say whether the metadata is kept or replaced and on which
+     * version of the source. CopyObject takes sources up to 5 GiB; a server that refuses one as too big
+     * gets a multipart copy instead (UploadPartCopy of ranges of the source). A copy onto the source
+     * itself (new attributes) completes only over the version it copied.
      */
-    private String copyObject(String from, String to) {
+    private String copyObject(String from, String to, CopyOptions options) {
         try {
-            return store.copy(from, to, CopyOptions.KEEP_METADATA);
+            return store.copy(from, to, options);
         } catch (StoreException e) {
             if (e.kind() != StoreException.Kind.INVALID_REQUEST) {
                 throw e;
@@ -810,17 +812,25 @@ final class WriteBack implements AutoCloseable {
             LOG.debug("copy of {} refused ({}); copying it in parts", from, e.getMessage());
         }
         ObjectInfo source = store.head(from);
-        long partSize = Math.max(COPY_PART_SIZE, (source.size() + ObjectStore.MAX_PARTS - 1) / ObjectStore.MAX_PARTS);
-        MultipartUpload upload = store.createMultipart(to,
-                new PutOptions(source.contentType(), source.metadata(), WriteCondition.NONE));
+        if (options.sourceIfMatch() != null && !options.sourceIfMatch().equals(source.etag())) {
+            throw StoreException.preconditionFailed(from);
+        }
+        boolean keep = options.replaceMetadata() == null;
+        MultipartUpload upload = store.createMultipart(to, new PutOptions(keep ? source.contentType() : options.contentType(),
+                keep ? source.metadata() : options.replaceMetadata(), WriteCondition.NONE));
         try {
+            long partSize = Math.max(COPY_PART_SIZE, (source.size() + ObjectStore.MAX_PARTS - 1) / ObjectStore.MAX_PARTS);
             List<CompletedPart> parts = new ArrayList<>();
             int number = 1;
             for (long start = 0; start < source.size(); start += partSize, number++) {
                 long length = Math.min(partSize, source.size() - start);
                 parts.add(store.uploadPartCopy(upload, number, from, source.etag(), start, length));
             }
-            return store.completeMultipart(upload, parts, WriteCondition.NONE);
+            if (!from.equals(to)) {
+                return store.completeMultipart(upload, parts, WriteCondition.NONE);
+            }
+            checkTarget(to, source.etag()); // for servers that ignore the completion's condition
+            return store.completeMultipart(upload, parts, WriteCondition.ifMatch(source.etag()));
         } catch (RuntimeException e) {
             abortQuietly(upload, to);
             throw e;
@@ -941,7 +951,7 @@ final class WriteBack implements AutoCloseable {
             }
             if (remote.size() == size) {
                 // Only attributes changed: copy the object onto itself with the new metadata.
-                return store.copy(key, key, new CopyOptions(base, meta, contentType));
+                return copyObject(key, key, new CopyOptions(base, meta, contentType));
             }
         }
         if (size <= Drive.SINGLE_PUT_LIMIT) {
@@ -1030,7 +1040,7 @@ final class WriteBack implements AutoCloseable {
                 // Created with the attributes the file had when it began to stream (its mtime has moved
                 // since). A refused condition means another writer replaced it: a conflict, as for any upload.
                 try {
-                    etag = store.copy(key, key, new CopyOptions(etag, options.metadata(), options.contentType()));
+                    etag = copyObject(key, key, new CopyOptions(etag, options.metadata(), options.contentType()));
                 } catch (StoreException ex) {
                     if (ex.kind() == StoreException.Kind.PRECONDITION_FAILED) {
                         throw ex;
