@@ -4,6 +4,7 @@ import dev.bucketdrive.cache.CacheOptions;
 import dev.bucketdrive.cache.LocalCache;
 import dev.bucketdrive.core.local.ChunkStore;
 import dev.bucketdrive.core.local.LocalTransactions;
+import dev.bucketdrive.core.local.MetadataIndex;
 import dev.bucketdrive.core.local.UploadJournal;
 import dev.bucketdrive.core.store.InstrumentedObjectStore;
 import dev.bucketdrive.core.store.ObjectStore;
@@ -38,6 +39,8 @@ final class DriveHarness implements AutoCloseable {
     /** Thrown at the end of the next transaction's changes, which then roll back as after a failed commit. */
     final java.util.concurrent.atomic.AtomicReference<RuntimeException> commitFault =
             new java.util.concurrent.atomic.AtomicReference<>();
+    /** The name of a method of the index whose next call fails (as a failed commit would), or null. */
+    final java.util.concurrent.atomic.AtomicReference<String> indexFault = new java.util.concurrent.atomic.AtomicReference<>();
 
     DriveHarness(ObjectStore bucket, Path cacheDir) {
         this(bucket, cacheDir, CHUNK, o -> o);
@@ -55,7 +58,7 @@ final class DriveHarness implements AutoCloseable {
         cache = LocalCache.open(CacheOptions.defaults(cacheDir).withChunkSize(chunkSize)
                 .withLimits(1L << 30, 512L << 20), Runnable::run);
         drive = Drive.open(store, counted(ChunkStore.class, cache.chunks()), counted(UploadJournal.class, cache.journal()),
-                cache.index(), failingWhenTold(cache.transactions()),
+                failingWhenTold(cache.index()), failingWhenTold(cache.transactions()),
                 tune.apply(DriveOptions.standard().withWriteBackDelay(Duration.ZERO)
                         .withListingTtl(Duration.ofMinutes(10), Duration.ofMinutes(10)).withHostName("testhost")));
     }
@@ -74,6 +77,21 @@ final class DriveHarness implements AutoCloseable {
                 });
             }
         };
+    }
+
+    private MetadataIndex failingWhenTold(MetadataIndex index) {
+        return (MetadataIndex) java.lang.reflect.Proxy.newProxyInstance(MetadataIndex.class.getClassLoader(),
+                new Class<?>[] {MetadataIndex.class}, (proxy, method, args) -> {
+                    String failing = indexFault.get();
+                    if (method.getName().equals(failing) && indexFault.compareAndSet(failing, null)) {
+                        throw new IllegalStateException("cache index: injected failure of " + method.getName());
+                    }
+                    try {
+                        return method.invoke(index, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 
     private <T> T counted(Class<T> port, T target) {

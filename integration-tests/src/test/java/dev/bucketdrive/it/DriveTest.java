@@ -841,6 +841,46 @@ class DriveTest {
         assertThat(h.drive.status().conflicts()).isEmpty();
     }
 
+    /**
+     * The upload went through but the index could not record it (a failed commit): the retry finds the
+     * bucket already holding everything this mount changed and takes that version, no conflict copy.
+     */
+    @Test
+    void anUploadWhoseRecordFailedAfterItLandedIsTakenAsOursAtTheRetry() {
+        h.write("/doc.txt", bytes("v1"));
+        h.drain();
+        h.store.afterNext(PUT, () -> h.indexFault.set("upsert"));
+        h.write("/doc.txt", bytes("version 2"));
+        h.drain();
+        assertThat(h.indexFault.get()).as("the recording failed").isNull();
+        assertThat(h.drive.status().conflicts()).isEmpty();
+        assertThat(bucket.keys()).containsExactly("doc.txt");
+        assertThat(object("doc.txt")).isEqualTo(bytes("version 2"));
+        assertThat(h.read("/doc.txt")).isEqualTo(bytes("version 2"));
+        h.write("/doc.txt", bytes("version 3")); // and the next upload is based on the version taken
+        h.drain();
+        assertThat(h.drive.status().conflicts()).isEmpty();
+        assertThat(object("doc.txt")).isEqualTo(bytes("version 3"));
+    }
+
+    @Test
+    void aMultipartUploadWhoseRecordFailedAfterItLandedIsTakenAsOursAtTheRetry() {
+        byte[] content = random(4 * PART, 34);
+        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+        h.store.afterNext(COMPLETE_MULTIPART, () -> {
+            h.indexFault.set("upsert");
+            armed.set(true);
+        });
+        h.write("/big.bin", content);
+        h.drain();
+        assertThat(armed).isTrue();
+        assertThat(h.indexFault.get()).as("the recording failed").isNull();
+        assertThat(h.drive.status().conflicts()).isEmpty();
+        assertThat(bucket.keys()).containsExactly("big.bin");
+        assertSameBytes(object("big.bin"), content);
+        assertSameBytes(h.read("/big.bin"), content);
+    }
+
     @Test
     void aStreamedPartChangedBeforeTheCloseIsSentAgain() throws Exception {
         byte[] content = random(4 * PART, 32);

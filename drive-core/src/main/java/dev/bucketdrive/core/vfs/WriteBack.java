@@ -1187,6 +1187,25 @@ final class WriteBack implements AutoCloseable {
         }
     }
 
+    /**
+     * The file, none of whose bytes this mount changed, is now at version {@code etag} in the bucket,
+     * which may hold other bytes than {@code source}: chunks cached at {@code etag} stay, the others go.
+     * The same order as {@link #becameVersion}; under the namespace lock.
+     */
+    private void tookVersion(Entry e, String source, String etag) {
+        Node n = drive.openNode(e.id());
+        if (n != null) {
+            synchronized (n) {
+                if (Objects.equals(n.etag, source)) {
+                    n.etag = etag;
+                    n.remoteLimit = e.size();
+                }
+            }
+        }
+        chunks.markUploaded(e.id(), null, etag, Map.of());
+        drive.index.byId(e.id()).ifPresent(current -> drive.index.upsert(current.withRemote(etag, e.size())));
+    }
+
     /** Completes an upload; a newer change queued meanwhile keeps its entry, now based on the new version. */
     private void finish(PendingOp op, String newVersion, Runnable stateChange) {
         streams.discard(op.fileId()); // one the upload did not take is of no use any more
@@ -1259,6 +1278,14 @@ final class WriteBack implements AutoCloseable {
                 return;
             }
             throw ex;
+        }
+        if (gens.isEmpty() && remote.size() == e.size() && remote.metadata().equals(meta)) {
+            // This mount changed no byte, and the version there has the attributes it was to send:
+            // nothing of this mount's is missing from it. So it is taken as the file's version, no
+            // conflict copy. Typically the upload had gone through and only recording it here failed.
+            LOG.info("/{} in the bucket already holds this mount's change; taking its version", e.path());
+            finish(op, remote.etag(), () -> tookVersion(e, source, remote.etag()));
+            return;
         }
         Entry local = withoutLostBytes(e, key, source, gens);
         String parent = Drive.parentOf(e.path());
