@@ -34,6 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -428,26 +429,32 @@ final class SqliteChunkStore implements ChunkStore {
     }
 
     @Override
-    public void putClean(ChunkKey key, String etag, ByteBuffer data) {
+    public <T> T putClean(ChunkKey key, String etag, ByteBuffer data, Supplier<T> alongside) {
         if (data.remaining() > options.chunkSize()) {
             throw new IllegalArgumentException("chunk larger than the chunk size");
         }
         long crc = crc(data.duplicate());
         int length = data.remaining();
+        T result;
         ReentrantLock lock = stripe(key);
         lock.lock();
         try {
             Optional<Chunk> current = row(key);
             if (current.isPresent() && current.get().dirty) {
-                return;
+                return db.transaction(c -> alongside.get());
             }
             long now = options.clock().millis();
             boolean inline = length <= inlineMax;
+            // The stripe lock before the database's (the lock order): the row and what goes with it
+            // commit together; memory learns of the row once they have.
             if (inline) {
                 byte[] bytes = new byte[length];
                 data.duplicate().get(bytes);
-                db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms, data) "
-                        + "VALUES (?, ?, 0, ?, ?, ?, ?, ?)", key.fileId(), key.index(), etag, length, crc, now, bytes);
+                result = db.transaction(c -> {
+                    db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms, data) "
+                            + "VALUES (?, ?, 0, ?, ?, ?, ?, ?)", key.fileId(), key.index(), etag, length, crc, now, bytes);
+                    return alongside.get();
+                });
                 if (current.isPresent() && !current.get().inline) {
                     deleteFile(key);
                 }
@@ -457,8 +464,11 @@ final class SqliteChunkStore implements ChunkStore {
                 writeFile(tmp, data.duplicate(), 0, true);
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                 readChannels.invalidate(key); // it was open on the file just replaced
-                db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms, data) "
-                        + "VALUES (?, ?, 0, ?, ?, ?, ?, NULL)", key.fileId(), key.index(), etag, length, crc, now);
+                result = db.transaction(c -> {
+                    db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms, data) "
+                            + "VALUES (?, ?, 0, ?, ?, ?, ?, NULL)", key.fileId(), key.index(), etag, length, crc, now);
+                    return alongside.get();
+                });
             }
             Chunk fresh = new Chunk(false, etag, length, crc, inline);
             fresh.verified = true;
@@ -475,6 +485,7 @@ final class SqliteChunkStore implements ChunkStore {
         if (overLimits()) {
             evict();
         }
+        return result;
     }
 
     @Override
@@ -698,11 +709,18 @@ final class SqliteChunkStore implements ChunkStore {
     private static final int IO_SLICE = 256 * 1024;
 
     private static void writeFile(Path file, ByteBuffer src, long at, boolean replace) throws IOException {
-        LocalFiles.createPrivateDirectories(file.getParent());
         var flags = replace
                 ? java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)
                 : java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        try (FileChannel ch = FileChannel.open(file, flags, LocalFiles.privateFile())) {
+        FileChannel opened;
+        try {
+            opened = FileChannel.open(file, flags, LocalFiles.privateFile());
+        } catch (NoSuchFileException e) {
+            // Its directory is made at the first chunk file in it (or again, if it was removed).
+            LocalFiles.createPrivateDirectories(file.getParent());
+            opened = FileChannel.open(file, flags, LocalFiles.privateFile());
+        }
+        try (FileChannel ch = opened) {
             // In slices: the JDK copies a heap buffer through a per-thread direct buffer of its size,
             // which it keeps; 4 MiB per thread that ever wrote a chunk would add up.
             while (src.hasRemaining()) {

@@ -71,5 +71,10 @@ class LocalCacheContractsTest {
         protected UploadJournal journal() {
             return cache.journal();
         }
+
+        @Override
+        protected ChunkStore chunks() {
+            return cache.chunks();
+        }
     }
 }

@@ -24,7 +24,18 @@ public interface ChunkStore {
     int read(ChunkKey key, String etag, int offset, ByteBuffer dst);
 
     /** Stores a chunk fetched from the bucket for version {@code etag}. Ignored if the chunk is dirty. */
-    void putClean(ChunkKey key, String etag, ByteBuffer data);
+    default void putClean(ChunkKey key, String etag, ByteBuffer data) {
+        putClean(key, etag, data, () -> null);
+    }
+
+    /**
+     * Stores a chunk as {@link #putClean(ChunkKey, String, ByteBuffer)} does and makes the changes of
+     * {@code alongside} (to the index: the entry of the version the chunk is of) in the same
+     * {@link LocalTransactions} transaction, one commit for both: if {@code alongside} throws,
+     * neither holds. It runs also when the chunk is dirty and not stored. It runs under the chunk's
+     * locks, so it must not touch chunks.
+     */
+    <T> T putClean(ChunkKey key, String etag, ByteBuffer data, java.util.function.Supplier<T> alongside);
 
     /**
      * Writes into a chunk and marks it dirty; when this returns the write survives a crash of the

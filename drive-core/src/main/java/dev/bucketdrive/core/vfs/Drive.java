@@ -2092,15 +2092,19 @@ public final class Drive implements AutoCloseable {
                 if (changedHereSince(e, key, mark)) {
                     return index.byId(e.id()).orElse(e);
                 }
-                // Nodes are made under this lock: with none, no writer can see the chunk change under it.
-                if (content != null && !nodes.containsKey(e.id())) {
-                    chunks.putClean(new ChunkKey(e.id(), 0), info.etag(), ByteBuffer.wrap(content));
-                }
+                boolean store = content != null && !nodes.containsKey(e.id());
                 if (fresh.equals(e)) {
+                    if (store) {
+                        chunks.putClean(new ChunkKey(e.id(), 0), info.etag(), ByteBuffer.wrap(content));
+                    }
                     return e;
                 }
                 changedIn(e.parent(), false);
-                return index.upsert(fresh);
+                // Nodes are made under this lock: with none, no writer can see the chunk change under it.
+                // The chunk and the entry of its version commit together.
+                return store
+                        ? chunks.putClean(new ChunkKey(e.id(), 0), info.etag(), ByteBuffer.wrap(content), () -> index.upsert(fresh))
+                        : index.upsert(fresh);
             } finally {
                 namespace.unlock();
             }

@@ -3,12 +3,13 @@ package dev.bucketdrive.core.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.ByteBuffer;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 /**
- * The contract of {@link LocalTransactions} over the index and the journal it groups, run by a
- * subclass per implementation with both empty.
+ * The contract of {@link LocalTransactions} over the index and the journal it groups (and a clean
+ * chunk stored with the entry of its version), run by a subclass per implementation with all empty.
  */
 public abstract class LocalTransactionsContract {
 
@@ -17,6 +18,8 @@ public abstract class LocalTransactionsContract {
     protected abstract MetadataIndex index();
 
     protected abstract UploadJournal journal();
+
+    protected abstract ChunkStore chunks();
 
     private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
@@ -55,6 +58,26 @@ public abstract class LocalTransactionsContract {
         assertThat(index().byId(id[0])).isEmpty();
         assertThat(journal().uploadOf(id[0])).isEmpty();
         assertThat(journal().all()).isEmpty();
+    }
+
+    @Test
+    void aCleanChunkStoredWithTheEntryOfItsVersionHoldsOnlyWithIt() {
+        Entry e = index().upsert(file("c.txt", 3));
+        ChunkKey key = new ChunkKey(e.id(), 0);
+        assertThatThrownBy(() -> chunks().putClean(key, "v1", ByteBuffer.wrap(new byte[] {1, 2, 3}), () -> {
+            index().upsert(e.withRemote("v1", 3));
+            throw new IllegalStateException("disk full");
+        })).hasMessage("disk full");
+        assertThat(chunks().read(key, "v1", 0, ByteBuffer.allocate(3))).as("no chunk").isEqualTo(-1);
+        assertThat(index().byId(e.id()).orElseThrow().etag()).as("no new version").isNull();
+
+        Entry stored = chunks().putClean(key, "v1", ByteBuffer.wrap(new byte[] {1, 2, 3}),
+                () -> index().upsert(e.withRemote("v1", 3)));
+        assertThat(stored.etag()).isEqualTo("v1");
+        assertThat(index().byId(e.id()).orElseThrow().etag()).isEqualTo("v1");
+        ByteBuffer read = ByteBuffer.allocate(3);
+        assertThat(chunks().read(key, "v1", 0, read)).isEqualTo(3);
+        assertThat(read.array()).containsExactly(1, 2, 3);
     }
 
     @Test
