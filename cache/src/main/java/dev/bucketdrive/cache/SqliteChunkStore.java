@@ -445,30 +445,33 @@ final class SqliteChunkStore implements ChunkStore {
             }
             long now = options.clock().millis();
             boolean inline = length <= inlineMax;
-            // The stripe lock before the database's (the lock order): the row and what goes with it
-            // commit together; memory learns of the row once they have.
+            byte[] bytes = null;
             if (inline) {
-                byte[] bytes = new byte[length];
+                bytes = new byte[length];
                 data.duplicate().get(bytes);
-                result = db.transaction(c -> {
-                    db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms, data) "
-                            + "VALUES (?, ?, 0, ?, ?, ?, ?, ?)", key.fileId(), key.index(), etag, length, crc, now, bytes);
-                    return alongside.get();
-                });
-                if (current.isPresent() && !current.get().inline) {
-                    deleteFile(key);
-                }
             } else {
                 Path target = path(key);
                 Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
                 writeFile(tmp, data.duplicate(), 0, true);
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                 readChannels.invalidate(key); // it was open on the file just replaced
+            }
+            // The stripe lock before the database's (the lock order): the row and what goes with it
+            // commit together; memory learns of the row once they have.
+            byte[] inlineBytes = bytes;
+            try {
                 result = db.transaction(c -> {
-                    db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms, data) "
-                            + "VALUES (?, ?, 0, ?, ?, ?, ?, NULL)", key.fileId(), key.index(), etag, length, crc, now);
+                    db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms, "
+                            + "data) VALUES (?, ?, 0, ?, ?, ?, ?, ?)",
+                            key.fileId(), key.index(), etag, length, crc, now, inlineBytes);
                     return alongside.get();
                 });
+            } catch (RuntimeException e) {
+                rows.invalidate(key); // the row as the table still has it, checked against its file before use
+                throw e;
+            }
+            if (inline && current.isPresent() && !current.get().inline) {
+                deleteFile(key);
             }
             Chunk fresh = new Chunk(false, etag, length, crc, inline);
             fresh.verified = true;

@@ -40,7 +40,8 @@ final class DriveHarness implements AutoCloseable {
     final java.util.concurrent.atomic.AtomicReference<RuntimeException> commitFault =
             new java.util.concurrent.atomic.AtomicReference<>();
     /** The name of a method of the index whose next call fails (as a failed commit would), or null. */
-    final java.util.concurrent.atomic.AtomicReference<String> indexFault = new java.util.concurrent.atomic.AtomicReference<>();
+    final java.util.concurrent.atomic.AtomicReference<String> indexFault =
+            new java.util.concurrent.atomic.AtomicReference<>();
 
     DriveHarness(ObjectStore bucket, Path cacheDir) {
         this(bucket, cacheDir, CHUNK, o -> o);

@@ -1202,7 +1202,8 @@ class DriveTest {
         h.store.resetCounters();
         h.drive.chmod("/huge.bin", 0600);
         h.drain();
-        assertThat(bucket.head("huge.bin").metadata()).containsEntry("mode", Integer.toString(PosixAttributes.S_IFREG | 0600));
+        assertThat(bucket.head("huge.bin").metadata())
+                .containsEntry("mode", Integer.toString(PosixAttributes.S_IFREG | 0600));
         assertSameBytes(object("huge.bin"), content);
         assertThat(h.store.calls(UPLOAD_PART_COPY)).isPositive();
         assertThat(h.store.calls(PUT) + h.store.calls(UPLOAD_PART)).as("no byte of the content sent again").isZero();

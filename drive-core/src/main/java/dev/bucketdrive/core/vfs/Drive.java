@@ -2102,9 +2102,8 @@ public final class Drive implements AutoCloseable {
                 changedIn(e.parent(), false);
                 // Nodes are made under this lock: with none, no writer can see the chunk change under it.
                 // The chunk and the entry of its version commit together.
-                return store
-                        ? chunks.putClean(new ChunkKey(e.id(), 0), info.etag(), ByteBuffer.wrap(content), () -> index.upsert(fresh))
-                        : index.upsert(fresh);
+                return store ? chunks.putClean(new ChunkKey(e.id(), 0), info.etag(), ByteBuffer.wrap(content),
+                        () -> index.upsert(fresh)) : index.upsert(fresh);
             } finally {
                 namespace.unlock();
             }

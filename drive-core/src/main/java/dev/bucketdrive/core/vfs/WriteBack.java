@@ -816,10 +816,12 @@ final class WriteBack implements AutoCloseable {
             throw StoreException.preconditionFailed(from);
         }
         boolean keep = options.replaceMetadata() == null;
-        MultipartUpload upload = store.createMultipart(to, new PutOptions(keep ? source.contentType() : options.contentType(),
+        MultipartUpload upload = store.createMultipart(to, new PutOptions(
+                keep ? source.contentType() : options.contentType(),
                 keep ? source.metadata() : options.replaceMetadata(), WriteCondition.NONE));
         try {
-            long partSize = Math.max(COPY_PART_SIZE, (source.size() + ObjectStore.MAX_PARTS - 1) / ObjectStore.MAX_PARTS);
+            long partSize = Math.max(COPY_PART_SIZE,
+                    (source.size() + ObjectStore.MAX_PARTS - 1) / ObjectStore.MAX_PARTS);
             List<CompletedPart> parts = new ArrayList<>();
             int number = 1;
             for (long start = 0; start < source.size(); start += partSize, number++) {
