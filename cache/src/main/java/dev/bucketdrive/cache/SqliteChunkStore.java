@@ -441,7 +441,7 @@ final class SqliteChunkStore implements ChunkStore {
         try {
             Optional<Chunk> current = row(key);
             if (current.isPresent() && current.get().dirty) {
-                return db.transaction(c -> alongside.get());
+                return alongside.get(); // nothing to store with it
             }
             long now = options.clock().millis();
             boolean inline = length <= inlineMax;

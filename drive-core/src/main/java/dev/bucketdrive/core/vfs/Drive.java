@@ -2092,9 +2092,9 @@ public final class Drive implements AutoCloseable {
                 if (changedHereSince(e, key, mark)) {
                     return index.byId(e.id()).orElse(e);
                 }
-                boolean store = content != null && !nodes.containsKey(e.id());
+                boolean cacheBody = content != null && !nodes.containsKey(e.id());
                 if (fresh.equals(e)) {
-                    if (store) {
+                    if (cacheBody) {
                         chunks.putClean(new ChunkKey(e.id(), 0), info.etag(), ByteBuffer.wrap(content));
                     }
                     return e;
@@ -2102,7 +2102,7 @@ public final class Drive implements AutoCloseable {
                 changedIn(e.parent(), false);
                 // Nodes are made under this lock: with none, no writer can see the chunk change under it.
                 // The chunk and the entry of its version commit together.
-                return store ? chunks.putClean(new ChunkKey(e.id(), 0), info.etag(), ByteBuffer.wrap(content),
+                return cacheBody ? chunks.putClean(new ChunkKey(e.id(), 0), info.etag(), ByteBuffer.wrap(content),
                         () -> index.upsert(fresh)) : index.upsert(fresh);
             } finally {
                 namespace.unlock();
