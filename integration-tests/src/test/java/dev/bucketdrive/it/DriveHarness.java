@@ -81,28 +81,27 @@ final class DriveHarness implements AutoCloseable {
     }
 
     private MetadataIndex failingWhenTold(MetadataIndex index) {
-        return (MetadataIndex) java.lang.reflect.Proxy.newProxyInstance(MetadataIndex.class.getClassLoader(),
-                new Class<?>[] {MetadataIndex.class}, (proxy, method, args) -> {
-                    String failing = indexFault.get();
-                    if (method.getName().equals(failing) && indexFault.compareAndSet(failing, null)) {
-                        throw new IllegalStateException("cache index: injected failure of " + method.getName());
-                    }
-                    try {
-                        return method.invoke(index, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        return intercepted(MetadataIndex.class, index, method -> {
+            String failing = indexFault.get();
+            if (method.equals(failing) && indexFault.compareAndSet(failing, null)) {
+                throw new IllegalStateException("cache index: injected failure of " + method);
+            }
+        });
     }
 
     private <T> T counted(Class<T> port, T target) {
         if (portCalls == null) {
             return target;
         }
+        return intercepted(port, target, method -> portCalls
+                .computeIfAbsent(method, k -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet());
+    }
+
+    /** {@code target} behind {@code port}, with {@code beforeCall} given each method's name first. */
+    private static <T> T intercepted(Class<T> port, T target, java.util.function.Consumer<String> beforeCall) {
         return port.cast(java.lang.reflect.Proxy.newProxyInstance(port.getClassLoader(), new Class<?>[] {port},
                 (proxy, method, args) -> {
-                    portCalls.computeIfAbsent(method.getName(), k -> new java.util.concurrent.atomic.AtomicLong())
-                            .incrementAndGet();
+                    beforeCall.accept(method.getName());
                     try {
                         return method.invoke(target, args);
                     } catch (java.lang.reflect.InvocationTargetException e) {
