@@ -91,8 +91,11 @@ final class WriteBack implements AutoCloseable {
     /** Steps not done yet, by id (mirror of the journal). Guarded by {@link #lock}. */
     private final TreeMap<Long, PendingOp> steps = new TreeMap<>();
     private final Set<Long> inFlight = ConcurrentHashMap.newKeySet();
-    /** Keys being uploaded right now → file id. */
-    private final Map<String, Long> uploadingKeys = new ConcurrentHashMap<>();
+    /**
+     * Keys being uploaded right now → the upload's claim. Each claim is its own object, so that an
+     * upload ending removes only its own and never that of the file's next upload.
+     */
+    private final Map<String, UploadClaim> uploadingKeys = new ConcurrentHashMap<>();
     /** Key prefixes whose uploads wait, with how many renames under way pause each. */
     private final Map<String, Integer> paused = new ConcurrentHashMap<>();
     /** The sequence of each file's last finished upload, for fsync. */
@@ -301,7 +304,7 @@ final class WriteBack implements AutoCloseable {
 
     /** Whether an object may exist (or be about to) for a file that has no ETag in the index. */
     boolean mayHaveUploaded(long fileId) {
-        return pendingUploads.containsKey(fileId) || uploadingKeys.containsValue(fileId);
+        return pendingUploads.containsKey(fileId) || uploadingKeys.values().stream().anyMatch(c -> c.fileId == fileId);
     }
 
     /** Whether an upload to a key starting with {@code prefix} is in flight. */
@@ -590,6 +593,7 @@ final class WriteBack implements AutoCloseable {
             if (!running) {
                 break;
             }
+            UploadClaim claim = null;
             lock.lock();
             try {
                 if (inFlight.contains(op.id()) || !stillPending(op)) {
@@ -604,12 +608,14 @@ final class WriteBack implements AutoCloseable {
                 inFlight.add(op.id());
                 if (op.kind() == PendingOp.Kind.UPLOAD) {
                     // Claimed under the lock, so no delete of this key can start before the upload ends.
-                    uploadingKeys.put(op.key(), op.fileId());
+                    claim = new UploadClaim(op.fileId());
+                    uploadingKeys.put(op.key(), claim);
                 }
             } finally {
                 lock.unlock();
             }
             dispatched = true;
+            UploadClaim claimed = claim;
             workers.execute(() -> {
                 try {
                     if (op.kind() == PendingOp.Kind.UPLOAD) {
@@ -622,8 +628,8 @@ final class WriteBack implements AutoCloseable {
                 } catch (Throwable t) {
                     failed(op, t);
                 } finally {
-                    if (op.kind() == PendingOp.Kind.UPLOAD) {
-                        uploadingKeys.remove(op.key(), op.fileId());
+                    if (claimed != null) {
+                        uploadingKeys.remove(op.key(), claimed);
                     }
                     inFlight.remove(op.id());
                     slots.release();
@@ -875,7 +881,8 @@ final class WriteBack implements AutoCloseable {
         if (deferWhileOpen(op)) {
             return;
         }
-        boolean ownKey = uploadingKeys.putIfAbsent(key, e.id()) == null;
+        UploadClaim own = new UploadClaim(e.id());
+        boolean ownKey = uploadingKeys.putIfAbsent(key, own) == null;
         try {
             Map<String, String> meta = PosixMetadata.write(new PosixAttributes(e.mode(), e.uid(), e.gid(), e.mtimeMillis()));
             if (e.type() == Entry.Type.DIRECTORY) {
@@ -900,7 +907,7 @@ final class WriteBack implements AutoCloseable {
             uploaded(op, e, source, etag, gens);
         } finally {
             if (ownKey) {
-                uploadingKeys.remove(key, e.id());
+                uploadingKeys.remove(key, own);
             }
         }
     }
@@ -927,6 +934,15 @@ final class WriteBack implements AutoCloseable {
             }
             return true;
         });
+    }
+
+    /** An upload's hold on the key it writes (identity matters, not the file id alone). */
+    private static final class UploadClaim {
+        final long fileId;
+
+        UploadClaim(long fileId) {
+            this.fileId = fileId;
+        }
     }
 
     /** The content changed while it was being read: try again shortly (not a failure). */
@@ -1215,6 +1231,9 @@ final class WriteBack implements AutoCloseable {
             if (stateChange != null) {
                 stateChange.run();
             }
+            // Before anyone waiting learns that it ended: a listing after an fsync must not take
+            // this upload for one still in flight (it would add no file, see Drive#merge).
+            uploadingKeys.values().removeIf(c -> c.fileId == op.fileId());
             if (drive.journal.complete(op.id(), op.sequence())) {
                 pendingUploads.remove(op.fileId(), op.id());
             } else if (newVersion != null && drive.index.byId(op.fileId()).isPresent()) {
