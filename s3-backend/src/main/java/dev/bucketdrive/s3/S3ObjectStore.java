@@ -58,6 +58,8 @@ public final class S3ObjectStore implements ObjectStore {
     private static final Logger LOG = LoggerFactory.getLogger(S3ObjectStore.class);
     /** A GET's answer 416: the range starts at or past the end. */
     private static final Object PAST_THE_END = new Object();
+    /** How a version made up here begins (see {@link #version}); no ETag a server gives looks like it. */
+    private static final String MADE_UP = "bucketdrive-no-etag:";
 
     private final S3Clients.Clients clients;
     private final S3Client s3;
@@ -107,8 +109,8 @@ public final class S3ObjectStore implements ObjectStore {
     public ObjectInfo head(String key) {
         HeadObjectResponse r = call("HEAD", key, () -> direct != null ? direct.headObject(key)
                 : s3.headObject(b -> b.bucket(bucket).key(key)));
-        return new ObjectInfo(key, r.contentLength(), r.eTag(), instant(r.lastModified()), r.metadata(),
-                r.contentType());
+        return new ObjectInfo(key, r.contentLength(), version(r.eTag(), r.contentLength(), r.lastModified()),
+                instant(r.lastModified()), r.metadata(), r.contentType());
     }
 
     @Override
@@ -121,14 +123,20 @@ public final class S3ObjectStore implements ObjectStore {
         }
         long last = length > Long.MAX_VALUE - offset ? Long.MAX_VALUE : offset + length - 1;
         String range = "bytes=" + offset + "-" + (last == Long.MAX_VALUE ? "" : last);
+        // A version made up here means nothing to the server: the answer's version is compared instead.
+        String sentIfMatch = isMadeUp(ifMatch) ? null : ifMatch;
         // S3 answers 416 when the range starts at or past the end, even for an empty object: that is
         // a read of no bytes, not an error.
         Object r = call("GET", key, () -> {
-            try (ResponseInputStream<GetObjectResponse> in = direct != null ? direct.getObject(key, range, ifMatch)
-                    : s3.getObject(b -> b.bucket(bucket).key(key).range(range).ifMatch(ifMatch))) {
+            try (ResponseInputStream<GetObjectResponse> in = direct != null ? direct.getObject(key, range, sentIfMatch)
+                    : s3.getObject(b -> b.bucket(bucket).key(key).range(range).ifMatch(sentIfMatch))) {
                 GetObjectResponse meta = in.response();
-                ObjectInfo info = new ObjectInfo(key, totalSize(meta), meta.eTag(), instant(meta.lastModified()),
-                        meta.metadata(), meta.contentType());
+                long size = totalSize(meta);
+                ObjectInfo info = new ObjectInfo(key, size, version(meta.eTag(), size, meta.lastModified()),
+                        instant(meta.lastModified()), meta.metadata(), meta.contentType());
+                if (ifMatch != null && !ifMatch.equals(info.etag())) {
+                    throw StoreException.preconditionFailed(key);
+                }
                 return reader.read(info, meta.contentLength() == null ? -1 : meta.contentLength(), in);
             } catch (S3Exception e) {
                 if (e.statusCode() == 416) {
@@ -180,19 +188,77 @@ public final class S3ObjectStore implements ObjectStore {
     @Override
     public String put(String key, Body body, PutOptions options) {
         checkNewKey(key);
+        WriteCondition condition = sendable(key, options.condition());
+        String etag;
         if (direct != null) {
-            return call("PUT", key, () -> direct.putObject(key, requestBody(body), options.metadata(),
-                    options.contentType(), conditionHeaders(options.condition())));
+            etag = call("PUT", key, () -> direct.putObject(key, requestBody(body), options.metadata(),
+                    options.contentType(), conditionHeaders(condition)));
+        } else {
+            etag = call("PUT", key, () -> s3.putObject(b -> {
+                b.bucket(bucket).key(key).contentLength(body.length()).metadata(options.metadata())
+                        .contentType(options.contentType());
+                switch (condition) {
+                    case WriteCondition.None n -> { }
+                    case WriteCondition.IfAbsent a -> b.ifNoneMatch("*");
+                    case WriteCondition.IfMatch m -> b.ifMatch(m.etag());
+                }
+            }, requestBody(body))).eTag();
         }
-        return call("PUT", key, () -> s3.putObject(b -> {
-            b.bucket(bucket).key(key).contentLength(body.length()).metadata(options.metadata())
-                    .contentType(options.contentType());
-            switch (options.condition()) {
-                case WriteCondition.None n -> { }
-                case WriteCondition.IfAbsent a -> b.ifNoneMatch("*");
-                case WriteCondition.IfMatch m -> b.ifMatch(m.etag());
+        return etag == null || etag.isEmpty() ? head(key).etag() : etag;
+    }
+
+    /**
+     * The version to report for an object: its ETag, or for a server that gives none (S3Proxy's
+     * filesystem store for a file put into its directory by other means) one made up here from the
+     * size and the whole seconds of the last modification, which listings, HEAD and GET all show
+     * alike. Such a version misses a rewrite of the same size within the same second.
+     */
+    static String version(String etag, Long size, Instant lastModified) {
+        if (etag != null && !etag.isEmpty()) {
+            return etag;
+        }
+        return MADE_UP + (size == null ? 0 : size) + "-" + instant(lastModified).getEpochSecond();
+    }
+
+    static boolean isMadeUp(String version) {
+        return version != null && version.startsWith(MADE_UP);
+    }
+
+    /**
+     * A condition the server can check. On a made-up version it cannot: the object's version is
+     * checked here with a HEAD and the write then goes unconditionally (another writer between the
+     * two is not seen, as with a server that ignores conditions).
+     */
+    private WriteCondition sendable(String key, WriteCondition condition) {
+        if (condition instanceof WriteCondition.IfMatch m && isMadeUp(m.etag())) {
+            requireVersion(key, m.etag());
+            return WriteCondition.NONE;
+        }
+        return condition;
+    }
+
+    /** The same for a copy's source: null when checked here (or when there is no condition). */
+    private String sendableSourceIfMatch(String sourceKey, String sourceIfMatch) {
+        if (isMadeUp(sourceIfMatch)) {
+            requireVersion(sourceKey, sourceIfMatch);
+            return null;
+        }
+        return sourceIfMatch;
+    }
+
+    private void requireVersion(String key, String version) {
+        String current;
+        try {
+            current = head(key).etag();
+        } catch (StoreException e) {
+            if (e.kind() == StoreException.Kind.NOT_FOUND) {
+                throw StoreException.preconditionFailed(key);
             }
-        }, requestBody(body))).eTag();
+            throw e;
+        }
+        if (!current.equals(version)) {
+            throw StoreException.preconditionFailed(key);
+        }
     }
 
     /** A write condition as the headers the direct path sends. */
@@ -229,8 +295,9 @@ public final class S3ObjectStore implements ObjectStore {
         if (offset < 0 || length <= 0) {
             throw StoreException.invalid("bad copy range for " + sourceKey);
         }
+        String ifMatch = sendableSourceIfMatch(sourceKey, sourceIfMatch);
         String etag = call("UploadPartCopy", upload.key(), () -> s3.uploadPartCopy(b -> b
-                .sourceBucket(bucket).sourceKey(sourceKey).copySourceIfMatch(sourceIfMatch)
+                .sourceBucket(bucket).sourceKey(sourceKey).copySourceIfMatch(ifMatch)
                 .copySourceRange("bytes=" + offset + "-" + (offset + length - 1))
                 .destinationBucket(bucket).destinationKey(upload.key())
                 .uploadId(upload.uploadId()).partNumber(partNumber))).copyPartResult().eTag();
@@ -238,7 +305,8 @@ public final class S3ObjectStore implements ObjectStore {
     }
 
     @Override
-    public String completeMultipart(MultipartUpload upload, List<CompletedPart> parts, WriteCondition condition) {
+    public String completeMultipart(MultipartUpload upload, List<CompletedPart> parts, WriteCondition asked) {
+        WriteCondition condition = sendable(upload.key(), asked);
         String completed = call("CompleteMultipartUpload", upload.key(), () -> direct != null
                 ? direct.completeMultipartUpload(upload.key(), upload.uploadId(),
                         parts.stream().map(p -> Map.entry(p.partNumber(), p.etag())).toList(),
@@ -288,14 +356,16 @@ public final class S3ObjectStore implements ObjectStore {
     @Override
     public String copy(String sourceKey, String targetKey, CopyOptions options) {
         checkNewKey(targetKey);
-        return call("CopyObject", sourceKey + " -> " + targetKey, () -> s3.copyObject(b -> {
+        String ifMatch = sendableSourceIfMatch(sourceKey, options.sourceIfMatch());
+        String etag = call("CopyObject", sourceKey + " -> " + targetKey, () -> s3.copyObject(b -> {
             b.sourceBucket(bucket).sourceKey(sourceKey).destinationBucket(bucket).destinationKey(targetKey)
-                    .copySourceIfMatch(options.sourceIfMatch());
+                    .copySourceIfMatch(ifMatch);
             if (options.replaceMetadata() != null) {
                 b.metadataDirective(MetadataDirective.REPLACE).metadata(options.replaceMetadata())
                         .contentType(options.contentType());
             }
         })).copyObjectResult().eTag();
+        return etag == null || etag.isEmpty() ? head(targetKey).etag() : etag;
     }
 
     @Override
@@ -344,7 +414,8 @@ public final class S3ObjectStore implements ObjectStore {
             if (cut >= 0) {
                 prefixes.add(o.key().substring(0, cut + delimiter.length()));
             } else {
-                objects.add(new ObjectSummary(o.key(), o.size(), o.eTag(), instant(o.lastModified())));
+                objects.add(new ObjectSummary(o.key(), o.size(), version(o.eTag(), o.size(), o.lastModified()),
+                        instant(o.lastModified())));
             }
         }
         String next = Boolean.TRUE.equals(r.isTruncated()) ? r.nextContinuationToken() : null;
