@@ -989,6 +989,60 @@ class DriveTest {
         assertThat(h.calls()).as("requests of the walk after the remount").isEmpty();
     }
 
+    /**
+     * Warm start: after a remount, listings the cache kept are shown at once however old; a name a
+     * kept listing lacks is looked up in the bucket, as it may be new.
+     */
+    @Test
+    void aRemountShowsTheKeptListingsAtOnce() throws Exception {
+        MutableClock clock = reopenWithClock("cache-warm", o -> o.withListingTtl(HAND_AGED_TTL, HAND_AGED_TTL));
+        bucket.put("w/a.txt", Body.of(bytes("a")), PutOptions.DEFAULT);
+        assertThat(h.drive.readdir("/w")).extracting(e -> e.name()).containsExactly("a.txt");
+        awaitListingsSettled();
+        clock.advance(PAST_HAND_AGED_TTL.multipliedBy(2));
+        h.restart();
+        bucket.put("w/b.txt", Body.of(bytes("b")), PutOptions.DEFAULT); // while it was not mounted
+        bucket.put("w/c.txt", Body.of(bytes("c")), PutOptions.DEFAULT);
+        h.store.resetCounters();
+        assertThat(h.drive.readdir("/w")).extracting(e -> e.name()).containsExactly("a.txt");
+        assertThat(h.drive.getattr("/w/a.txt").size()).isEqualTo(1);
+        assertThat(h.store.calls(LIST)).as("LISTs a program waited for").isZero();
+        assertThat(h.drive.getattr("/w/c.txt").size()).as("a name the kept listing lacks").isEqualTo(1);
+        assertThat(h.store.calls(LIST)).isEqualTo(1);
+        assertThat(h.drive.readdir("/w")).extracting(e -> e.name()).containsExactly("a.txt", "b.txt", "c.txt");
+        assertThat(h.store.calls(LIST)).as("listed by this mount now: the TTL rules").isEqualTo(1);
+    }
+
+    /** After a remount, the background lists the directories in use whose kept listings are old. */
+    @Test
+    void aRemountBringsTheKeptListingsOfDirectoriesInUseUpToDateInTheBackground() throws Exception {
+        MutableClock clock = reopenWithClock("cache-warm-bg", o -> o.withListingTtl(Duration.ofSeconds(1), Duration.ofSeconds(1)));
+        bucket.put("w/a.txt", Body.of(bytes("a")), PutOptions.DEFAULT);
+        assertThat(h.drive.readdir("/w")).extracting(e -> e.name()).containsExactly("a.txt");
+        awaitListingsSettled();
+        clock.advance(Duration.ofHours(1));
+        h.restart();
+        bucket.put("w/b.txt", Body.of(bytes("b")), PutOptions.DEFAULT);
+        h.store.resetCounters();
+        assertThat(h.drive.readdir("/w")).extracting(e -> e.name()).containsExactly("a.txt");
+        awaitCalls(LIST, 1); // the clock stops here: what the background lists stays fresh
+        awaitListingsSettled();
+        h.store.resetCounters();
+        assertThat(h.drive.readdir("/w")).extracting(e -> e.name()).containsExactly("a.txt", "b.txt");
+        assertThat(h.store.calls(LIST)).as("LISTs a program waited for").isZero();
+    }
+
+    /** With no kept listing to show, or one this mount took, a stale directory is listed as it is looked into. */
+    @Test
+    void aListingTakenByThisMountIsListedAgainOnceStale() {
+        MutableClock clock = reopenWithClock("cache-stale", o -> o.withListingTtl(HAND_AGED_TTL, HAND_AGED_TTL));
+        bucket.put("w/a.txt", Body.of(bytes("a")), PutOptions.DEFAULT);
+        assertThat(h.drive.readdir("/w")).extracting(e -> e.name()).containsExactly("a.txt");
+        bucket.put("w/b.txt", Body.of(bytes("b")), PutOptions.DEFAULT);
+        clock.advance(PAST_HAND_AGED_TTL);
+        assertThat(h.drive.readdir("/w")).extracting(e -> e.name()).containsExactly("a.txt", "b.txt");
+    }
+
     @Test
     void uploadsQueuedBeforeACrashResumeAtTheNextStart() {
         reopen("cache5", o -> o.withWriteBackDelay(Duration.ofHours(1)));

@@ -118,6 +118,8 @@ public final class Drive implements AutoCloseable {
     private final BufferPool fetchBuffers;
     /** When each file's version was last confirmed against the bucket (epoch ms). */
     private final ConcurrentHashMap<Long, Long> confirmedAt = new ConcurrentHashMap<>();
+    /** When this drive opened: listings taken before are kept from an earlier mount (warm start). */
+    private final long openedAt;
     /** Directories where an open lately had to revalidate a file: when it did (epoch ms). */
     private final ConcurrentHashMap<String, Long> revalidatedIn = new ConcurrentHashMap<>();
     private final ExecutorService readAhead;
@@ -167,6 +169,7 @@ public final class Drive implements AutoCloseable {
         this.watcher = new RemoteWatcher(refreshAfter(), this::now, this::refreshIfAging,
                 dir -> subdirectoriesMostlyOlderThan(dir, options.listingTtl().toMillis()), this::listSubtree);
         this.attributeReader = new AttributeReader(this::readAttributes);
+        this.openedAt = now();
     }
 
     /** Opens a drive and starts its uploads, resuming whatever the journal holds from an earlier run. */
@@ -198,7 +201,9 @@ public final class Drive implements AutoCloseable {
         if (e.type() != Entry.Type.DIRECTORY) {
             throw new FsException(FsError.NOT_A_DIRECTORY, path + " is not a directory");
         }
-        ensureListed(dir, true);
+        if (!showsKeptListing(dir, null)) {
+            ensureListed(dir, true);
+        }
         List<Entry> children = index.children(dir);
         Map<String, Entry> byKey = new LinkedHashMap<>();
         for (Entry c : children) {
@@ -1505,8 +1510,30 @@ public final class Drive implements AutoCloseable {
         if (path.isEmpty()) {
             return index.lookup("");
         }
-        ensureListed(parentOf(path), false);
+        String parent = parentOf(path);
+        if (!showsKeptListing(parent, path)) {
+            ensureListed(parent, false);
+        }
         return index.lookup(path);
+    }
+
+    /**
+     * Warm start: a directory whose listing the cache kept from an earlier mount is shown from it at
+     * once, however old, and the background lists it again within half the TTL, as any directory in
+     * use ({@link RemoteWatcher}). A look for a name that listing lacks ({@code path}) lists it now, as
+     * the name may be new; an open still revalidates the file it finds. With a TTL of zero every look lists.
+     */
+    private boolean showsKeptListing(String dir, String path) {
+        if (options.listingTtl().isZero()) {
+            return false;
+        }
+        Optional<Entry> e = index.lookup(dir);
+        if (e.isEmpty() || e.get().type() != Entry.Type.DIRECTORY || e.get().listedAt() == 0
+                || e.get().listedAt() >= openedAt || (path != null && index.lookup(path).isEmpty())) {
+            return false;
+        }
+        watcher.used(dir);
+        return true;
     }
 
     private void requireDirectory(String path) {
