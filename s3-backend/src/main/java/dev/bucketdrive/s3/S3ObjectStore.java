@@ -213,14 +213,14 @@ public final class S3ObjectStore implements ObjectStore {
      * size and the whole seconds of the last modification, which listings, HEAD and GET all show
      * alike. Such a version misses a rewrite of the same size within the same second.
      */
-    static String version(String etag, Long size, Instant lastModified) {
+    private static String version(String etag, Long size, Instant lastModified) {
         if (etag != null && !etag.isEmpty()) {
             return etag;
         }
         return MADE_UP + (size == null ? 0 : size) + "-" + instant(lastModified).getEpochSecond();
     }
 
-    static boolean isMadeUp(String version) {
+    private static boolean isMadeUp(String version) {
         return version != null && version.startsWith(MADE_UP);
     }
 
