@@ -134,8 +134,8 @@ public final class S3ObjectStore implements ObjectStore {
                 long size = totalSize(meta);
                 ObjectInfo info = new ObjectInfo(key, size, version(meta.eTag(), size, meta.lastModified()),
                         instant(meta.lastModified()), meta.metadata(), meta.contentType());
-                if (ifMatch != null && !ifMatch.equals(info.etag())) {
-                    throw StoreException.preconditionFailed(key);
+                if (isMadeUp(ifMatch) && !ifMatch.equals(info.etag())) {
+                    throw StoreException.preconditionFailed(key); // the server could not check it
                 }
                 return reader.read(info, meta.contentLength() == null ? -1 : meta.contentLength(), in);
             } catch (S3Exception e) {
@@ -204,6 +204,11 @@ public final class S3ObjectStore implements ObjectStore {
                 }
             }, requestBody(body))).eTag();
         }
+        return orHead(etag, key);
+    }
+
+    /** An answer's ETag, or for a server that sends none, the version HEAD shows ({@link #version}). */
+    private String orHead(String etag, String key) {
         return etag == null || etag.isEmpty() ? head(key).etag() : etag;
     }
 
@@ -365,7 +370,7 @@ public final class S3ObjectStore implements ObjectStore {
                         .contentType(options.contentType());
             }
         })).copyObjectResult().eTag();
-        return etag == null || etag.isEmpty() ? head(targetKey).etag() : etag;
+        return orHead(etag, targetKey);
     }
 
     @Override

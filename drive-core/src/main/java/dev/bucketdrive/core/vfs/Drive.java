@@ -201,9 +201,7 @@ public final class Drive implements AutoCloseable {
         if (e.type() != Entry.Type.DIRECTORY) {
             throw new FsException(FsError.NOT_A_DIRECTORY, path + " is not a directory");
         }
-        if (!showsKeptListing(dir, null)) {
-            ensureListed(dir, true);
-        }
+        ensureListed(dir, true, true, null);
         List<Entry> children = index.children(dir);
         Map<String, Entry> byKey = new LinkedHashMap<>();
         for (Entry c : children) {
@@ -1510,30 +1508,8 @@ public final class Drive implements AutoCloseable {
         if (path.isEmpty()) {
             return index.lookup("");
         }
-        String parent = parentOf(path);
-        if (!showsKeptListing(parent, path)) {
-            ensureListed(parent, false);
-        }
+        ensureListed(parentOf(path), false, true, path);
         return index.lookup(path);
-    }
-
-    /**
-     * Warm start: a directory whose listing the cache kept from an earlier mount is shown from it at
-     * once, however old, and the background lists it again within half the TTL, as any directory in
-     * use ({@link RemoteWatcher}). A look for a name that listing lacks ({@code path}) lists it now, as
-     * the name may be new; an open still revalidates the file it finds. With a TTL of zero every look lists.
-     */
-    private boolean showsKeptListing(String dir, String path) {
-        if (options.listingTtl().isZero()) {
-            return false;
-        }
-        Optional<Entry> e = index.lookup(dir);
-        if (e.isEmpty() || e.get().type() != Entry.Type.DIRECTORY || e.get().listedAt() == 0
-                || e.get().listedAt() >= openedAt || (path != null && index.lookup(path).isEmpty())) {
-            return false;
-        }
-        watcher.used(dir);
-        return true;
     }
 
     private void requireDirectory(String path) {
@@ -1552,6 +1528,17 @@ public final class Drive implements AutoCloseable {
      * listed fails with EIO ({@code strict}) or shows what the index has.
      */
     private void ensureListed(String dir, boolean strict) {
+        ensureListed(dir, strict, false, null);
+    }
+
+    /**
+     * As {@link #ensureListed(String, boolean)}; with {@code keptWillDo}, a listing the cache kept
+     * from an earlier mount is shown as it is, however old (warm start): the background lists the
+     * directory again within half the TTL, as any directory in use ({@link RemoteWatcher}). A look for
+     * a name such a listing lacks ({@code path}) lists now, as the name may be new; an open still
+     * revalidates the file it finds. With a TTL of zero every look lists.
+     */
+    private void ensureListed(String dir, boolean strict, boolean keptWillDo, String path) {
         Optional<Entry> e = index.lookup(dir);
         if (e.isEmpty() || e.get().type() != Entry.Type.DIRECTORY) {
             return;
@@ -1559,6 +1546,10 @@ public final class Drive implements AutoCloseable {
         watcher.used(dir);
         long listedAt = e.get().listedAt();
         if (now() - listedAt < options.listingTtl().toMillis()) {
+            return;
+        }
+        if (keptWillDo && listedAt > 0 && listedAt < openedAt && !options.listingTtl().isZero()
+                && (path == null || index.lookup(path).isPresent())) {
             return;
         }
         if (awaitSubtreeListing(dir)) {
