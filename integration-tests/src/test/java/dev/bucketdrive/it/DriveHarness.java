@@ -42,6 +42,9 @@ final class DriveHarness implements AutoCloseable {
     /** The name of a method of the index whose next call fails (as a failed commit would), or null. */
     final java.util.concurrent.atomic.AtomicReference<String> indexFault =
             new java.util.concurrent.atomic.AtomicReference<>();
+    /** The name of a method of the chunk store whose next call fails (as a failed commit would), or null. */
+    final java.util.concurrent.atomic.AtomicReference<String> chunkFault =
+            new java.util.concurrent.atomic.AtomicReference<>();
 
     DriveHarness(ObjectStore bucket, Path cacheDir) {
         this(bucket, cacheDir, CHUNK, o -> o);
@@ -58,8 +61,9 @@ final class DriveHarness implements AutoCloseable {
     void open() {
         cache = LocalCache.open(CacheOptions.defaults(cacheDir).withChunkSize(chunkSize)
                 .withLimits(1L << 30, 512L << 20), Runnable::run);
-        drive = Drive.open(store, counted(ChunkStore.class, cache.chunks()), counted(UploadJournal.class, cache.journal()),
-                failingWhenTold(cache.index()), failingWhenTold(cache.transactions()),
+        drive = Drive.open(store, counted(ChunkStore.class, failingWhenTold(ChunkStore.class, cache.chunks(), chunkFault)),
+                counted(UploadJournal.class, cache.journal()),
+                failingWhenTold(MetadataIndex.class, cache.index(), indexFault), failingWhenTold(cache.transactions()),
                 tune.apply(DriveOptions.standard().withWriteBackDelay(Duration.ZERO)
                         .withListingTtl(Duration.ofMinutes(10), Duration.ofMinutes(10)).withHostName("testhost")));
     }
@@ -80,10 +84,12 @@ final class DriveHarness implements AutoCloseable {
         };
     }
 
-    private MetadataIndex failingWhenTold(MetadataIndex index) {
-        return intercepted(MetadataIndex.class, index, method -> {
-            String failing = indexFault.get();
-            if (method.equals(failing) && indexFault.compareAndSet(failing, null)) {
+    /** {@code target}, whose method named in {@code fault} fails once, as a failed commit would. */
+    private static <T> T failingWhenTold(Class<T> port, T target,
+                                         java.util.concurrent.atomic.AtomicReference<String> fault) {
+        return intercepted(port, target, method -> {
+            String failing = fault.get();
+            if (method.equals(failing) && fault.compareAndSet(failing, null)) {
                 throw new IllegalStateException("cache index: injected failure of " + method);
             }
         });

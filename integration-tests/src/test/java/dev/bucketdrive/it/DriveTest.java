@@ -881,6 +881,25 @@ class DriveTest {
         assertSameBytes(h.read("/big.bin"), content);
     }
 
+    /**
+     * A multipart upload went through but relabelling its chunks failed (a failed commit), so they are
+     * still dirty: the retry, refused because the object moved on, recognises the version there as
+     * the one it made from these chunks and records it; no conflict copy. (A plain PUT's retry
+     * already knew its own bytes by their MD5, the ETag of a plain PUT.)
+     */
+    @Test
+    void aMultipartUploadWhoseChunksCouldNotBeMarkedUploadedIsTakenAsOursAtTheRetry() {
+        byte[] content = random(4 * PART, 35);
+        h.store.afterNext(COMPLETE_MULTIPART, () -> h.chunkFault.set("markUploaded"));
+        h.write("/big.bin", content);
+        h.drain();
+        assertThat(h.chunkFault.get()).as("the recording failed").isNull();
+        assertThat(h.drive.status().conflicts()).isEmpty();
+        assertThat(bucket.keys()).containsExactly("big.bin");
+        assertSameBytes(object("big.bin"), content);
+        assertSameBytes(h.read("/big.bin"), content);
+    }
+
     @Test
     void aStreamedPartChangedBeforeTheCloseIsSentAgain() throws Exception {
         byte[] content = random(4 * PART, 32);

@@ -120,6 +120,17 @@ final class WriteBack implements AutoCloseable {
     private int lookPast = MIN_LOOK_PAST;
     private final Deque<String> conflicts = new ArrayDeque<>();
     private final Deque<String> recentErrors = new ArrayDeque<>();
+    /**
+     * Uploads that landed in the bucket but could not be recorded here (a failed commit of the cache),
+     * by file: the retry, refused because the object is no longer at the version it was based on,
+     * finds its own version there and records it instead of taking it for another writer's.
+     * Memory only: after a restart such a retry still makes a conflict copy.
+     */
+    private final Map<Long, Landed> landedUnrecorded = new ConcurrentHashMap<>();
+
+    /** The version an upload made, and the generations of the chunks it sent. */
+    private record Landed(String etag, Map<Integer, Long> gens) {
+    }
 
     WriteBack(Drive drive) {
         this.drive = drive;
@@ -1158,10 +1169,16 @@ final class WriteBack implements AutoCloseable {
     }
 
     private void uploaded(PendingOp op, Entry e, String source, String newEtag, Map<Integer, Long> gens) {
-        finish(op, newEtag, () -> {
-            becameVersion(e, source, newEtag, gens, null);
-            drive.confirmed(e.id());
-        });
+        try {
+            finish(op, newEtag, () -> {
+                becameVersion(e, source, newEtag, gens, null);
+                drive.confirmed(e.id());
+            });
+        } catch (RuntimeException ex) {
+            landedUnrecorded.put(e.id(), new Landed(newEtag, Map.copyOf(gens)));
+            throw ex;
+        }
+        landedUnrecorded.remove(e.id());
         LOG.debug("uploaded /{} ({} bytes)", e.path(), e.size());
         if (op.attempts() > 0) {
             LOG.info("uploaded /{} after {} failed attempts", e.path(), op.attempts());
@@ -1299,6 +1316,14 @@ final class WriteBack implements AutoCloseable {
                 return;
             }
             throw ex;
+        }
+        Landed landed = landedUnrecorded.get(e.id());
+        if (landed != null && landed.etag().equals(remote.etag()) && landed.gens().equals(gens)) {
+            // The version there is the one this mount's last attempt made from these very chunks;
+            // only recording it failed. Recorded now, no conflict copy.
+            LOG.info("/{} in the bucket is this mount's upload whose recording failed; recording it", e.path());
+            uploaded(op, e, source, remote.etag(), gens);
+            return;
         }
         if (gens.isEmpty() && remote.size() == e.size() && remote.metadata().equals(meta)) {
             // This mount changed no byte, and the version there has the attributes it was to send:
