@@ -1317,7 +1317,7 @@ final class WriteBack implements AutoCloseable {
             }
             throw ex;
         }
-        Landed landed = landedUnrecorded.get(e.id());
+        Landed landed = landedUnrecorded.remove(e.id()); // of no use past this retry
         if (landed != null && landed.etag().equals(remote.etag()) && landed.gens().equals(gens)) {
             // The version there is the one this mount's last attempt made from these very chunks;
             // only recording it failed. Recorded now, no conflict copy.
