@@ -865,20 +865,9 @@ class DriveTest {
 
     @Test
     void aMultipartUploadWhoseRecordFailedAfterItLandedIsTakenAsOursAtTheRetry() {
-        byte[] content = random(4 * PART, 34);
         java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
-        h.store.afterNext(COMPLETE_MULTIPART, () -> {
-            h.indexFault.set("upsert");
-            armed.set(true);
-        });
-        h.write("/big.bin", content);
-        h.drain();
+        multipartUploadWhoseRecordingFailsOnceIsTakenAsOurs(h.indexFault, "upsert", 34, () -> armed.set(true));
         assertThat(armed).isTrue();
-        assertThat(h.indexFault.get()).as("the recording failed").isNull();
-        assertThat(h.drive.status().conflicts()).isEmpty();
-        assertThat(bucket.keys()).containsExactly("big.bin");
-        assertSameBytes(object("big.bin"), content);
-        assertSameBytes(h.read("/big.bin"), content);
     }
 
     /**
@@ -889,11 +878,24 @@ class DriveTest {
      */
     @Test
     void aMultipartUploadWhoseChunksCouldNotBeMarkedUploadedIsTakenAsOursAtTheRetry() {
-        byte[] content = random(4 * PART, 35);
-        h.store.afterNext(COMPLETE_MULTIPART, () -> h.chunkFault.set("markUploaded"));
+        multipartUploadWhoseRecordingFailsOnceIsTakenAsOurs(h.chunkFault, "markUploaded", 35, () -> { });
+    }
+
+    /**
+     * Writes a file uploaded in parts; right after the completion lands, the next call of
+     * {@code method} on the port behind {@code fault} fails. Checks that the recording failed and
+     * that the retry took the bucket's version as ours: one object, the right bytes, no conflict copy.
+     */
+    private void multipartUploadWhoseRecordingFailsOnceIsTakenAsOurs(
+            java.util.concurrent.atomic.AtomicReference<String> fault, String method, long seed, Runnable armed) {
+        byte[] content = random(4 * PART, seed);
+        h.store.afterNext(COMPLETE_MULTIPART, () -> {
+            fault.set(method);
+            armed.run();
+        });
         h.write("/big.bin", content);
         h.drain();
-        assertThat(h.chunkFault.get()).as("the recording failed").isNull();
+        assertThat(fault.get()).as("the recording failed").isNull();
         assertThat(h.drive.status().conflicts()).isEmpty();
         assertThat(bucket.keys()).containsExactly("big.bin");
         assertSameBytes(object("big.bin"), content);
