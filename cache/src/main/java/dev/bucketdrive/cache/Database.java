@@ -14,6 +14,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -75,6 +76,9 @@ final class Database implements AutoCloseable {
             """, """
             ALTER TABLE entries ADD COLUMN remote_size INTEGER NOT NULL DEFAULT -1;
             ALTER TABLE chunks ADD COLUMN data BLOB;
+            """, """
+            CREATE INDEX journal_uploads_by_due ON journal (due_ms, id) WHERE kind = 'UPLOAD';
+            CREATE INDEX journal_steps_by_due ON journal (due_ms, id) WHERE kind <> 'UPLOAD';
             """);
 
     static final int SCHEMA_VERSION = MIGRATIONS.size();
@@ -313,6 +317,16 @@ final class Database implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** The statement texts run through the statement cache so far (for tests of their query plans). */
+    Set<String> statementTexts() {
+        return read(StatementCache::texts);
+    }
+
+    /** SQLite's query plan for a statement, one line per step ({@code EXPLAIN QUERY PLAN}'s details). */
+    List<String> queryPlan(String sql) {
+        return read(c -> query(c, "EXPLAIN QUERY PLAN " + sql, rs -> rs.getString("detail")));
     }
 
     @Override

@@ -122,6 +122,11 @@ public final class LocalCache implements AutoCloseable {
         }
     }
 
+    /** The index database (for tests of its statements). */
+    Database database() {
+        return db;
+    }
+
     public ChunkStore chunks() {
         return chunks;
     }

@@ -7,6 +7,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 
@@ -69,8 +71,17 @@ final class SqliteUploadJournal implements UploadJournal {
 
     @Override
     public List<PendingOp> due(Instant now, Instant uploadsDueBy, int max) {
-        return db.read(c -> many(c, "WHERE due_ms <= ? AND (kind <> 'UPLOAD' OR due_ms <= ?) ORDER BY due_ms, id LIMIT ?",
-                now.toEpochMilli(), Math.min(now.toEpochMilli(), uploadsDueBy.toEpochMilli()), max));
+        // Two range reads, one per partial index, merged: one query with both bounds would walk every
+        // upload held back by a pause in writing (thousands during an untar) on each pass of the
+        // write-back loop, which runs after every close.
+        long uploadsBy = Math.min(now.toEpochMilli(), uploadsDueBy.toEpochMilli());
+        return db.read(c -> {
+            List<PendingOp> due = new ArrayList<>(many(c,
+                    "WHERE kind <> 'UPLOAD' AND due_ms <= ? ORDER BY due_ms, id LIMIT ?", now.toEpochMilli(), max));
+            due.addAll(many(c, "WHERE kind = 'UPLOAD' AND due_ms <= ? ORDER BY due_ms, id LIMIT ?", uploadsBy, max));
+            due.sort(Comparator.comparing(PendingOp::due).thenComparingLong(PendingOp::id));
+            return due.size() > max ? List.copyOf(due.subList(0, max)) : due;
+        });
     }
 
     @Override

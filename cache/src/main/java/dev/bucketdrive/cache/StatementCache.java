@@ -9,6 +9,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A connection whose {@code prepareStatement(sql)} hands out the statement prepared for that text
@@ -68,6 +69,11 @@ final class StatementCache implements InvocationHandler {
             e.statement.close();
         }
         cache.statements.clear();
+    }
+
+    /** The texts prepared so far and kept. */
+    static Set<String> texts(Connection cached) {
+        return Set.copyOf(((StatementCache) Proxy.getInvocationHandler(cached)).statements.keySet());
     }
 
     @Override

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.bucketdrive.core.local.ChunkKey;
 import dev.bucketdrive.core.local.Entry;
+import dev.bucketdrive.core.local.PendingOp;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -48,6 +49,25 @@ class LocalCacheTest {
         ByteBuffer dst = ByteBuffer.allocate(CS);
         int n = cache.chunks().read(key, etag, 0, dst);
         return n < 0 ? null : Arrays.copyOf(dst.array(), n);
+    }
+
+    @Test
+    void dueEntriesAreFoundWithoutWalkingTheUploadsHeldBack() {
+        // During an untar thousands of uploads wait for a pause in writing while the write-back looks
+        // for due steps after each close: each kind has its own index by due time, so that look reads
+        // only the rows it returns (one query over both kinds read every held upload, every time).
+        try (LocalCache cache = open()) {
+            Instant t0 = Instant.ofEpochSecond(1_700_000_000L);
+            for (int i = 0; i < 3; i++) {
+                cache.journal().scheduleUpload(i + 1, "held" + i, null, t0);
+            }
+            PendingOp delete = cache.journal().append(PendingOp.Kind.DELETE, "gone", null, null, t0);
+            assertThat(cache.journal().due(t0, t0.minusSeconds(1), 10)).containsExactly(delete);
+            List<String> dueQueries = cache.database().statementTexts().stream()
+                    .filter(sql -> sql.contains("FROM journal WHERE") && sql.contains("due_ms <=")).toList();
+            assertThat(dueQueries).isNotEmpty().allSatisfy(sql -> assertThat(cache.database().queryPlan(sql))
+                    .anyMatch(step -> step.contains("journal_uploads_by_due") || step.contains("journal_steps_by_due")));
+        }
     }
 
     @Test

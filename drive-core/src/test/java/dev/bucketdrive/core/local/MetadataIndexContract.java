@@ -47,11 +47,15 @@ public abstract class MetadataIndexContract {
         index().upsert(dir("d"));
         index().upsert(file("d/x", 1));
         index().upsert(file("d/sub/y", 1));
-        index().upsert(file("d2", 1));
-        index().upsert(file("d_x%", 1));
-        assertThat(index().remove("d")).isEqualTo(3);
-        assertThat(index().lookup("d2")).isPresent();
-        assertThat(index().lookup("d_x%")).isPresent();
+        index().upsert(file("d/\u65e5\uffff", 1));
+        // Names that sort right next to the subtree: '.' and '0' come just before and after '/'.
+        for (String namesake : new String[] {"d2", "d_x%", "d.txt", "d0", "d-", "d\u00e9"}) {
+            index().upsert(file(namesake, 1));
+        }
+        assertThat(index().remove("d")).isEqualTo(4);
+        for (String namesake : new String[] {"d2", "d_x%", "d.txt", "d0", "d-", "d\u00e9"}) {
+            assertThat(index().lookup(namesake)).as(namesake).isPresent();
+        }
     }
 
     @Test
@@ -59,15 +63,21 @@ public abstract class MetadataIndexContract {
         index().upsert(dir("src"));
         index().upsert(dir("src/a"));
         long id = index().upsert(file("src/a/b.txt", 5)).id();
+        index().upsert(file("src/\u65e5\uffff", 1));
         index().upsert(file("srcfile", 1));
+        index().upsert(file("src.bak", 1));
+        index().upsert(file("src0", 1));
         index().upsert(file("dst/old", 1));
         index().rename("src", "dst");
+        assertThat(index().lookup("dst/\u65e5\uffff")).isPresent();
+        assertThat(index().lookup("src.bak")).isPresent();
+        assertThat(index().lookup("src0")).isPresent();
         assertThat(index().lookup("src")).isEmpty();
         assertThat(index().lookup("dst/a/b.txt")).hasValueSatisfying(e -> {
             assertThat(e.id()).isEqualTo(id);
             assertThat(e.parent()).isEqualTo("dst/a");
         });
-        assertThat(index().children("dst")).extracting(Entry::name).containsExactly("a");
+        assertThat(index().children("dst")).extracting(Entry::name).containsExactly("a", "\u65e5\uffff");
         assertThat(index().lookup("dst/old")).isEmpty();
         assertThat(index().lookup("srcfile")).isPresent();
     }
