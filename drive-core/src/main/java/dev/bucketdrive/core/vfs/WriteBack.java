@@ -32,7 +32,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -88,8 +87,8 @@ final class WriteBack implements AutoCloseable {
 
     /** Files with a pending upload (mirror of the journal, for cheap checks). */
     private final Map<Long, Long> pendingUploads = new ConcurrentHashMap<>();
-    /** Steps not done yet, by id (mirror of the journal). Guarded by {@link #lock}. */
-    private final TreeMap<Long, PendingOp> steps = new TreeMap<>();
+    /** Steps not done yet (mirror of the journal). Guarded by {@link #lock}. */
+    private final PendingSteps steps = new PendingSteps();
     private final Set<Long> inFlight = ConcurrentHashMap.newKeySet();
     /**
      * Keys being uploaded right now → the upload's claim. Each claim is its own object, so that an
@@ -209,7 +208,7 @@ final class WriteBack implements AutoCloseable {
             } else {
                 lock.lock();
                 try {
-                    steps.put(op.id(), op);
+                    steps.add(op);
                 } finally {
                     lock.unlock();
                 }
@@ -298,7 +297,7 @@ final class WriteBack implements AutoCloseable {
         PendingOp op = drive.journal.append(kind, key, target, base, Instant.ofEpochMilli(drive.now()));
         lock.lock();
         try {
-            steps.put(op.id(), op);
+            steps.add(op);
         } finally {
             lock.unlock();
         }
@@ -326,12 +325,7 @@ final class WriteBack implements AutoCloseable {
     boolean hasPendingStep(String key) {
         lock.lock();
         try {
-            for (PendingOp op : steps.values()) {
-                if (op.key().equals(key) || key.equals(op.target())) {
-                    return true;
-                }
-            }
-            return false;
+            return steps.touches(key);
         } finally {
             lock.unlock();
         }
@@ -341,12 +335,7 @@ final class WriteBack implements AutoCloseable {
     boolean hasPendingStepUnder(String prefix) {
         lock.lock();
         try {
-            for (PendingOp op : steps.values()) {
-                if (op.key().startsWith(prefix) || (op.target() != null && op.target().startsWith(prefix))) {
-                    return true;
-                }
-            }
-            return false;
+            return steps.touchesUnder(prefix);
         } finally {
             lock.unlock();
         }
@@ -356,12 +345,7 @@ final class WriteBack implements AutoCloseable {
     String copySourceOf(String key) {
         lock.lock();
         try {
-            for (PendingOp op : steps.values()) {
-                if (op.kind() == PendingOp.Kind.COPY && key.equals(op.target())) {
-                    return op.key();
-                }
-            }
-            return null;
+            return steps.copySourceOf(key);
         } finally {
             lock.unlock();
         }
@@ -663,25 +647,21 @@ final class WriteBack implements AutoCloseable {
      * remove a new object written there since). Called with {@link #lock} held.
      */
     private boolean stillPending(PendingOp op) {
-        return op.kind() == PendingOp.Kind.UPLOAD ? Long.valueOf(op.id()).equals(pendingUploads.get(op.fileId())) : steps.containsKey(op.id());
+        return op.kind() == PendingOp.Kind.UPLOAD ? Long.valueOf(op.id()).equals(pendingUploads.get(op.fileId())) : steps.contains(op.id());
     }
 
     /** Called with {@link #lock} held. */
     private boolean stepMayRun(PendingOp op) {
-        for (PendingOp earlier : steps.headMap(op.id(), false).values()) {
-            if (touches(earlier, op.key()) || (op.target() != null && touches(earlier, op.target()))) {
-                return false;
-            }
+        if (steps.touchedBefore(op.key(), op.id()) || (op.target() != null && steps.touchedBefore(op.target(), op.id()))) {
+            return false;
         }
         return !uploadingKeys.containsKey(op.key()) && (op.target() == null || !uploadingKeys.containsKey(op.target()));
     }
 
     /** Called with {@link #lock} held. */
     private boolean uploadMayRun(PendingOp op) {
-        for (PendingOp step : steps.values()) {
-            if (touches(step, op.key())) {
-                return false;
-            }
+        if (steps.touches(op.key())) {
+            return false;
         }
         for (String prefix : paused.keySet()) {
             if (op.key().startsWith(prefix)) {
@@ -689,10 +669,6 @@ final class WriteBack implements AutoCloseable {
             }
         }
         return true;
-    }
-
-    private static boolean touches(PendingOp step, String key) {
-        return step.key().equals(key) || key.equals(step.target());
     }
 
     private void failed(PendingOp op, Throwable t) {
