@@ -643,6 +643,33 @@ class DriveTest {
     }
 
     /**
+     * Nor does such a listing remove a file: S3Proxy's filesystem store, listing a directory while PUTs
+     * into it run, leaves out objects that were there all along. Taken as deleted by another client,
+     * they vanished from the drive until the next listing (an {@code rm -r} during a bulk upload failed
+     * on them with ENOENT).
+     */
+    @Test
+    void aListingDuringOurOwnUploadIntoItsDirectoryRemovesNoFile() {
+        MutableClock clock = reopenWithClock("cache-missing", o -> o.withListingTtl(HAND_AGED_TTL, HAND_AGED_TTL)
+                .withWriteBackDelay(Duration.ofDays(1), Duration.ofDays(2))); // uploads wait for the drains
+        h.drive.mkdir("/d", 0755);
+        h.write("/d/kept.txt", bytes("kept"));
+        h.write("/d/left-out.txt", bytes("there all along"));
+        h.drain();
+        h.write("/d/mine.txt", bytes("mine")); // closed, its upload queued
+        clock.advance(PAST_HAND_AGED_TTL);
+        h.drive.readdir("/"); // listed now, so that the next LIST is the one of /d
+        // The server's answer leaves the object out, while our queued upload into /d lands.
+        h.store.beforeNext(LIST, () -> bucket.delete("d/left-out.txt"));
+        h.store.afterNext(LIST, () -> {
+            bucket.put("d/left-out.txt", Body.of(bytes("there all along")), PutOptions.DEFAULT);
+            h.drain();
+        });
+        assertThat(h.drive.readdir("/d")).extracting(e -> e.name()).containsExactly("kept.txt", "left-out.txt", "mine.txt");
+        assertThat(h.read("/d/left-out.txt")).isEqualTo(bytes("there all along"));
+    }
+
+    /**
      * A flat listing of a subtree also counts for the directories made here whose files are not in
      * the bucket yet: it went past where their keys would be.
      */
