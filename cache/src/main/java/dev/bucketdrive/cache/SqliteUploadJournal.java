@@ -136,6 +136,13 @@ final class SqliteUploadJournal implements UploadJournal {
     }
 
     @Override
+    public Counts counts() {
+        return db.query("SELECT coalesce(sum(kind = 'UPLOAD'), 0), coalesce(sum(kind <> 'UPLOAD'), 0), "
+                + "coalesce(sum(attempts > 0), 0) FROM journal",
+                rs -> new Counts(rs.getInt(1), rs.getInt(2), rs.getInt(3))).getFirst();
+    }
+
+    @Override
     public List<PendingOp> all() {
         return db.read(c -> many(c, "ORDER BY due_ms, id"));
     }

@@ -70,6 +70,16 @@ public interface UploadJournal {
     /** The pending upload of a file, if any. */
     Optional<PendingOp> uploadOf(long fileId);
 
-    /** Every pending entry, for {@code status} and for start-up. */
+    /** Every pending entry, for start-up and the drain at unmount. */
     List<PendingOp> all();
+
+    /** How many entries are pending, counted without reading them (for the status, every second). */
+    Counts counts();
+
+    /** Pending entries: uploads, steps (copies and deletes), and those whose last attempt failed. */
+    record Counts(int uploads, int steps, int failing) {
+        public int total() {
+            return uploads + steps;
+        }
+    }
 }

@@ -6,6 +6,7 @@ import dev.bucketdrive.core.local.ChunkKey;
 import dev.bucketdrive.core.local.ChunkStore;
 import dev.bucketdrive.core.local.Entry;
 import dev.bucketdrive.core.local.PendingOp;
+import dev.bucketdrive.core.local.UploadJournal;
 import dev.bucketdrive.core.store.Body;
 import dev.bucketdrive.core.store.CompletedPart;
 import dev.bucketdrive.core.store.CopyOptions;
@@ -113,6 +114,12 @@ final class WriteBack implements AutoCloseable {
      * looking. A new entry due before then wakes it; during a bulk copy none does.
      */
     private volatile long sleepsUntilMillis = Long.MAX_VALUE;
+    /**
+     * A {@link #wake} came since the scheduler's pass began (guarded by {@link #lock}): it looks again
+     * at once instead of sleeping, so a wake during a pass is not lost (it was, and a drain's upload
+     * could then wait up to a second for the next look).
+     */
+    private boolean wakeRequested;
     private static final int MIN_LOOK_PAST = 8;
     private static final int MAX_LOOK_PAST = 4096;
     /** How many due entries past the free slots the scheduler reads. Scheduler thread only. */
@@ -411,6 +418,7 @@ final class WriteBack implements AutoCloseable {
     void wake() {
         lock.lock();
         try {
+            wakeRequested = true;
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -468,7 +476,7 @@ final class WriteBack implements AutoCloseable {
         }));
         wake();
         long deadline = System.nanoTime() + timeout.toNanos();
-        int left = drive.journal.all().size();
+        int left = drive.journal.counts().total();
         while (left > 0 && System.nanoTime() < deadline) {
             progress.accept(left);
             // Counted four times a second, not at each finished upload: with thousands queued, reading
@@ -479,18 +487,16 @@ final class WriteBack implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             }
-            left = drive.journal.all().size();
+            left = drive.journal.counts().total();
         }
         progress.accept(left);
         return left;
     }
 
     DriveStatus status(ChunkStore.Usage usage) {
-        List<PendingOp> all = drive.journal.all();
-        int uploads = (int) all.stream().filter(op -> op.kind() == PendingOp.Kind.UPLOAD).count();
-        int failing = (int) all.stream().filter(op -> op.attempts() > 0).count();
-        return new DriveStatus(uploads, all.size() - uploads, failing, usage.totalBytes(), usage.dirtyBytes(),
-                recent(conflicts), recent(recentErrors));
+        UploadJournal.Counts pending = drive.journal.counts();
+        return new DriveStatus(pending.uploads(), pending.steps(), pending.failing(), usage.totalBytes(),
+                usage.dirtyBytes(), recent(conflicts), recent(recentErrors));
     }
 
     private static List<String> recent(Deque<String> list) {
@@ -524,6 +530,12 @@ final class WriteBack implements AutoCloseable {
     private void loop() {
         while (running) {
             try {
+                lock.lock();
+                try {
+                    wakeRequested = false; // this pass sees what came before
+                } finally {
+                    lock.unlock();
+                }
                 boolean dispatched = dispatchDue();
                 if (!dispatched) {
                     // Due entries that could not start wait for a slot or an entry ahead of them: any
@@ -539,7 +551,7 @@ final class WriteBack implements AutoCloseable {
                     waitMs = Math.min(waitMs, 1000);
                     lock.lock();
                     try {
-                        if (running) {
+                        if (running && !wakeRequested) {
                             sleepsUntilMillis = now + waitMs;
                             changed.await(waitMs, TimeUnit.MILLISECONDS);
                         }

@@ -48,6 +48,23 @@ public abstract class UploadJournalContract {
     }
 
     @Test
+    void countsAreThoseOfThePendingEntries() {
+        assertThat(journal().counts()).isEqualTo(new UploadJournal.Counts(0, 0, 0));
+        journal().scheduleUpload(1, "a", null, T0);
+        PendingOp failing = journal().scheduleUpload(2, "b", null, T0);
+        journal().scheduleUpload(2, "b", null, T0.plusSeconds(1)); // the same entry again
+        PendingOp delete = journal().append(PendingOp.Kind.DELETE, "c", null, null, T0);
+        journal().append(PendingOp.Kind.COPY, "d", "e", null, T0);
+        journal().retryLater(failing.id(), T0.plusSeconds(9), "down");
+        journal().retryLater(delete.id(), T0.plusSeconds(9), "down");
+        UploadJournal.Counts counts = journal().counts();
+        assertThat(counts).isEqualTo(new UploadJournal.Counts(2, 2, 2));
+        assertThat(counts.total()).isEqualTo(journal().all().size());
+        journal().complete(delete.id(), delete.sequence());
+        assertThat(journal().counts()).isEqualTo(new UploadJournal.Counts(2, 1, 1));
+    }
+
+    @Test
     void rebaseChangesTheConditionOnly() {
         PendingOp op = journal().scheduleUpload(5, "k", "\"old\"", T0.plusSeconds(3));
         journal().rebase(5, null);
