@@ -2,6 +2,8 @@ package dev.bucketdrive.core.vfs;
 
 import dev.bucketdrive.core.local.PendingOp;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.NavigableSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -15,7 +17,7 @@ import java.util.TreeSet;
  */
 final class PendingSteps {
 
-    private final TreeMap<Long, PendingOp> byId = new TreeMap<>();
+    private final Map<Long, PendingOp> byId = new HashMap<>();
     /** Key → the ids of the steps whose key or target it is. Sorted, for prefixes. */
     private final TreeMap<String, NavigableSet<Long>> byKey = new TreeMap<>();
 
