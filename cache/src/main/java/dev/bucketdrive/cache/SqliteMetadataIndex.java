@@ -14,14 +14,22 @@ import java.util.Optional;
  * {@link MetadataIndex} in the SQLite index. Subtrees are found as a range of the path index, never by a
  * test of each path (see {@link #pastSubtree}).
  *
- * <p>Entries looked up by path or id (absent ones too) are kept in memory: every change goes through
- * this class and updates or drops them after it commits, so the memory never disagrees with the table
- * for longer than the write takes. A lookup that races a write either sees the old row and is then
- * overwritten, or sees the new one (Caffeine runs a load and a put of one key one after the other).
+ * <p>Entries looked up by path or id (absent ones too), and the children of directories listed, are
+ * kept in memory: every change goes through this class and updates or drops what it changed after it
+ * commits, so the memory never disagrees with the table for longer than the write takes.
+ *
+ * <p>Lock order: the database's lock, then the memory's (Caffeine's per-key locks, held only for a
+ * put or a removal). A read that missed puts what it read while it still holds the database's lock, so
+ * it lands before any later commit and the memory that commit updates or drops: a read that races a
+ * write either sees the old rows and is then overwritten or dropped, or sees the new ones. Never the
+ * other way round: a read waiting for the database inside one of Caffeine's per-key loads blocked a
+ * transaction that then changed a key of the same hash bin (or evicted one) for ever.
  */
 final class SqliteMetadataIndex implements MetadataIndex {
 
     private static final int REMEMBERED = 50_000;
+    /** Entries kept in the children lists remembered, all lists together. */
+    private static final int CHILDREN_REMEMBERED = 50_000;
 
     private static final String COLUMNS = "id, path, type, size, mtime_ms, mode, uid, gid, etag, listed_at_ms, remote_size";
 
@@ -32,6 +40,9 @@ final class SqliteMetadataIndex implements MetadataIndex {
             .executor(Runnable::run).build();
     private final Cache<Long, Optional<Entry>> byId = Caffeine.newBuilder().maximumSize(REMEMBERED)
             .executor(Runnable::run).build();
+    /** The children of directories, by the directory's path: each readdir of a tree walk asked SQLite. */
+    private final Cache<String, List<Entry>> childrenOf = Caffeine.newBuilder().maximumWeight(CHILDREN_REMEMBERED)
+            .weigher((String dir, List<Entry> children) -> children.size() + 1).executor(Runnable::run).build();
 
     SqliteMetadataIndex(Database db) {
         this.db = db;
@@ -39,17 +50,28 @@ final class SqliteMetadataIndex implements MetadataIndex {
         db.afterRollback(() -> {
             byPath.invalidateAll();
             byId.invalidateAll();
+            childrenOf.invalidateAll();
         });
     }
 
     @Override
     public Optional<Entry> lookup(String path) {
-        return byPath.get(path, p -> db.read(c -> one(c, "WHERE path = ?", p)));
+        Optional<Entry> known = byPath.getIfPresent(path);
+        return known != null ? known : db.read(c -> {
+            Optional<Entry> e = one(c, "WHERE path = ?", path);
+            byPath.put(path, e);
+            return e;
+        });
     }
 
     @Override
     public Optional<Entry> byId(long id) {
-        return byId.get(id, i -> db.read(c -> one(c, "WHERE id = ?", i)));
+        Optional<Entry> known = byId.getIfPresent(id);
+        return known != null ? known : db.read(c -> {
+            Optional<Entry> e = one(c, "WHERE id = ?", id);
+            byId.put(id, e);
+            return e;
+        });
     }
 
     private void remember(Entry e) {
@@ -66,6 +88,7 @@ final class SqliteMetadataIndex implements MetadataIndex {
      * and of everything below it when a directory was involved ({@code tree}: a scan of the memory).
      */
     private void forget(String path, boolean tree) {
+        childrenOf.invalidate(Entry.parentOf(path));
         if (!tree) {
             Optional<Entry> known = byPath.getIfPresent(path);
             byPath.invalidate(path);
@@ -78,6 +101,7 @@ final class SqliteMetadataIndex implements MetadataIndex {
         byPath.asMap().keySet().removeIf(p -> p.equals(path) || path.isEmpty() || p.startsWith(prefix));
         byId.asMap().values().removeIf(e -> e.isEmpty() || e.get().path().equals(path) || path.isEmpty()
                 || e.get().path().startsWith(prefix));
+        childrenOf.asMap().keySet().removeIf(p -> p.equals(path) || path.isEmpty() || p.startsWith(prefix));
     }
 
     @Override
@@ -90,12 +114,18 @@ final class SqliteMetadataIndex implements MetadataIndex {
                 + "RETURNING " + COLUMNS, e.path(), e.parent(), e.name(), e.type().ordinal(), e.size(), e.mtimeMillis(),
                 e.mode(), e.uid(), e.gid(), e.etag(), e.listedAt(), e.remoteSize()).getFirst());
         remember(stored);
+        childrenOf.invalidate(stored.parent());
         return stored;
     }
 
     @Override
     public List<Entry> children(String directory) {
-        return db.read(c -> many(c, "WHERE parent = ? AND path <> '' ORDER BY name", directory));
+        List<Entry> known = childrenOf.getIfPresent(directory);
+        return known != null ? known : db.read(c -> {
+            List<Entry> children = List.copyOf(many(c, "WHERE parent = ? AND path <> '' ORDER BY name", directory));
+            childrenOf.put(directory, children);
+            return children;
+        });
     }
 
     @Override
@@ -140,7 +170,7 @@ final class SqliteMetadataIndex implements MetadataIndex {
         boolean tree = isDirectory(from) || isDirectory(to);
         db.transaction(c -> {
             removeTree(c, to);
-            String toParent = to.contains("/") ? to.substring(0, to.lastIndexOf('/')) : "";
+            String toParent = Entry.parentOf(to);
             String toName = to.substring(to.lastIndexOf('/') + 1);
             try (PreparedStatement ps = c.prepareStatement(
                     "UPDATE entries SET path = ?, parent = ?, name = ? WHERE path = ?")) {

@@ -3,10 +3,12 @@ package dev.bucketdrive.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.bucketdrive.core.local.ChunkKey;
+import dev.bucketdrive.core.local.Entry;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,7 +18,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -131,6 +135,43 @@ class ConcurrencyTest {
             }
             var usage = cache.chunks().usage();
             assertThat(usage.dirtyBytes()).isBetween(0L, usage.totalBytes());
+        }
+    }
+
+    /**
+     * A lookup that waits for the index (held by a transaction) must not hold anything the transaction
+     * takes when it changes the same entries: before, the lookup waited inside the memory's per-key
+     * load, and the transaction's update of that key waited for the load, each for ever.
+     */
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void readsWaitingForTheIndexDoNotBlockATransactionThatChangesWhatTheyRead() throws Exception {
+        try (LocalCache cache = LocalCache.open(CacheOptions.defaults(dir), Runnable::run)) {
+            Entry dirEntry = new Entry(0, "d", Entry.Type.DIRECTORY, 0, 1L, 040755, 0, 0, null, 0);
+            cache.index().upsert(dirEntry);
+            List<Thread> readers = new ArrayList<>();
+            cache.transactions().inOne(() -> {
+                readers.add(Thread.ofPlatform().start(() -> cache.index().lookup("d/x")));
+                readers.add(Thread.ofPlatform().start(() -> cache.index().children("d")));
+                for (Thread reader : readers) {
+                    waitUntilWaitingForTheIndex(reader);
+                }
+                cache.index().upsert(new Entry(0, "d/x", Entry.Type.FILE, 1, 1L, 0100644, 0, 0, "\"e\"", 0));
+                return null;
+            });
+            for (Thread reader : readers) {
+                reader.join();
+            }
+            assertThat(cache.index().lookup("d/x")).isPresent();
+            assertThat(cache.index().children("d")).extracting(Entry::name).containsExactly("x");
+        }
+    }
+
+    private static void waitUntilWaitingForTheIndex(Thread reader) {
+        while (reader.getState() != Thread.State.WAITING
+                || Arrays.stream(reader.getStackTrace()).noneMatch(f -> f.getMethodName().equals("read")
+                        && f.getClassName().equals(Database.class.getName()))) {
+            LockSupport.parkNanos(1_000_000);
         }
     }
 }

@@ -35,6 +35,11 @@ public record Entry(long id, String path, Type type, long size, long mtimeMillis
 
     /** The parent directory's path ({@code ""} for children of the root). */
     public String parent() {
+        return parentOf(path);
+    }
+
+    /** The path of the directory that holds {@code path} ({@code ""} for children of the root). */
+    public static String parentOf(String path) {
         int slash = path.lastIndexOf('/');
         return slash < 0 ? "" : path.substring(0, slash);
     }

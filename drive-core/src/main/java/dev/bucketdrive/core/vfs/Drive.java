@@ -276,7 +276,7 @@ public final class Drive implements AutoCloseable {
                 node = createFile(p, path, mode);
             }
         } finally {
-            changedIn(parentOf(p), false);
+            changedIn(Entry.parentOf(p), false);
             namespace.unlock();
         }
         Set<StandardOpenOption> openFlags = new HashSet<>(flags);
@@ -537,7 +537,7 @@ public final class Drive implements AutoCloseable {
             Entry e = insert(p, path, Entry.Type.DIRECTORY, PosixAttributes.S_IFDIR | (mode & 07777), now());
             writeBack.scheduleUpload(e.id(), dirKey(p), null, Instant.ofEpochMilli(now()));
         } finally {
-            changedIn(parentOf(p), false);
+            changedIn(Entry.parentOf(p), false);
             namespace.unlock();
         }
     }
@@ -561,7 +561,7 @@ public final class Drive implements AutoCloseable {
             index.remove(p);
             writeBack.append(PendingOp.Kind.DELETE, dirKey(p), null, null);
         } finally {
-            changedIn(parentOf(p), false);
+            changedIn(Entry.parentOf(p), false);
             changedIn(p, true);
             namespace.unlock();
         }
@@ -586,7 +586,7 @@ public final class Drive implements AutoCloseable {
                 writeBack.append(PendingOp.Kind.DELETE, key(p), null, null);
             }
         } finally {
-            changedIn(parentOf(p), false);
+            changedIn(Entry.parentOf(p), false);
             namespace.unlock();
         }
         writeBack.wake();
@@ -603,7 +603,7 @@ public final class Drive implements AutoCloseable {
         try {
             node = acquire(insert(p, path, Entry.Type.SYMLINK, PosixAttributes.S_IFLNK | 0777, 0));
         } finally {
-            changedIn(parentOf(p), false);
+            changedIn(Entry.parentOf(p), false);
             namespace.unlock();
         }
         try {
@@ -692,7 +692,7 @@ public final class Drive implements AutoCloseable {
             // Read both again under the lock: an upload that finished meanwhile gave its entry an ETag.
             Entry s = index.byId(stale.id()).orElse(stale);
             Entry r = replaced == null ? null : index.byId(replaced.id()).orElse(replaced);
-            requireDirectory(parentOf(dst));
+            requireDirectory(Entry.parentOf(dst));
             if (s.etag() != null) {
                 steps.add(writeBack.append(PendingOp.Kind.COPY, key(s.path()), key(dst), s.etag()));
                 steps.add(writeBack.append(PendingOp.Kind.DELETE, key(s.path()), null, null));
@@ -714,8 +714,8 @@ public final class Drive implements AutoCloseable {
             index.rename(s.path(), dst);
             moveNodes(s.path(), dst);
         } finally {
-            changedIn(parentOf(stale.path()), false);
-            changedIn(parentOf(dst), false);
+            changedIn(stale.parent(), false);
+            changedIn(Entry.parentOf(dst), false);
             namespace.unlock();
         }
         return steps;
@@ -733,7 +733,7 @@ public final class Drive implements AutoCloseable {
         }
         namespace.lock();
         try {
-            requireDirectory(parentOf(dst));
+            requireDirectory(Entry.parentOf(dst));
             List<PendingOp> deletes = new ArrayList<>();
             if (replaced != null) {
                 deletes.add(writeBack.append(PendingOp.Kind.DELETE, toPrefix, null, null));
@@ -750,7 +750,7 @@ public final class Drive implements AutoCloseable {
             moveNodes(s.path(), dst);
         } finally {
             for (String d : List.of(s.path(), dst)) {
-                changedIn(parentOf(d), false);
+                changedIn(Entry.parentOf(d), false);
                 changedIn(d, true);
             }
             namespace.unlock();
@@ -948,7 +948,7 @@ public final class Drive implements AutoCloseable {
                 index.upsert(stored);
                 return queueUpload(upload, Instant.ofEpochMilli(dueMillis), durable);
             });
-            changedIn(parentOf(current.get().path()), false);
+            changedIn(current.get().parent(), false);
             return op;
         } finally {
             namespace.unlock();
@@ -1508,7 +1508,7 @@ public final class Drive implements AutoCloseable {
         if (path.isEmpty()) {
             return index.lookup("");
         }
-        ensureListed(parentOf(path), false, true, path);
+        ensureListed(Entry.parentOf(path), false, true, path);
         return index.lookup(path);
     }
 
@@ -1626,7 +1626,7 @@ public final class Drive implements AutoCloseable {
     /** Waits for the flat listings in flight of subtrees holding {@code dir}; whether there were any. */
     private boolean awaitSubtreeListing(String dir) {
         boolean waited = false;
-        for (String d = dir; !subtreeListings.isEmpty(); d = parentOf(d)) {
+        for (String d = dir; !subtreeListings.isEmpty(); d = Entry.parentOf(d)) {
             CompletableFuture<Void> running = subtreeListings.get(d);
             if (running != null) {
                 waited = true;
@@ -1652,7 +1652,7 @@ public final class Drive implements AutoCloseable {
      */
     private void listSubtree(String dir) {
         for (String d = dir; !d.isEmpty(); ) {
-            d = parentOf(d);
+            d = Entry.parentOf(d);
             if (subtreeListings.containsKey(d)) {
                 return; // one above covers it
             }
@@ -2198,7 +2198,7 @@ public final class Drive implements AutoCloseable {
         checkWritable();
         String p = resolve(path);
         checkName(p, directory);
-        ensureListed(parentOf(p), true);
+        ensureListed(Entry.parentOf(p), true);
         return p;
     }
 
@@ -2216,7 +2216,7 @@ public final class Drive implements AutoCloseable {
 
     /** The parent is a directory and the name is free. */
     private void requireInsertable(String p, String shownPath) {
-        requireDirectory(parentOf(p));
+        requireDirectory(Entry.parentOf(p));
         if (index.lookup(p).isPresent()) {
             throw new FsException(FsError.EXISTS, shownPath + " exists");
         }
@@ -2258,11 +2258,6 @@ public final class Drive implements AutoCloseable {
 
     void confirmed(long fileId) {
         confirmedAt.put(fileId, now());
-    }
-
-    static String parentOf(String path) {
-        int slash = path.lastIndexOf('/');
-        return slash < 0 ? "" : path.substring(0, slash);
     }
 
     static String join(String dir, String name) {

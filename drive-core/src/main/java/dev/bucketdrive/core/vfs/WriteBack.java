@@ -1322,7 +1322,7 @@ final class WriteBack implements AutoCloseable {
             return;
         }
         Entry local = withoutLostBytes(e, key, source, gens);
-        String parent = Drive.parentOf(e.path());
+        String parent = e.parent();
         String conflictPath = null;
         String conflictEtag = null;
         for (int attempt = 1; conflictEtag == null && attempt <= 20; attempt++) {

@@ -47,14 +47,17 @@ public abstract class LocalTransactionsContract {
     @Test
     void changesThatThrowLeaveNothingAndTheIndexForgetsWhatItSawOfThem() {
         long[] id = new long[1];
+        assertThat(index().children("")).isEmpty();
         assertThatThrownBy(() -> transactions().inOne(() -> {
             Entry e = index().upsert(file("gone.txt", 3));
             id[0] = e.id();
             assertThat(index().lookup("gone.txt")).contains(e); // inside, the change shows
+            assertThat(index().children("")).containsExactly(e);
             journal().holdUpload(e.id(), "gone.txt", null, T0);
             throw new IllegalStateException("disk full");
         })).hasMessage("disk full");
         assertThat(index().lookup("gone.txt")).isEmpty();
+        assertThat(index().children("")).isEmpty();
         assertThat(index().byId(id[0])).isEmpty();
         assertThat(journal().uploadOf(id[0])).isEmpty();
         assertThat(journal().all()).isEmpty();

@@ -2,6 +2,10 @@ package dev.bucketdrive.core.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /** The contract of {@link MetadataIndex}, run by a subclass per implementation with an empty index. */
@@ -105,6 +109,71 @@ public abstract class MetadataIndexContract {
         for (String n : new String[] {"a b", "ü/ñ", "x%y", "under_score", "quote'\"", "日本"}) {
             index().upsert(file(n, n.length()));
             assertThat(index().lookup(n)).hasValueSatisfying(e -> assertThat(e.path()).isEqualTo(n));
+        }
+    }
+
+    /**
+     * Every kind of change shows in the children of every directory read before and after it (an index
+     * that remembers listings must drop or update what each change touched), against a plain model.
+     */
+    @Test
+    void childrenFollowEveryChangeOfARandomSequence() {
+        Random random = new Random(5);
+        String[] names = {"a", "b", "a.b", "a0", "c"};
+        TreeMap<String, Boolean> model = new TreeMap<>(); // path -> is a directory
+        for (int step = 0; step < 400; step++) {
+            List<String> dirs = new ArrayList<>(List.of(""));
+            model.forEach((path, isDir) -> {
+                if (isDir) {
+                    dirs.add(path);
+                }
+            });
+            String parent = dirs.get(random.nextInt(dirs.size()));
+            String path = (parent.isEmpty() ? "" : parent + "/") + names[random.nextInt(names.length)];
+            String existing = model.isEmpty() ? null : new ArrayList<>(model.keySet()).get(random.nextInt(model.size()));
+            switch (random.nextInt(5)) {
+                case 0, 1 -> {
+                    if (!model.containsKey(path) || !model.get(path)) {
+                        boolean isDir = random.nextBoolean() && !model.containsKey(path);
+                        index().upsert(isDir ? dir(path) : file(path, step));
+                        model.put(path, isDir);
+                    }
+                }
+                case 2 -> {
+                    if (existing != null) {
+                        index().remove(existing);
+                        model.keySet().removeIf(p -> p.equals(existing) || p.startsWith(existing + "/"));
+                    }
+                }
+                case 3 -> {
+                    if (existing != null && !path.equals(existing) && !path.startsWith(existing + "/")
+                            && !existing.startsWith(path + "/")) {
+                        index().rename(existing, path);
+                        model.keySet().removeIf(p -> p.equals(path) || p.startsWith(path + "/"));
+                        TreeMap<String, Boolean> moved = new TreeMap<>();
+                        model.forEach((p, isDir) -> {
+                            if (p.equals(existing) || p.startsWith(existing + "/")) {
+                                moved.put(path + p.substring(existing.length()), isDir);
+                            }
+                        });
+                        model.keySet().removeIf(p -> p.equals(existing) || p.startsWith(existing + "/"));
+                        model.putAll(moved);
+                    }
+                }
+                default -> {
+                    if (existing != null && model.get(existing)) {
+                        index().markListed(existing, step);
+                        assertThat(index().children(Entry.parentOf(existing))).filteredOn(e -> e.path().equals(existing))
+                                .extracting(Entry::listedAt).containsExactly((long) step);
+                    }
+                }
+            }
+            for (String d : dirs) {
+                List<String> expected = model.keySet().stream().filter(p -> Entry.parentOf(p).equals(d))
+                        .map(p -> p.substring(p.lastIndexOf('/') + 1)).sorted().toList();
+                assertThat(index().children(d)).as("step %d, children of '%s'", step, d)
+                        .extracting(Entry::name).containsExactlyElementsOf(expected);
+            }
         }
     }
 }
