@@ -59,8 +59,10 @@ import org.slf4j.LoggerFactory;
  * that start-up removes, never a row without its bytes. Clean chunks carry a CRC32C checked on their
  * first read in this process; a mismatch drops the chunk and reads as a miss.
  *
- * <p>Lock order: a chunk's stripe lock, then the {@link Database} lock. The dirty-space monitor
- * ({@code dirtyLock}) is never held while taking either.
+ * <p>Lock order: a chunk's stripe lock, then Caffeine's lock of the row's key in {@code rows} (a row
+ * is loaded inside it), then the {@link Database} lock. So nothing here touches {@code rows} while it
+ * holds the database lock, and no caller may hold it (an outer transaction) while it calls in. The
+ * dirty-space monitor ({@code dirtyLock}) is never held while taking any of them.
  */
 final class SqliteChunkStore implements ChunkStore {
 
