@@ -123,6 +123,39 @@ class DriveTest {
         assertThat(bucket.head("docs/").metadata()).containsEntry("mode", Integer.toString(PosixAttributes.S_IFDIR | 0750));
     }
 
+    /**
+     * A directory's marker is deleted after everything below it: S3Proxy's filesystem store (the
+     * embedded demo's) refuses a marker whose directory still holds objects (HTTP 500), and an
+     * {@code rm -r} ran its deletes eight at a time in any order.
+     */
+    @Test
+    void aDirectorysMarkerIsDeletedAfterEverythingBelowIt() throws Exception {
+        h.drive.mkdir("/d", 0755);
+        h.drive.mkdir("/d/sub", 0755);
+        h.write("/d/sub/f", bytes("x"));
+        h.drain();
+        assertThat(bucket.keys()).containsExactlyInAnyOrder("d/", "d/sub/", "d/sub/f");
+        CountDownLatch fileDeleteStarted = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch markerDeleteStarted = new CountDownLatch(1);
+        h.store.beforeNext(DELETE, () -> {
+            h.store.beforeNext(DELETE, markerDeleteStarted::countDown);
+            fileDeleteStarted.countDown();
+            awaitQuietly(release);
+        });
+        h.drive.unlink("/d/sub/f");
+        h.drive.rmdir("/d/sub");
+        h.drive.rmdir("/d");
+        assertThat(fileDeleteStarted.await(20, TimeUnit.SECONDS)).isTrue();
+        // Before, a marker's DELETE started at once, alongside the file's.
+        boolean markerStartedMeanwhile = markerDeleteStarted.await(1, TimeUnit.SECONDS);
+        release.countDown();
+        h.drain();
+        assertThat(markerStartedMeanwhile).as("a marker's DELETE started while the file's was in flight").isFalse();
+        assertThat(bucket.keys()).isEmpty();
+        assertThat(h.drive.status().recentErrors()).isEmpty();
+    }
+
     @Test
     void aCachedReadMakesNoRequest() {
         h.write("/a.bin", random(3 * DriveHarness.CHUNK + 17, 1));

@@ -742,7 +742,8 @@ public final class Drive implements AutoCloseable {
                 steps.add(writeBack.append(PendingOp.Kind.COPY, o.key(),
                         toPrefix + o.key().substring(fromPrefix.length()), o.etag()));
             }
-            for (ObjectSummary o : objects) {
+            // Last key first: each directory's marker after everything below it (see WriteBack.markerWaits).
+            for (ObjectSummary o : objects.reversed()) {
                 deletes.add(writeBack.append(PendingOp.Kind.DELETE, o.key(), null, null));
             }
             steps.addAll(deletes);

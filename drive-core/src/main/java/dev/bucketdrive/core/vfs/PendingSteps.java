@@ -63,6 +63,12 @@ final class PendingSteps {
         return first != null && first.startsWith(prefix);
     }
 
+    /** Whether a step's key or target starts with {@code dirKey} (a directory's marker, ending in '/') and is longer. */
+    boolean touchesBelow(String dirKey) {
+        String first = byKey.higherKey(dirKey);
+        return first != null && first.startsWith(dirKey);
+    }
+
     /** Whether a step added before {@code id} touches {@code key}. */
     boolean touchedBefore(String key, long id) {
         NavigableSet<Long> ids = byKey.get(key);

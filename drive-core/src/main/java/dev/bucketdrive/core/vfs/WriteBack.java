@@ -606,7 +606,7 @@ final class WriteBack implements AutoCloseable {
                 if (inFlight.contains(op.id()) || !stillPending(op)) {
                     continue;
                 }
-                if (op.kind() == PendingOp.Kind.UPLOAD ? !uploadMayRun(op) : !stepMayRun(op)) {
+                if (op.kind() == PendingOp.Kind.UPLOAD ? !uploadMayRun(op) : !stepMayRun(op) || markerWaits(op)) {
                     continue;
                 }
                 if (!slots.tryAcquire()) {
@@ -668,6 +668,18 @@ final class WriteBack implements AutoCloseable {
             return false;
         }
         return !uploadingKeys.containsKey(op.key()) && (op.target() == null || !uploadingKeys.containsKey(op.target()));
+    }
+
+    /**
+     * Whether {@code op} deletes a directory's marker while steps below it are not done: the marker
+     * goes last. A store that keeps objects as files refuses to delete a marker whose directory still
+     * holds some (S3Proxy's filesystem store: HTTP 500), and with eight steps in flight at once an
+     * {@code rm -r} made it retry (and its failures opened the circuit for every request). A rename's
+     * own batches ({@link #runNow}) put each marker after what is below it instead. Called with
+     * {@link #lock} held.
+     */
+    private boolean markerWaits(PendingOp op) {
+        return op.kind() == PendingOp.Kind.DELETE && op.key().endsWith("/") && steps.touchesBelow(op.key());
     }
 
     /** Called with {@link #lock} held. */

@@ -57,6 +57,19 @@ class PendingStepsTest {
     }
 
     @Test
+    void aMarkerIsTouchedBelowByStepsUnderItNotByItsOwnOrItsNeighbours() {
+        steps.add(step(1, PendingOp.Kind.DELETE, "d/", null));
+        steps.add(step(2, PendingOp.Kind.DELETE, "d.txt", null));
+        steps.add(step(3, PendingOp.Kind.DELETE, "d0", null));
+        assertThat(steps.touchesBelow("d/")).isFalse();
+        steps.add(step(4, PendingOp.Kind.COPY, "elsewhere", "d/sub/x"));
+        assertThat(steps.touchesBelow("d/")).isTrue();
+        assertThat(steps.touchesBelow("d/sub/")).isTrue();
+        steps.remove(4);
+        assertThat(steps.touchesBelow("d/")).isFalse();
+    }
+
+    @Test
     void theSourceOfAPendingCopyIsFoundByItsTarget() {
         steps.add(step(1, PendingOp.Kind.DELETE, "t", null));
         assertThat(steps.copySourceOf("t")).isNull();
