@@ -10,11 +10,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -97,6 +99,18 @@ class DriveModelTest {
 
     private static void run(List<Step> steps, UnaryOperator<DriveOptions> tune) throws IOException {
         Path dir = Files.createTempDirectory("drive-model");
+        try {
+            runIn(dir, steps, tune);
+        } finally {
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
+    private static void runIn(Path dir, List<Step> steps, UnaryOperator<DriveOptions> tune) throws IOException {
         InMemoryObjectStore bucket = new InMemoryObjectStore();
         Map<String, byte[]> model = new TreeMap<>();
         try (DriveHarness h = new DriveHarness(bucket, dir.resolve("cache"), CHUNK, tune)) {
