@@ -79,6 +79,8 @@ final class Database implements AutoCloseable {
             """, """
             CREATE INDEX journal_uploads_by_due ON journal (due_ms, id) WHERE kind = 'UPLOAD';
             CREATE INDEX journal_steps_by_due ON journal (due_ms, id) WHERE kind <> 'UPLOAD';
+            """, """
+            DROP INDEX journal_by_due;
             """);
 
     static final int SCHEMA_VERSION = MIGRATIONS.size();

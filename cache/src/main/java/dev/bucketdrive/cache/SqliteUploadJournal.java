@@ -87,7 +87,10 @@ final class SqliteUploadJournal implements UploadJournal {
     @Override
     public Optional<Instant> nextDue() {
         return db.read(c -> {
-            try (var s = c.createStatement(); var rs = s.executeQuery("SELECT min(due_ms) FROM journal")) {
+            // One search per partial index (the journal has no index over all its entries by time).
+            try (var s = c.createStatement(); var rs = s.executeQuery("SELECT min(due_ms) FROM ("
+                    + "SELECT min(due_ms) AS due_ms FROM journal WHERE kind = 'UPLOAD' UNION ALL "
+                    + "SELECT min(due_ms) FROM journal WHERE kind <> 'UPLOAD')")) {
                 long min = rs.getLong(1);
                 return rs.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(min));
             }

@@ -134,4 +134,18 @@ public abstract class UploadJournalContract {
         assertThat(journal().due(T0, T0.minusSeconds(60), 10)).containsExactly(delete);
         assertThat(journal().due(T0, T0.plusSeconds(60), 10)).containsExactly(early, late, delete);
     }
+
+    @Test
+    void nextDueIsTheEarliestOfUploadsAndSteps() {
+        PendingOp upload = journal().scheduleUpload(9, "u", null, T0.plusSeconds(5));
+        PendingOp delete = journal().append(PendingOp.Kind.DELETE, "gone", null, "\"e1\"", T0.plusSeconds(2));
+        assertThat(journal().nextDue()).contains(T0.plusSeconds(2));
+        assertThat(journal().complete(upload.id(), upload.sequence())).isTrue();
+        assertThat(journal().nextDue()).contains(T0.plusSeconds(2));
+        PendingOp early = journal().scheduleUpload(10, "v", null, T0.plusSeconds(1));
+        assertThat(journal().nextDue()).contains(T0.plusSeconds(1));
+        assertThat(journal().complete(early.id(), early.sequence())).isTrue();
+        assertThat(journal().complete(delete.id(), delete.sequence())).isTrue();
+        assertThat(journal().nextDue()).isEmpty();
+    }
 }
