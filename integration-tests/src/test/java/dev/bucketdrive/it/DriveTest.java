@@ -328,6 +328,23 @@ class DriveTest {
         assertThat(h.store.calls(PUT)).isZero();
     }
 
+    /**
+     * A read right after a rename whose copy a worker runs: its GET of the new key can answer "no such
+     * key" from before the copy, and be looked at after the copy and the source's delete are done (the
+     * model test found it). The injected answer stands in for that stale one.
+     */
+    @Test
+    void aReadWhoseGetPredatesTheRenamesCopyReadsTheCopy() {
+        byte[] content = random(3 * DriveHarness.CHUNK, 11);
+        bucket.put("before.bin", Body.of(content), PutOptions.DEFAULT);
+        h.drive.readdir("/");
+        h.drive.rename("/before.bin", "/after.bin", false);
+        h.drain();
+        assertThat(bucket.keys()).containsExactly("after.bin");
+        h.store.failNext(GET, 1, StoreException.Kind.NOT_FOUND);
+        assertSameBytes(h.read("/after.bin"), content);
+    }
+
     @Test
     void renameOverAnExistingFileReplacesItAndNoReplaceRefuses() {
         h.write("/old.txt", bytes("old"));

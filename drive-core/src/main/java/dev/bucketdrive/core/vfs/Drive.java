@@ -1359,16 +1359,30 @@ public final class Drive implements AutoCloseable {
         return readObject(key, offset, chunkSize, etag, BodyReader.whole()).data();
     }
 
-    /** A GET of the object at {@code key}, or of the source of its copy while a rename has not copied it yet. */
+    /**
+     * A GET of the object at {@code key}, or of the source of its copy while a rename has not copied it
+     * yet. The copy runs in another thread, and the source's delete right after it: a "no such key" may
+     * predate a copy that has finished since, so before it is believed the key is asked once more (a
+     * second GET only when the object is missing, which is rare).
+     */
     private <T> T readObject(String key, long offset, long length, String etag, BodyReader<T> reader) {
         try {
             return store.read(key, offset, length, etag, reader);
         } catch (StoreException e) {
-            String source = e.kind() == StoreException.Kind.NOT_FOUND ? writeBack.copySourceOf(key) : null;
-            if (source == null) {
+            if (e.kind() != StoreException.Kind.NOT_FOUND) {
                 throw e;
             }
-            return store.read(source, offset, length, etag, reader);
+            String source = writeBack.copySourceOf(key);
+            if (source != null) {
+                try {
+                    return store.read(source, offset, length, etag, reader);
+                } catch (StoreException se) {
+                    if (se.kind() != StoreException.Kind.NOT_FOUND) {
+                        throw se;
+                    }
+                }
+            }
+            return store.read(key, offset, length, etag, reader);
         }
     }
 
