@@ -885,6 +885,51 @@ class DriveTest {
 
     private static final int PART = 5 * 1024 * 1024; // the part size with the harness's 64 KiB chunks
 
+    /**
+     * A read of a chunk not cached, while the file's upload completes: the reader's GET (of the
+     * version it read so far) can come after the new version is in the bucket and before the drive
+     * recorded it. It then waits for the upload to finish and reads the new version, rather than fail
+     * as if another client had changed the object (DriveModelTest found it: 1 run in 1,100).
+     */
+    @Test
+    void aReadThatRacesTheCompletionOfItsFilesUploadReadsTheNewVersion() throws Exception {
+        int size = 4 * PART + 1000;
+        byte[] content = random(size, 41);
+        bucket.put("big.bin", Body.of(content), PutOptions.DEFAULT);
+        h.drive.readdir("/");
+        int at = 3 * PART + 100; // in a part the upload copies on the server: never read into the cache
+        java.util.concurrent.atomic.AtomicReference<Object> seen = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread reader = new Thread(() -> {
+            try {
+                long fh = h.drive.open("/big.bin", Set.of(StandardOpenOption.READ));
+                try {
+                    ByteBuffer buf = ByteBuffer.allocate(10);
+                    h.drive.read(fh, buf, at);
+                    seen.set(buf.array());
+                } finally {
+                    h.drive.release(fh);
+                }
+            } catch (RuntimeException e) {
+                seen.set(e);
+            }
+        });
+        h.store.afterNext(COMPLETE_MULTIPART, () -> {
+            // The new version is in the bucket; the drive learns of it once this returns. The reader
+            // is given a second: it failed within it before, and now waits for the upload to end.
+            reader.start();
+            try {
+                reader.join(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        h.writeAt("/big.bin", 0, bytes("!"));
+        h.drain();
+        reader.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(seen.get()).isInstanceOf(byte[].class);
+        assertThat((byte[]) seen.get()).isEqualTo(Arrays.copyOfRange(content, at, at + 10));
+    }
+
     private void awaitCalls(InstrumentedObjectStore.Op op, long atLeast) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (h.store.calls(op) < atLeast && System.nanoTime() < deadline) {

@@ -1070,16 +1070,37 @@ public final class Drive implements AutoCloseable {
     /**
      * Runs a chunk access against the node's current remote source. An upload of this file that
      * finishes meanwhile moves the node and its clean chunks to the new version; a fetch that raced
-     * it then fails its If-Match, and the access is simply repeated with the new version.
+     * it then fails its If-Match, and the access is simply repeated with the new version. The fetch
+     * can also fail after the new version landed in the bucket and before the drive recorded it
+     * (the node has not moved yet): while the file's upload, or a rename's copy onto its key, is in
+     * flight, the access waits for it and is repeated, up to the fetch timeout. Otherwise another
+     * client changed the object, and the access fails.
      */
-    private static void withCurrentSource(Node node, java.util.function.Consumer<Node.Source> access) {
-        for (int attempt = 1; ; attempt++) {
+    private void withCurrentSource(Node node, java.util.function.Consumer<Node.Source> access) {
+        int moves = 0;
+        long deadline = System.nanoTime() + options.fetchTimeout().toNanos();
+        while (true) {
             Node.Source source = node.source();
             try {
                 access.accept(source);
                 return;
             } catch (FsException e) {
-                if (e.error() != FsError.STALE || attempt >= 10 || node.source().equals(source)) {
+                if (e.error() != FsError.STALE) {
+                    throw e;
+                }
+                if (!node.source().equals(source)) {
+                    if (++moves >= 10) {
+                        throw e;
+                    }
+                    continue;
+                }
+                if (!writeBack.uploading(node.id) && !writeBack.hasPendingStep(key(node)) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
                     throw e;
                 }
             }

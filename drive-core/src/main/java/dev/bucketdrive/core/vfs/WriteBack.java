@@ -324,6 +324,11 @@ final class WriteBack implements AutoCloseable {
         return pendingUploads.containsKey(fileId) || uploadingKeys.values().stream().anyMatch(c -> c.fileId == fileId);
     }
 
+    /** Whether an upload of the file is in flight (from its dispatch until its end is recorded). */
+    boolean uploading(long fileId) {
+        return uploadingKeys.values().stream().anyMatch(c -> c.fileId == fileId);
+    }
+
     /** Whether an upload to a key starting with {@code prefix} is in flight. */
     boolean uploadingUnder(String prefix) {
         return uploadingKeys.keySet().stream().anyMatch(k -> k.startsWith(prefix));
