@@ -811,6 +811,46 @@ class DriveTest {
         assertThat(h.store.calls(LIST)).as("LISTs a walk of the tree waited for").isEqualTo(3);
     }
 
+    /**
+     * A walk while a flat listing runs goes on as its pages come: a directory the first page brought
+     * whole is listed while the second page is held; one that page goes on with is listed by itself
+     * rather than waited for (before, every look into the subtree waited for the last page).
+     */
+    @Test
+    void aWalkDuringAFlatListingGoesOnAsItsPagesCome() throws Exception {
+        reopen("cache-pages", o -> o.withListingTtl(Duration.ofHours(1), Duration.ofHours(1)));
+        for (int d = 0; d < 3; d++) {
+            for (int f = 0; f < 600; f++) {
+                bucket.put(String.format("big/d%d/f%03d", d, f), Body.of(new byte[1]), PutOptions.DEFAULT);
+            }
+        }
+        // The first page of 1,000 keys holds all of big/d0 and big/d1 up to f399.
+        CountDownLatch secondPage = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        h.store.beforeEachList(call -> {
+            if (call.delimiter() == null && call.continuationToken() != null) {
+                secondPage.countDown();
+                awaitQuietly(release);
+            }
+        });
+        try {
+            assertThat(h.drive.readdir("/big")).hasSize(3); // listed on demand, its subtree flat behind
+            assertThat(secondPage.await(20, TimeUnit.SECONDS)).isTrue();
+            h.store.resetCounters();
+            assertThat(h.drive.readdir("/big/d0")).hasSize(600);
+            assertThat(h.store.calls(LIST)).as("LISTs for a directory the first page brought").isZero();
+            assertThat(h.drive.readdir("/big/d1")).hasSize(600);
+            assertThat(h.store.calls(LIST)).as("LISTs for one the held page goes on with").isEqualTo(1);
+        } finally {
+            release.countDown();
+            h.store.beforeEachList(null);
+        }
+        awaitListingsSettled();
+        h.store.resetCounters();
+        assertThat(h.drive.readdir("/big/d2")).hasSize(600);
+        assertThat(h.store.calls(LIST)).as("LISTs for a directory the second page brought").isZero();
+    }
+
     @Test
     void aListedDirectoryAnswersLookupsWithoutRequests() {
         for (int i = 0; i < 20; i++) {

@@ -99,7 +99,7 @@ public final class Drive implements AutoCloseable {
     private final AtomicLong nextHandle = new AtomicLong(1);
     private final ConcurrentHashMap<String, CompletableFuture<Void>> listings = new ConcurrentHashMap<>();
     /** Flat listings of whole subtrees in flight, by the directory at their top (see {@link #listSubtree}). */
-    private final ConcurrentHashMap<String, CompletableFuture<Void>> subtreeListings = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, SubtreeListing> subtreeListings = new ConcurrentHashMap<>();
     /** Chunks one read-ahead GET covers (see {@link #readAhead}). */
     static final int READ_AHEAD_GET_CHUNKS = 4;
     /** Keys one LIST that confirms the files a program goes through covers (see {@link #confirmByListing}). */
@@ -1659,17 +1659,29 @@ public final class Drive implements AutoCloseable {
         return old >= 2 && 2 * old >= subdirectories && !subtreesTooBig.contains(dir);
     }
 
-    /** Waits for the flat listings in flight of subtrees holding {@code dir}; whether there were any. */
+    /**
+     * Waits while a flat listing in flight of a subtree holding {@code dir} has not come to the keys
+     * of {@code dir} yet: it merges every directory its keys went past page by page, so a walk of the
+     * tree goes on as soon as the listing covered where it looks, not once the whole subtree came. A
+     * directory the listing is still inside (or went past without merging, as its parent was not
+     * listed yet) is not waited for: the caller lists it. Whether it waited at all.
+     */
     private boolean awaitSubtreeListing(String dir) {
         boolean waited = false;
+        String key = dirKey(dir);
         for (String d = dir; !subtreeListings.isEmpty(); d = Entry.parentOf(d)) {
-            CompletableFuture<Void> running = subtreeListings.get(d);
-            if (running != null) {
+            SubtreeListing running = subtreeListings.get(d);
+            while (running != null && !running.isDone()) {
+                CompletableFuture<Void> page = running.nextPage(); // before the check: never missed
+                if (!running.notYetAt(key)) {
+                    break;
+                }
                 waited = true;
                 try {
-                    await(running, "listing /" + d);
+                    await(page, "listing /" + d);
                 } catch (RuntimeException ex) {
                     LOG.debug("flat listing of /{}: {}", d, ex.toString());
+                    break;
                 }
             }
             if (d.isEmpty()) {
@@ -1680,11 +1692,54 @@ public final class Drive implements AutoCloseable {
     }
 
     /**
+     * A flat listing of a subtree in flight: done when it ended, with the last key it merged and a
+     * future of its next page (which also completes when the listing ends).
+     */
+    private static final class SubtreeListing extends CompletableFuture<Void> {
+        private volatile String reached;
+        private volatile CompletableFuture<Void> nextPage = new CompletableFuture<>();
+
+        /** Whether the listing has not come to {@code key} yet (nor to a key after it). */
+        boolean notYetAt(String key) {
+            String r = reached;
+            return r == null || KeyOrder.UTF8.compare(key, r) > 0;
+        }
+
+        /** Completes when the listing merged its next page, or ended. */
+        CompletableFuture<Void> nextPage() {
+            return nextPage;
+        }
+
+        /** The listing merged what its keys up to {@code last} covered. */
+        void reached(String last) {
+            CompletableFuture<Void> page = nextPage;
+            reached = last;
+            nextPage = new CompletableFuture<>();
+            page.complete(null);
+        }
+
+        @Override
+        public boolean complete(Void value) {
+            boolean done = super.complete(value);
+            nextPage.complete(null);
+            return done;
+        }
+
+        @Override
+        public boolean completeExceptionally(Throwable t) {
+            boolean done = super.completeExceptionally(t);
+            nextPage.complete(null);
+            return done;
+        }
+    }
+
+    /**
      * Lists the whole subtree below {@code dir} flat (no delimiter: a thousand keys a request, however
      * many directories they are in) and merges the listing of every directory it covers, so that a
-     * walk of the tree waits for no LIST per directory. After {@value #SUBTREE_PAGES} pages it stops:
-     * the directories whose keys all came (they sort before the last key read) are merged, the rest
-     * are listed when looked into. Runs in the background, after a program waited for {@code dir}.
+     * walk of the tree waits for no LIST per directory. It merges after each page what that page
+     * completed: the directories whose keys all came (they sort before the last key read). After
+     * {@value #SUBTREE_PAGES} pages it stops, and the rest are listed when looked into. Runs in the
+     * background, after a program waited for {@code dir}.
      */
     private void listSubtree(String dir) {
         for (String d = dir; !d.isEmpty(); ) {
@@ -1693,7 +1748,7 @@ public final class Drive implements AutoCloseable {
                 return; // one above covers it
             }
         }
-        CompletableFuture<Void> mine = new CompletableFuture<>();
+        SubtreeListing mine = new SubtreeListing();
         if (subtreeListings.putIfAbsent(dir, mine) != null) {
             return;
         }
@@ -1714,37 +1769,45 @@ public final class Drive implements AutoCloseable {
                     last = o.key();
                 }
                 token = page.nextToken();
+                mergeCovered(dir, files, dirs, last, token == null, started, watch);
+                mine.reached(last);
             } while (token != null && ++pages < SUBTREE_PAGES);
-            boolean complete = token == null;
-            if (!complete && subtreesTooBig.size() < 10_000) {
+            if (token != null && subtreesTooBig.size() < 10_000) {
                 subtreesTooBig.add(dir);
             }
-            // From the top, parents first: a merge brings in the subdirectories merged next. A directory
-            // with no key in the bucket (made here, its files not uploaded yet) is merged as empty once
-            // the listing went past where its keys would be.
-            String end = last;
-            Deque<String> next = new ArrayDeque<>(List.of(dir));
-            while (!next.isEmpty()) {
-                String d = next.poll();
-                String k = dirKey(d);
-                boolean inside = end != null && end.startsWith(k);
-                if (!complete && !inside && (end == null || KeyOrder.UTF8.compare(k, end) > 0)) {
-                    continue; // past the listing's end, as is all below it
-                }
-                Optional<Entry> e = index.lookup(d);
-                if (e.isEmpty() || e.get().type() != Entry.Type.DIRECTORY) {
-                    continue;
-                }
-                if ((complete || !inside) && e.get().listedAt() < started && !listings.containsKey(d)) {
-                    merge(d, files.getOrDefault(d, Map.of()), dirs.getOrDefault(d, Set.of()), started, watch);
-                }
-                for (Entry c : index.children(d)) {
-                    if (c.type() == Entry.Type.DIRECTORY) {
-                        next.add(c.path());
-                    }
+        });
+    }
+
+    /**
+     * Merges the directories below {@code dir} whose keys a flat listing read up to {@code end} (all
+     * of them when {@code complete}) and that no listing since {@code started} covered. From the top,
+     * parents first: a merge brings in the subdirectories merged next. A directory with no key in the
+     * bucket (made here, its files not uploaded yet) is merged as empty once the listing went past
+     * where its keys would be.
+     */
+    private void mergeCovered(String dir, Map<String, Map<String, ObjectSummary>> files, Map<String, Set<String>> dirs,
+                              String end, boolean complete, long started, ListingWatch watch) {
+        Deque<String> next = new ArrayDeque<>(List.of(dir));
+        while (!next.isEmpty()) {
+            String d = next.poll();
+            String k = dirKey(d);
+            boolean inside = end != null && end.startsWith(k);
+            if (!complete && !inside && (end == null || KeyOrder.UTF8.compare(k, end) > 0)) {
+                continue; // past the listing's end, as is all below it
+            }
+            Optional<Entry> e = index.lookup(d);
+            if (e.isEmpty() || e.get().type() != Entry.Type.DIRECTORY) {
+                continue;
+            }
+            if ((complete || !inside) && e.get().listedAt() < started && !listings.containsKey(d)) {
+                merge(d, files.getOrDefault(d, Map.of()), dirs.getOrDefault(d, Set.of()), started, watch);
+            }
+            for (Entry c : index.children(d)) {
+                if (c.type() == Entry.Type.DIRECTORY) {
+                    next.add(c.path());
                 }
             }
-        });
+        }
     }
 
     /**
@@ -1752,8 +1815,8 @@ public final class Drive implements AutoCloseable {
      * find and wait for it: with a mark of this mount's recent writes taken before its first request,
      * the future completed as the listing ends and the registration removed.
      */
-    private void runListing(ConcurrentHashMap<String, CompletableFuture<Void>> inFlight, String dir,
-                            CompletableFuture<Void> mine, boolean subtree, Consumer<ListingWatch> listing) {
+    private <F extends CompletableFuture<Void>> void runListing(ConcurrentHashMap<String, F> inFlight, String dir,
+                                                                F mine, boolean subtree, Consumer<ListingWatch> listing) {
         ListingWatch watch = new ListingWatch(recentWrites.mark(), dir, subtree);
         listingWatches.add(watch);
         try {

@@ -34,6 +34,7 @@ public final class InstrumentedObjectStore implements ObjectStore {
     private volatile Duration latency = Duration.ZERO;
     private final Map<Op, Runnable> beforeNext = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<Op, Runnable> afterNext = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile java.util.function.Consumer<ListCall> beforeEachList;
     private final java.util.Queue<Get> gets = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /** One GET asked for: the range of {@code key} from {@code offset}, {@code length} bytes. */
@@ -250,7 +251,20 @@ public final class InstrumentedObjectStore implements ObjectStore {
 
     @Override
     public ListPage list(String prefix, String delimiter, String continuationToken, String startAfter, int maxKeys) {
+        java.util.function.Consumer<ListCall> hook = beforeEachList;
+        if (hook != null) {
+            hook.accept(new ListCall(prefix, delimiter, continuationToken));
+        }
         return call(Op.LIST, () -> delegate.list(prefix, delimiter, continuationToken, startAfter, maxKeys));
+    }
+
+    /** A LIST asked for: its prefix, delimiter (null: flat) and continuation token (null: the first page). */
+    public record ListCall(String prefix, String delimiter, String continuationToken) {
+    }
+
+    /** Every LIST from now on first runs {@code hook} in the caller's thread (null: none). */
+    public void beforeEachList(java.util.function.Consumer<ListCall> hook) {
+        beforeEachList = hook;
     }
 
     @Override
