@@ -664,6 +664,46 @@ class DriveTest {
     }
 
     /**
+     * Going through a directory of 250 files, each open past the revalidation window: the walk waits
+     * for one LIST page (and the first open's HEAD); each further page is listed ahead once the walk
+     * is halfway through the page before.
+     */
+    @Test
+    void goingThroughABigDirectoryWaitsForOneListingPageAndTheNextAreListedAhead() throws Exception {
+        MutableClock clock = reopenWithClock("cache-ahead", o -> o.withListingTtl(Duration.ofHours(1), Duration.ofSeconds(2)));
+        for (int i = 0; i < 250; i++) {
+            bucket.put(String.format("dir/f%03d", i), Body.of(bytes("x" + i)), PutOptions.DEFAULT);
+        }
+        assertThat(h.drive.readdir("/dir")).hasSize(250);
+        for (int i = 0; i < 250; i++) {
+            h.read(String.format("/dir/f%03d", i)); // after the attribute reads of the new files
+        }
+        clock.advance(Duration.ofSeconds(3));
+        Thread walker = Thread.currentThread();
+        java.util.concurrent.atomic.AtomicInteger waitedFor = new java.util.concurrent.atomic.AtomicInteger();
+        h.store.beforeEachList(call -> {
+            if (Thread.currentThread() == walker) {
+                waitedFor.incrementAndGet();
+            }
+        });
+        h.store.resetCounters();
+        try {
+            for (int i = 0; i < 250; i++) {
+                assertThat(h.read(String.format("/dir/f%03d", i))).isEqualTo(bytes("x" + i));
+                if (i == 50 || i == 150) {
+                    awaitListingsSettled(); // the page asked for ahead has come
+                }
+            }
+        } finally {
+            h.store.beforeEachList(null);
+        }
+        // Pages from f000 (asked for at the second open), f100 (at f050's) and f200 (at f150's).
+        assertThat(waitedFor.get()).as("LISTs the walk waited for").isEqualTo(1);
+        assertThat(h.store.calls(LIST)).as("LISTs in all").isEqualTo(3);
+        assertThat(h.store.calls(HEAD)).as("HEADs").isEqualTo(1);
+    }
+
+    /**
      * A listing that raced with a change of names in another directory counts, so a bulk copy into one
      * directory does not make every listing taken meanwhile useless. (One that raced with a change in
      * its own directory only adds names: `aListingOrHeadSentBeforeOurOwnWritesLandDoesNotUndoThem`.)

@@ -104,6 +104,8 @@ public final class Drive implements AutoCloseable {
     static final int READ_AHEAD_GET_CHUNKS = 4;
     /** Keys one LIST that confirms the files a program goes through covers (see {@link #confirmByListing}). */
     static final int CONFIRM_PAGE = 100;
+    /** Directories a program goes through file by file: their next page of confirmations (see {@link #confirmPage}). */
+    private final ConcurrentHashMap<String, ConfirmAhead> confirmAhead = new ConcurrentHashMap<>();
     /** Past this many, directories whose revalidation window has passed are forgotten. */
     private static final int REVALIDATED_DIRECTORIES_KEPT = 1024;
     /** Pages (of {@value ObjectStore#MAX_BATCH} keys) one flat listing of a subtree reads at most. */
@@ -2065,6 +2067,7 @@ public final class Drive implements AutoCloseable {
                 || writeBack.hasPendingStep(key(e.path()))) {
             return e;
         }
+        confirmAheadOf(e);
         long now = now();
         long window = options.revalidateAfter().toMillis();
         if (now - confirmedAt.getOrDefault(e.id(), 0L) < window) {
@@ -2092,17 +2095,25 @@ public final class Drive implements AutoCloseable {
      * confirmed, else null.
      */
     private Entry confirmByListing(Entry e) {
-        String dir = e.parent();
-        String prefix = dirKey(dir);
         String key = key(e.path());
+        // Start after the key minus its last character: the page starts at the key itself.
+        return confirmPage(e.parent(), key.substring(0, key.offsetByCodePoints(key.length(), -1)), e.id());
+    }
+
+    /**
+     * Confirms the versions of the files of one LIST page of {@code dir} after {@code startAfter};
+     * returns the entry of file {@code wanted} if the page confirmed it, else null. When the directory
+     * has more, the next page is listed ahead, in the background, once a program opens a file of the
+     * second half of this one ({@link #confirmAhead}): going through a directory waits for one LIST.
+     */
+    private Entry confirmPage(String dir, String startAfter, long wanted) {
+        String prefix = dirKey(dir);
         long mark = recentWrites.mark();
         try {
             long listedAt = now();
             ListPage page;
             try {
-                // Start after the key minus its last character: the page starts at the key itself.
-                page = store.list(prefix, "/", null, key.substring(0, key.offsetByCodePoints(key.length(), -1)),
-                        CONFIRM_PAGE);
+                page = store.list(prefix, "/", null, startAfter, CONFIRM_PAGE);
             } catch (StoreException ex) {
                 return null;
             }
@@ -2118,7 +2129,7 @@ public final class Drive implements AutoCloseable {
                     if (local.isPresent() && local.get().type() != Entry.Type.DIRECTORY
                             && o.etag().equals(local.get().etag())) {
                         confirmedAt.put(local.get().id(), listedAt);
-                        if (local.get().id() == e.id()) {
+                        if (local.get().id() == wanted) {
                             confirmed = local.get();
                         }
                     }
@@ -2126,10 +2137,34 @@ public final class Drive implements AutoCloseable {
             } finally {
                 namespace.unlock();
             }
+            List<ObjectSummary> objects = page.objects();
+            if (page.nextToken() != null && !objects.isEmpty()) {
+                if (confirmAhead.size() > REVALIDATED_DIRECTORIES_KEPT) {
+                    confirmAhead.clear();
+                }
+                confirmAhead.put(dir, new ConfirmAhead(objects.get(objects.size() / 2).key(), objects.getLast().key()));
+            }
             return confirmed;
         } finally {
             recentWrites.release(mark); // else the writes recorded from here on are never forgotten
         }
+    }
+
+    /**
+     * Lists the next page of confirmations of the directory of {@code e} ahead when a program going
+     * through it came to the second half of the page before ({@link #confirmPage}).
+     */
+    private void confirmAheadOf(Entry e) {
+        String dir = e.parent();
+        ConfirmAhead next = confirmAhead.get(dir);
+        if (next != null && KeyOrder.UTF8.compare(key(e.path()), next.fromKey()) >= 0 && confirmAhead.remove(dir, next)) {
+            // Named apart from a subtree listing of the directory: no path starts with a slash.
+            watcher.runAhead("/" + dir, () -> confirmPage(dir, next.afterKey(), -1));
+        }
+    }
+
+    /** Where a directory's next page of confirmations starts, and from which file's open on it is wanted. */
+    private record ConfirmAhead(String fromKey, String afterKey) {
     }
 
     /**

@@ -47,7 +47,7 @@ final class RemoteWatcher implements AutoCloseable {
     private final Consumer<String> listSubtree;
     private final ScheduledExecutorService timer;
     private final ExecutorService listAhead;
-    /** Directories whose subtrees are queued or being listed ahead. */
+    /** The names of the listings queued or running ahead (see {@link #runAhead}). */
     private final Set<String> ahead = ConcurrentHashMap.newKeySet();
 
     /**
@@ -83,21 +83,31 @@ final class RemoteWatcher implements AutoCloseable {
 
     /** A program waited for the listing of {@code dir}: list its subtree ahead if most of it is stale. */
     void listedOnDemand(String dir) {
-        if (ahead.size() >= LIST_AHEAD_QUEUE || !subdirectoriesMostlyStale.test(dir) || !ahead.add(dir)) {
+        if (subdirectoriesMostlyStale.test(dir)) {
+            runAhead(dir, () -> listSubtree.accept(dir));
+        }
+    }
+
+    /**
+     * Runs {@code listing} on a list-ahead thread, unless one of the same {@code name} is queued or
+     * running, or {@value #LIST_AHEAD_QUEUE} are.
+     */
+    void runAhead(String name, Runnable listing) {
+        if (ahead.size() >= LIST_AHEAD_QUEUE || !ahead.add(name)) {
             return;
         }
         try {
             listAhead.execute(() -> {
                 try {
-                    listSubtree.accept(dir);
+                    listing.run();
                 } catch (RuntimeException e) {
-                    LOG.debug("listing below /{} ahead: {}", dir, e.toString());
+                    LOG.debug("listing ahead ({}): {}", name, e.toString());
                 } finally {
-                    ahead.remove(dir);
+                    ahead.remove(name);
                 }
             });
         } catch (RejectedExecutionException e) {
-            ahead.remove(dir); // closing
+            ahead.remove(name); // closing
         }
     }
 
