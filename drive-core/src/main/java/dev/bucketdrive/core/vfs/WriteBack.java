@@ -1197,13 +1197,15 @@ final class WriteBack implements AutoCloseable {
      * again (see Drive#readChunk). Runs under the namespace lock; {@code newPath}: the node's new path,
      * or null.
      *
-     * <p>An open file that stopped reading {@code source} while the upload ran because a truncation
-     * made all its bytes local (its etag is null now) keeps its chunks dirty: they are its only copy,
-     * and its next upload sends them. Its entry learns the new version only while it still names
-     * {@code source} (the truncation not persisted yet).
+     * <p>A file that stopped reading {@code source} while the upload ran because a truncation made
+     * all its bytes local (its etag is null now: the open node's, or, with none open, the entry's)
+     * keeps its chunks dirty: they are its only copy, and its next upload sends them. Its entry learns
+     * the new version only while it still names {@code source} (the truncation not persisted yet):
+     * a file cut and grown again must read zeros past the cut, not the bytes the upload carried.
      */
     private void becameVersion(Entry e, String source, String newEtag, Map<Integer, Long> gens, String newPath) {
         Node n = drive.openNode(e.id());
+        Optional<Entry> current = drive.index.byId(e.id());
         boolean wentLocal = false;
         if (n != null) {
             synchronized (n) {
@@ -1217,11 +1219,12 @@ final class WriteBack implements AutoCloseable {
                     wentLocal = n.etag == null;
                 }
             }
+        } else {
+            wentLocal = source != null && current.isPresent() && current.get().remoteVersion() == null;
         }
         if (!wentLocal) {
             chunks.markUploaded(e.id(), source, newEtag, gens);
         }
-        Optional<Entry> current = drive.index.byId(e.id());
         if (current.isPresent() && (!wentLocal || Objects.equals(current.get().remoteVersion(), source))) {
             drive.index.upsert(current.get().withRemote(newEtag, e.size()));
         }
