@@ -119,6 +119,7 @@ final class Database implements AutoCloseable {
                 // SQLite gives the -wal and -shm files the permissions of the database file.
                 LocalFiles.createPrivateFile(file);
             }
+            SqliteNativeLibrary.prepare();
             connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
             try (Statement s = connection.createStatement()) {
                 s.execute("PRAGMA busy_timeout = 10000");

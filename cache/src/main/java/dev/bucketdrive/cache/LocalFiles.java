@@ -12,7 +12,7 @@ import java.util.Set;
 /** Cache files are private to the user: directories 0700, files 0600 (where the disk is POSIX). */
 final class LocalFiles {
 
-    private static final boolean POSIX = java.nio.file.FileSystems.getDefault()
+    static final boolean POSIX = java.nio.file.FileSystems.getDefault()
             .supportedFileAttributeViews().contains("posix");
     private static final Set<PosixFilePermission> DIR = PosixFilePermissions.fromString("rwx------");
     private static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-------");
