@@ -321,7 +321,7 @@ final class WriteBack implements AutoCloseable {
 
     /** Whether an object may exist (or be about to) for a file that has no ETag in the index. */
     boolean mayHaveUploaded(long fileId) {
-        return pendingUploads.containsKey(fileId) || uploadingKeys.values().stream().anyMatch(c -> c.fileId == fileId);
+        return pendingUploads.containsKey(fileId) || uploading(fileId);
     }
 
     /** Whether an upload of the file is in flight (from its dispatch until its end is recorded). */
