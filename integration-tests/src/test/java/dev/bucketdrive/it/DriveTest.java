@@ -1339,7 +1339,8 @@ class DriveTest {
         long fh = h.drive.open("/f.txt", Set.of(StandardOpenOption.WRITE));
         h.drive.write(fh, ByteBuffer.wrap(bytes("second")), 0);
         // A drain makes the upload due; the worker finds the file open for writing and puts it off.
-        // One drain only: a second one could make the put-off upload due again and count two.
+        // One drain only: a second one makes the put-off upload due again. (A dispatch from a list
+        // read before the put-off is not a second attempt: it finds the upload no longer due.)
         assertThat(h.drive.drain(Duration.ofMillis(100), n -> { })).isEqualTo(1);
         awaitTrue("the upload put off", () -> h.portCalls("postpone") > 0);
         assertThat(h.portCalls("postpone")).as("put off while open").isEqualTo(1);

@@ -876,9 +876,10 @@ final class WriteBack implements AutoCloseable {
 
     private void upload(PendingOp listed) {
         // The entry as it is now: the one listed as due may have been completed and rescheduled since,
-        // with another sequence and base version.
+        // with another sequence and base version, or put off by the attempt that ran while this one
+        // waited in the list (it then waits for its new time: a file held open was put off twice).
         PendingOp op = drive.journal.uploadOf(listed.fileId()).filter(o -> o.id() == listed.id()).orElse(null);
-        if (op == null) {
+        if (op == null || op.due().isAfter(Instant.ofEpochMilli(drive.now())) && !urgent.contains(op.fileId())) {
             return;
         }
         // Generations first: a write after this point shows as a changed generation at the end.
