@@ -1080,7 +1080,7 @@ public final class Drive implements AutoCloseable {
      */
     private void withCurrentSource(Node node, java.util.function.Consumer<Node.Source> access) {
         int moves = 0;
-        long deadline = System.nanoTime() + options.fetchTimeout().toNanos();
+        long deadline = 0; // set at the first wait: every write passes here, few ever wait
         while (true) {
             Node.Source source = node.source();
             try {
@@ -1096,7 +1096,12 @@ public final class Drive implements AutoCloseable {
                     }
                     continue;
                 }
-                if (!writeBack.uploading(node.id) && !writeBack.hasPendingStep(key(node)) || System.nanoTime() > deadline) {
+                if (!writeBack.uploading(node.id) && !writeBack.hasPendingStep(key(node))) {
+                    throw e;
+                }
+                if (deadline == 0) {
+                    deadline = System.nanoTime() + options.fetchTimeout().toNanos();
+                } else if (System.nanoTime() > deadline) {
                     throw e;
                 }
                 try {
