@@ -20,6 +20,7 @@ import dev.bucketdrive.core.attrs.PosixMetadata;
 import dev.bucketdrive.core.store.Body;
 import dev.bucketdrive.core.store.InMemoryObjectStore;
 import dev.bucketdrive.core.store.InstrumentedObjectStore;
+import dev.bucketdrive.core.store.MultipartUpload;
 import dev.bucketdrive.core.store.ObjectInfo;
 import dev.bucketdrive.core.store.PutOptions;
 import dev.bucketdrive.core.store.StoreException;
@@ -1434,6 +1435,39 @@ class DriveTest {
         byte[] expected = new byte[2 * DriveHarness.CHUNK];
         System.arraycopy(original, 0, expected, 0, 17);
         expected[0] = '!';
+        assertSameBytes(h.read("/cut.bin"), expected);
+        assertSameBytes(object("cut.bin"), expected);
+        h.restart();
+        assertSameBytes(h.read("/cut.bin"), expected);
+    }
+
+    /**
+     * As above, on the other way an upload ends: a chmod's copy of the object onto itself landed, but
+     * recording it failed and the mount restarted, so the retry finds the bucket already holding the
+     * change and takes that version. The cut and regrowth come while it does (after its HEAD; the
+     * part kept is cached, so the cut needs no request); the version taken must not become the
+     * file's again either.
+     */
+    @Test
+    void aCutAndRegrowthOfAClosedFileWhileARetryTakesTheBucketsVersionReadZerosPastTheCut() {
+        byte[] original = random(3 * DriveHarness.CHUNK, 14);
+        // In one part, so that its ETag is not the MD5 its copy onto itself gets.
+        MultipartUpload upload = bucket.createMultipart("cut.bin", PutOptions.DEFAULT);
+        bucket.completeMultipart(upload, List.of(bucket.uploadPart(upload, 1, Body.of(original))), WriteCondition.NONE);
+        assertSameBytes(h.read("/cut.bin"), original);
+        h.store.afterNext(COPY, () -> h.chunkFault.set("markUploaded"));
+        h.drive.chmod("/cut.bin", 0600);
+        awaitTrue("the recording failed", () -> h.drive.status().failing() == 1);
+        h.restart();
+        // The retry's first HEAD finds the version moved on; the second, in the conflict check, finds ours.
+        h.store.afterNext(HEAD, () -> h.store.afterNext(HEAD, () -> {
+            h.drive.truncate("/cut.bin", -1, 17);
+            h.drive.truncate("/cut.bin", -1, 2 * DriveHarness.CHUNK);
+        }));
+        h.drain();
+        byte[] expected = new byte[2 * DriveHarness.CHUNK];
+        System.arraycopy(original, 0, expected, 0, 17);
+        assertThat(h.drive.status().conflicts()).isEmpty();
         assertSameBytes(h.read("/cut.bin"), expected);
         assertSameBytes(object("cut.bin"), expected);
         h.restart();

@@ -1205,6 +1205,22 @@ final class WriteBack implements AutoCloseable {
      * a file cut and grown again must read zeros past the cut, not the bytes the upload carried.
      */
     private void becameVersion(Entry e, String source, String newEtag, Map<Integer, Long> gens, String newPath) {
+        recordVersion(e, source, newEtag, gens, newPath, true);
+    }
+
+    /**
+     * The file, none of whose bytes this mount changed, is now at version {@code etag} in the bucket,
+     * which may hold other bytes than {@code source}: chunks cached at {@code etag} stay, the other clean
+     * ones go. Otherwise as {@link #becameVersion}, whose order and care for a file that went local it
+     * keeps; under the namespace lock.
+     */
+    private void tookVersion(Entry e, String source, String etag) {
+        recordVersion(e, source, etag, Map.of(), null, false);
+    }
+
+    /** {@code sourceBytesSent}: the new version holds {@code source}'s bytes where no chunk was sent. */
+    private void recordVersion(Entry e, String source, String newEtag, Map<Integer, Long> gens, String newPath,
+                               boolean sourceBytesSent) {
         Node n = drive.openNode(e.id());
         Optional<Entry> current = drive.index.byId(e.id());
         boolean wentLocal = false;
@@ -1224,30 +1240,11 @@ final class WriteBack implements AutoCloseable {
             wentLocal = source != null && current.isPresent() && current.get().remoteVersion() == null;
         }
         if (!wentLocal) {
-            chunks.markUploaded(e.id(), source, newEtag, gens);
+            chunks.markUploaded(e.id(), sourceBytesSent ? source : null, newEtag, gens);
         }
         if (current.isPresent() && (!wentLocal || Objects.equals(current.get().remoteVersion(), source))) {
             drive.index.upsert(current.get().withRemote(newEtag, e.size()));
         }
-    }
-
-    /**
-     * The file, none of whose bytes this mount changed, is now at version {@code etag} in the bucket,
-     * which may hold other bytes than {@code source}: chunks cached at {@code etag} stay, the others go.
-     * The same order as {@link #becameVersion}; under the namespace lock.
-     */
-    private void tookVersion(Entry e, String source, String etag) {
-        Node n = drive.openNode(e.id());
-        if (n != null) {
-            synchronized (n) {
-                if (Objects.equals(n.etag, source)) {
-                    n.etag = etag;
-                    n.remoteLimit = e.size();
-                }
-            }
-        }
-        chunks.markUploaded(e.id(), null, etag, Map.of());
-        drive.index.byId(e.id()).ifPresent(current -> drive.index.upsert(current.withRemote(etag, e.size())));
     }
 
     /** Completes an upload; a newer change queued meanwhile keeps its entry, now based on the new version. */
