@@ -1470,6 +1470,7 @@ class DriveTest {
         assertThat(h.drive.status().conflicts()).isEmpty();
         assertSameBytes(h.read("/cut.bin"), expected);
         assertSameBytes(object("cut.bin"), expected);
+        assertThat(bucket.head("cut.bin").metadata()).containsEntry("mode", Integer.toString(PosixAttributes.S_IFREG | 0600));
         h.restart();
         assertSameBytes(h.read("/cut.bin"), expected);
     }
