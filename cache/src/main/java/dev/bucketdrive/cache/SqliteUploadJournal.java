@@ -31,6 +31,11 @@ final class SqliteUploadJournal implements UploadJournal {
     }
 
     @Override
+    public void sync() {
+        db.sync();
+    }
+
+    @Override
     public PendingOp holdUpload(long fileId, String key, String baseEtag, Instant due) {
         // One statement: a new entry, or the file's pending one moved (keeping its base unless one
         // is given) with its sequence raised; the index on (file_id) for uploads makes them one.

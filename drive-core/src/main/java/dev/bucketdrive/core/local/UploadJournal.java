@@ -26,6 +26,13 @@ public interface UploadJournal {
     PendingOp holdUpload(long fileId, String key, String baseEtag, Instant due);
 
     /**
+     * Makes every entry so far survive a power cut, as {@link #scheduleUpload} does for its own: a
+     * close holds its upload under the drive's namespace lock and syncs after letting go of it, so
+     * that closes of other files go on during the wait for the disk (and share it).
+     */
+    void sync();
+
+    /**
      * Sets the version a file's pending upload is conditional on ({@code null}: the key must be absent),
      * without moving it or raising its sequence: the version the bucket holds changed under it (an
      * upload of an earlier state finished, a rename copied the object, or the object was deleted).

@@ -464,6 +464,7 @@ public final class Drive implements AutoCloseable {
         if (deferred) {
             Node node = h.node;
             locked(() -> queueUpload(node, Instant.ofEpochMilli(now()).plus(options.writeBackDelay()), true));
+            journal.sync();
         }
         release(h.node);
     }
@@ -905,15 +906,22 @@ public final class Drive implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code durable}: the upload is scheduled (a close), else held (a file still open). A scheduled one
+     * survives a power cut once the journal syncs, which the caller asks for after letting go of the
+     * namespace lock: closes of other files need not wait for this one's disk.
+     */
     private PendingOp queueUpload(Upload upload, Instant due, boolean durable) {
         String newBase = writeBack.hasPendingUpload(upload.fileId()) ? null : upload.base();
-        return durable ? writeBack.scheduleUpload(upload.fileId(), upload.key(), newBase, due)
+        return durable ? writeBack.scheduleUpload(upload.fileId(), upload.key(), newBase, due, false)
                 : writeBack.holdUpload(upload.fileId(), upload.key(), newBase, due);
     }
 
     /**
-     * Makes a node's changes durable: chunks fsync'd, the entry stored, the upload due at {@code dueMillis}.
-     * Returns the journal entry, or null when there was nothing to persist. A change of attributes
+     * Makes a node's changes durable: chunks fsync'd, the entry stored and the upload due at
+     * {@code dueMillis} in one transaction under the namespace lock, then the index synced outside it
+     * (closes of several files wait for the disk together). Returns the journal entry, or null when
+     * there was nothing to persist. A change of attributes
      * alone (chmod, chown, touch of a closed file) is stored without waiting for the disk: it survives
      * a crash of the process at once and a power cut from the next durable commit on.
      */
@@ -933,6 +941,7 @@ public final class Drive implements AutoCloseable {
                 throw e;
             }
         }
+        PendingOp op;
         namespace.lock();
         try {
             synchronized (node) {
@@ -947,15 +956,18 @@ public final class Drive implements AutoCloseable {
             }
             Entry stored = node.toEntry(current.get().listedAt());
             Upload upload = uploadOf(node);
-            PendingOp op = transactions.inOne(() -> {
+            op = transactions.inOne(() -> {
                 index.upsert(stored);
                 return queueUpload(upload, Instant.ofEpochMilli(dueMillis), durable);
             });
             changedIn(current.get().parent(), false);
-            return op;
         } finally {
             namespace.unlock();
         }
+        if (durable) {
+            journal.sync();
+        }
+        return op;
     }
 
     /**

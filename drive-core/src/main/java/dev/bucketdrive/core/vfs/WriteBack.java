@@ -247,11 +247,17 @@ final class WriteBack implements AutoCloseable {
     // ---------------------------------------------------------------- what the drive asks
 
     PendingOp scheduleUpload(long fileId, String key, String base, Instant due) {
+        return scheduleUpload(fileId, key, base, due, true);
+    }
+
+    /** {@code sync} false: durable once the caller has the journal {@linkplain UploadJournal#sync sync}. */
+    PendingOp scheduleUpload(long fileId, String key, String base, Instant due, boolean sync) {
         if (streams.has(fileId)) {
             due = Instant.ofEpochMilli(drive.now()); // its parts are on their way: no reason to wait
             urgent.add(fileId);
         }
-        return schedule(fileId, drive.journal.scheduleUpload(fileId, key, base, due), due);
+        return schedule(fileId, sync ? drive.journal.scheduleUpload(fileId, key, base, due)
+                : drive.journal.holdUpload(fileId, key, base, due), due);
     }
 
     /** An upload for a file still open: see {@link dev.bucketdrive.core.local.UploadJournal#holdUpload}. */

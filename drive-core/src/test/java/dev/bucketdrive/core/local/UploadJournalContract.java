@@ -48,6 +48,17 @@ public abstract class UploadJournalContract {
     }
 
     @Test
+    void aSyncLeavesTheEntriesAsTheyAre() {
+        journal().sync(); // nothing to make durable yet
+        PendingOp held = journal().holdUpload(7, "h", "\"base\"", T0);
+        journal().sync();
+        journal().sync();
+        assertThat(journal().uploadOf(7)).contains(held);
+        assertThat(journal().due(T0, 10)).containsExactly(held);
+        assertThat(journal().all()).hasSize(1);
+    }
+
+    @Test
     void countsAreThoseOfThePendingEntries() {
         assertThat(journal().counts()).isEqualTo(new UploadJournal.Counts(0, 0, 0));
         journal().scheduleUpload(1, "a", null, T0);
