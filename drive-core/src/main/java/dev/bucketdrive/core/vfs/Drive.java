@@ -921,9 +921,9 @@ public final class Drive implements AutoCloseable {
      * Makes a node's changes durable: chunks fsync'd, the entry stored and the upload due at
      * {@code dueMillis} in one transaction under the namespace lock, then the index synced outside it
      * (closes of several files wait for the disk together). Returns the journal entry, or null when
-     * there was nothing to persist. A change of attributes
-     * alone (chmod, chown, touch of a closed file) is stored without waiting for the disk: it survives
-     * a crash of the process at once and a power cut from the next durable commit on.
+     * there was nothing to persist. A change of attributes alone (chmod, chown, touch of a closed
+     * file) is stored without waiting for the disk: it survives a crash of the process at once and a
+     * power cut from the next durable commit on.
      */
     private PendingOp persist(Node node, long dueMillis, boolean evenIfUnchanged) {
         boolean durable;
