@@ -19,6 +19,7 @@ import java.nio.file.StandardOpenOption;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -195,7 +196,11 @@ final class SqliteChunkStore implements ChunkStore {
     }
 
     private ReentrantLock stripe(ChunkKey key) {
-        return stripes[Math.floorMod(Long.hashCode(key.fileId() * 31 + key.index()), STRIPES)];
+        return stripes[stripeIndex(key)];
+    }
+
+    private static int stripeIndex(ChunkKey key) {
+        return Math.floorMod(Long.hashCode(key.fileId() * 31 + key.index()), STRIPES);
     }
 
     Path path(ChunkKey key) {
@@ -431,66 +436,98 @@ final class SqliteChunkStore implements ChunkStore {
     }
 
     @Override
-    public <T> T putClean(ChunkKey key, String etag, ByteBuffer data, Supplier<T> alongside) {
-        if (data.remaining() > options.chunkSize()) {
-            throw new IllegalArgumentException("chunk larger than the chunk size");
+    public <T> T putClean(List<CleanChunk> chunks, Supplier<T> alongside) {
+        Set<ChunkKey> keys = new HashSet<>();
+        for (CleanChunk c : chunks) {
+            if (c.data().remaining() > options.chunkSize()) {
+                throw new IllegalArgumentException("chunk larger than the chunk size");
+            }
+            if (!keys.add(c.key())) {
+                throw new IllegalArgumentException("chunk " + c.key() + " twice in one batch");
+            }
         }
-        long crc = crc(data.duplicate());
-        int length = data.remaining();
+        // Each stripe once, in the order of their index: two batches never wait for each other's.
+        ReentrantLock[] locks = keys.stream().mapToInt(SqliteChunkStore::stripeIndex).distinct().sorted()
+                .mapToObj(i -> stripes[i]).toArray(ReentrantLock[]::new);
+        int held = 0;
         T result;
-        ReentrantLock lock = stripe(key);
-        lock.lock();
         try {
-            Optional<Chunk> current = row(key);
-            if (current.isPresent() && current.get().dirty) {
-                return alongside.get(); // nothing to store with it
+            for (ReentrantLock l : locks) {
+                l.lock();
+                held++;
             }
-            long now = options.clock().millis();
-            boolean inline = length <= inlineMax;
-            byte[] bytes = null;
-            if (inline) {
-                bytes = new byte[length];
-                data.duplicate().get(bytes);
-            } else {
-                Path target = path(key);
-                Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-                writeFile(tmp, data.duplicate(), 0, true);
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-                readChannels.invalidate(key); // it was open on the file just replaced
-            }
-            // The stripe lock before the database's (the lock order): the row and what goes with it
-            // commit together; memory learns of the row once they have.
-            byte[] inlineBytes = bytes;
+            List<Stored> stored = new ArrayList<>(chunks.size());
             try {
+                for (CleanChunk c : chunks) {
+                    Optional<Chunk> current = row(c.key());
+                    if (current.isEmpty() || !current.get().dirty) {
+                        stored.add(prepareClean(c, current));
+                    }
+                }
+                // The stripe locks before the database's (the lock order): the rows and what goes
+                // with them commit together; memory learns of the rows once they have.
+                long now = options.clock().millis();
                 result = db.transaction(c -> {
-                    db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms, "
-                            + "data) VALUES (?, ?, 0, ?, ?, ?, ?, ?)",
-                            key.fileId(), key.index(), etag, length, crc, now, inlineBytes);
+                    for (Stored st : stored) {
+                        db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, "
+                                + "last_access_ms, data) VALUES (?, ?, 0, ?, ?, ?, ?, ?)", st.key.fileId(),
+                                st.key.index(), st.fresh.etag, st.fresh.length, st.fresh.crc, now, st.inlineBytes);
+                    }
                     return alongside.get();
                 });
             } catch (RuntimeException e) {
-                rows.invalidate(key); // the row as the table still has it, checked against its file before use
+                // The rows as the table still has them, checked against their files before use (a
+                // file may have been replaced already).
+                keys.forEach(rows::invalidate);
                 throw e;
             }
-            if (inline && current.isPresent() && !current.get().inline) {
-                deleteFile(key);
+            for (Stored st : stored) {
+                if (st.fresh.inline && st.current.isPresent() && !st.current.get().inline) {
+                    deleteFile(st.key);
+                }
+                st.current.ifPresentOrElse(old -> totalBytes.addAndGet(st.fresh.length - old.length), () -> {
+                    totalBytes.addAndGet(st.fresh.length);
+                    chunkCount.incrementAndGet();
+                });
+                st.fresh.verified = true;
+                rows.put(st.key, Optional.of(st.fresh));
             }
-            Chunk fresh = new Chunk(false, etag, length, crc, inline);
-            fresh.verified = true;
-            current.ifPresentOrElse(old -> totalBytes.addAndGet(length - old.length), () -> {
-                totalBytes.addAndGet(length);
-                chunkCount.incrementAndGet();
-            });
-            rows.put(key, Optional.of(fresh));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot store chunk " + key, e);
         } finally {
-            lock.unlock();
+            for (int i = held - 1; i >= 0; i--) {
+                locks[i].unlock();
+            }
         }
         if (overLimits()) {
             evict();
         }
         return result;
+    }
+
+    /** A clean chunk ready for its row: its bytes in the row, or already moved into its file. */
+    private record Stored(ChunkKey key, Optional<Chunk> current, Chunk fresh, byte[] inlineBytes) {
+    }
+
+    /** Under the chunk's stripe lock: writes a chunk too big for its row to its file (via a temporary one). */
+    private Stored prepareClean(CleanChunk c, Optional<Chunk> current) {
+        ByteBuffer data = c.data();
+        int length = data.remaining();
+        boolean inline = length <= inlineMax;
+        byte[] bytes = null;
+        if (inline) {
+            bytes = new byte[length];
+            data.duplicate().get(bytes);
+        } else {
+            Path target = path(c.key());
+            Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+            try {
+                writeFile(tmp, data.duplicate(), 0, true);
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot store chunk " + c.key(), e);
+            }
+            readChannels.invalidate(c.key()); // it was open on the file just replaced
+        }
+        return new Stored(c.key(), current, new Chunk(false, c.etag(), length, crc(data.duplicate()), inline), bytes);
     }
 
     @Override

@@ -947,6 +947,32 @@ class DriveTest {
         assertThat(h.calls()).isEqualTo(Map.of(LIST, 1L, GET, 3L));
     }
 
+    /** The attribute readers' GETs finish together and are stored a batch at a time (one commit each). */
+    @Test
+    void manyFilesListedAtOnceGetTheirAttributesAndContentFromOneGetEach() {
+        long mtime = 1_234_567_000L;
+        int files = 40;
+        for (int i = 0; i < files; i++) {
+            bucket.put("many/f" + i + ".txt", Body.of(bytes("content of " + i)), new PutOptions(null,
+                    PosixMetadata.write(new PosixAttributes(PosixAttributes.S_IFREG | 0640, 1001, 1002, mtime + i * 1000L)),
+                    WriteCondition.NONE));
+        }
+        h.store.latency(Duration.ofMillis(50)); // the readers' GETs overlap and end close together
+        assertThat(h.drive.readdir("/many")).hasSize(files);
+        for (int i = 0; i < files; i++) {
+            FileAttributes a = h.drive.getattr("/many/f" + i + ".txt");
+            assertThat(a.mode()).isEqualTo(PosixAttributes.S_IFREG | 0640);
+            assertThat(a.uid()).isEqualTo(1001);
+            assertThat(a.mtimeMillis()).isEqualTo(mtime + i * 1000L);
+        }
+        for (int i = 0; i < files; i++) {
+            assertThat(h.read("/many/f" + i + ".txt")).isEqualTo(bytes("content of " + i));
+        }
+        assertThat(h.store.mostAtOnce(GET)).as("GETs at once").isGreaterThan(1);
+        assertThat(h.calls()).as("one GET a file, nothing else but listings").containsEntry(GET, (long) files)
+                .containsOnlyKeys(LIST, GET);
+    }
+
     @Test
     void smallEditsOfABigFileSendOnlyTheChangedParts() {
         h.close();

@@ -1,7 +1,9 @@
 package dev.bucketdrive.core.local;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * File data in fixed-size chunks on local disk. A chunk is either <em>clean</em> — a copy of a range
@@ -35,7 +37,20 @@ public interface ChunkStore {
      * neither holds. It runs also when the chunk is dirty and not stored. It runs under the chunk's
      * locks, so it must not touch chunks.
      */
-    <T> T putClean(ChunkKey key, String etag, ByteBuffer data, java.util.function.Supplier<T> alongside);
+    default <T> T putClean(ChunkKey key, String etag, ByteBuffer data, Supplier<T> alongside) {
+        return putClean(List.of(new CleanChunk(key, etag, data)), alongside);
+    }
+
+    /**
+     * Stores several chunks as {@link #putClean(ChunkKey, String, ByteBuffer, Supplier)} does, all of
+     * them and {@code alongside} in one transaction (one commit); dirty ones are skipped. With no
+     * chunks it runs {@code alongside} alone as one transaction. The keys must differ.
+     */
+    <T> T putClean(List<CleanChunk> chunks, Supplier<T> alongside);
+
+    /** A chunk fetched from the bucket for version {@code etag}, to store with {@link #putClean(List, Supplier)}. */
+    record CleanChunk(ChunkKey key, String etag, ByteBuffer data) {
+    }
 
     /**
      * Writes into a chunk and marks it dirty; when this returns the write survives a crash of the

@@ -61,7 +61,8 @@ import java.util.function.Consumer;
  * journal when it is closed, and {@link WriteBack} uploads it after the write-back delay. Missing data
  * comes by ranged GET of whole chunks, one request per chunk however many readers want it.
  *
- * <p>Lock order: {@link #namespace} (structural changes: create, mkdir, unlink, rmdir, rename,
+ * <p>Lock order: the lock of {@link #refreshes} (a batch of revalidations being stored), then
+ * {@link #namespace} (structural changes: create, mkdir, unlink, rmdir, rename,
  * symlink, merging a listing), then a {@link Node}'s monitor, then the cache's own locks (chunk stripe,
  * then its database). A transaction of {@link #transactions} holds the database lock while it runs:
  * it is entered under {@link #namespace} with what it needs already read from the node, and takes no
@@ -128,6 +129,8 @@ public final class Drive implements AutoCloseable {
     final WriteBack writeBack;
     private final RemoteWatcher watcher;
     private final AttributeReader attributeReader;
+    /** Stores the attributes (and small files' content) that revalidations fetched, several at a time. */
+    private final GroupCommit<Refresh, Entry> refreshes = new GroupCommit<>(this::storeRefreshes);
 
     /** A read-ahead looks up eight of these per sequential read: equals and hashCode written out, as in ChunkKey. */
     private record FetchKey(long fileId, int index, String etag) {
@@ -2220,6 +2223,7 @@ public final class Drive implements AutoCloseable {
      * content fetched becomes the file's clean first chunk.
      */
     private Entry refreshEntry(Entry e, boolean withContent) {
+        assert !namespace.isHeldByCurrentThread() : "the lock order: refreshes' batch before the namespace lock";
         String key = key(e.path());
         long mark = recentWrites.mark();
         try {
@@ -2259,28 +2263,59 @@ public final class Drive implements AutoCloseable {
             if (fresh.equals(e) && content == null) {
                 return e;
             }
-            namespace.lock();
-            try {
-                if (changedHereSince(e, key, mark)) {
-                    return index.byId(e.id()).orElse(e);
-                }
-                boolean cacheBody = content != null && !nodes.containsKey(e.id());
-                if (fresh.equals(e)) {
-                    if (cacheBody) {
-                        chunks.putClean(new ChunkKey(e.id(), 0), info.etag(), ByteBuffer.wrap(content));
-                    }
-                    return e;
-                }
-                changedIn(e.parent(), false);
-                // Nodes are made under this lock: with none, no writer can see the chunk change under it.
-                // The chunk and the entry of its version commit together.
-                return cacheBody ? chunks.putClean(new ChunkKey(e.id(), 0), info.etag(), ByteBuffer.wrap(content),
-                        () -> index.upsert(fresh)) : index.upsert(fresh);
-            } finally {
-                namespace.unlock();
-            }
+            return refreshes.submit(new Refresh(e, fresh, key, mark, content));
         } finally {
             recentWrites.release(mark);
+        }
+    }
+
+    /** What one {@link #refreshEntry} found, to store: the entry as the bucket has it, and maybe its first chunk. */
+    private record Refresh(Entry before, Entry fresh, String key, long mark, byte[] content) {
+    }
+
+    /**
+     * Stores what several {@link #refreshEntry} calls found (the attribute readers' work, mostly) under
+     * one hold of {@link #namespace} and one commit, and returns the entry each file has now. One that
+     * changed here since its request was asked for keeps what it has.
+     */
+    private List<Entry> storeRefreshes(List<Refresh> batch) {
+        Entry[] out = new Entry[batch.size()];
+        List<Integer> changed = new ArrayList<>();
+        List<ChunkStore.CleanChunk> bodies = new ArrayList<>();
+        Set<Long> withBody = new HashSet<>();
+        namespace.lock();
+        try {
+            for (int i = 0; i < batch.size(); i++) {
+                Refresh r = batch.get(i);
+                long id = r.before().id();
+                if (changedHereSince(r.before(), r.key(), r.mark())) {
+                    out[i] = index.byId(id).orElse(r.before());
+                    continue;
+                }
+                // Nodes are made under this lock: with none, no writer can see the chunk change under it.
+                if (r.content() != null && !nodes.containsKey(id) && withBody.add(id)) {
+                    bodies.add(new ChunkStore.CleanChunk(new ChunkKey(id, 0), r.fresh().etag(),
+                            ByteBuffer.wrap(r.content())));
+                }
+                if (r.fresh().equals(r.before())) {
+                    out[i] = r.before();
+                } else {
+                    changed.add(i);
+                    changedIn(r.before().parent(), false);
+                }
+            }
+            if (!bodies.isEmpty() || !changed.isEmpty()) {
+                // The chunks and the entries of their versions commit together.
+                chunks.putClean(bodies, () -> {
+                    for (int i : changed) {
+                        out[i] = index.upsert(batch.get(i).fresh());
+                    }
+                    return null;
+                });
+            }
+            return Arrays.asList(out);
+        } finally {
+            namespace.unlock();
         }
     }
 

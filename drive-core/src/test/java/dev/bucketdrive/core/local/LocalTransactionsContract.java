@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -83,6 +85,67 @@ public abstract class LocalTransactionsContract {
         assertThat(read.array()).containsExactly(1, 2, 3);
     }
 
+    @Test
+    void cleanChunksStoredTogetherHoldOrFailTogetherAndADirtyOneIsLeftAsItIs() {
+        Entry a = index().upsert(file("a.txt", 3));
+        Entry b = index().upsert(file("b.bin", 40_000)); // too big for its row: a file of its own
+        Entry c = index().upsert(file("c.txt", 2));
+        chunks().write(new ChunkKey(c.id(), 0), 0, ByteBuffer.wrap(new byte[] {7, 7}));
+        byte[] big = new byte[40_000];
+        Arrays.fill(big, (byte) 5);
+        List<ChunkStore.CleanChunk> batch = List.of(
+                new ChunkStore.CleanChunk(new ChunkKey(a.id(), 0), "va", ByteBuffer.wrap(new byte[] {1, 2, 3})),
+                new ChunkStore.CleanChunk(new ChunkKey(b.id(), 0), "vb", ByteBuffer.wrap(big)),
+                new ChunkStore.CleanChunk(new ChunkKey(c.id(), 0), "vc", ByteBuffer.wrap(new byte[] {9, 9})));
+
+        assertThatThrownBy(() -> chunks().putClean(batch, () -> {
+            index().upsert(a.withRemote("va", 3));
+            index().upsert(b.withRemote("vb", 40_000));
+            throw new IllegalStateException("disk full");
+        })).hasMessage("disk full");
+        assertThat(chunks().read(new ChunkKey(a.id(), 0), "va", 0, ByteBuffer.allocate(3))).isEqualTo(-1);
+        assertThat(chunks().read(new ChunkKey(b.id(), 0), "vb", 0, ByteBuffer.allocate(big.length))).isEqualTo(-1);
+        assertThat(index().byId(a.id()).orElseThrow().etag()).isNull();
+        assertThat(index().byId(b.id()).orElseThrow().etag()).isNull();
+
+        int upserts = chunks().putClean(batch, () -> {
+            index().upsert(a.withRemote("va", 3));
+            index().upsert(b.withRemote("vb", 40_000));
+            return 2;
+        });
+        assertThat(upserts).isEqualTo(2);
+        assertThat(index().byId(a.id()).orElseThrow().etag()).isEqualTo("va");
+        assertThat(index().byId(b.id()).orElseThrow().etag()).isEqualTo("vb");
+        ByteBuffer readA = ByteBuffer.allocate(3);
+        assertThat(chunks().read(new ChunkKey(a.id(), 0), "va", 0, readA)).isEqualTo(3);
+        assertThat(readA.array()).containsExactly(1, 2, 3);
+        ByteBuffer readB = ByteBuffer.allocate(big.length);
+        assertThat(chunks().read(new ChunkKey(b.id(), 0), "vb", 0, readB)).isEqualTo(big.length);
+        assertThat(readB.array()).isEqualTo(big);
+        ByteBuffer readC = ByteBuffer.allocate(2);
+        assertThat(chunks().read(new ChunkKey(c.id(), 0), "vc", 0, readC)).as("still the dirty bytes").isEqualTo(2);
+        assertThat(readC.array()).containsExactly(7, 7);
+        assertThat(chunks().dirtyChunks(c.id())).containsOnlyKeys(0);
+    }
+
+    @Test
+    void noCleanChunksStillMakeOneTransactionAndOneKeyTwiceIsRefused() {
+        assertThatThrownBy(() -> chunks().putClean(List.of(), () -> {
+            index().upsert(file("alone.txt", 1));
+            throw new IllegalStateException("disk full");
+        })).hasMessage("disk full");
+        assertThat(index().lookup("alone.txt")).isEmpty();
+
+        Entry e = index().upsert(file("twice.txt", 1));
+        ChunkKey key = new ChunkKey(e.id(), 0);
+        assertThatThrownBy(() -> chunks().putClean(List.of(
+                new ChunkStore.CleanChunk(key, "v1", ByteBuffer.wrap(new byte[] {1})),
+                new ChunkStore.CleanChunk(key, "v2", ByteBuffer.wrap(new byte[] {2}))), () -> null))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(chunks().read(key, "v1", 0, ByteBuffer.allocate(1))).isEqualTo(-1);
+        assertThat(chunks().read(key, "v2", 0, ByteBuffer.allocate(1))).isEqualTo(-1);
+    }
+
     /** A chunk too big to keep in its row lives in a file, replaced before the transaction: never read as the old version. */
     @Test
     void aFailedReplacementOfACleanChunkNeverServesItsBytesAsTheOldVersion() {
@@ -90,8 +153,8 @@ public abstract class LocalTransactionsContract {
         ChunkKey key = new ChunkKey(e.id(), 0);
         byte[] v1 = new byte[40_000];
         byte[] v2 = new byte[40_000];
-        java.util.Arrays.fill(v1, (byte) 1);
-        java.util.Arrays.fill(v2, (byte) 2);
+        Arrays.fill(v1, (byte) 1);
+        Arrays.fill(v2, (byte) 2);
         chunks().putClean(key, "v1", ByteBuffer.wrap(v1));
         assertThatThrownBy(() -> chunks().putClean(key, "v2", ByteBuffer.wrap(v2), () -> {
             throw new IllegalStateException("disk full");
