@@ -52,6 +52,8 @@ import software.amazon.awssdk.utils.http.SdkHttpUtils;
 final class DirectObjectRequests {
 
     private static final String META = "x-amz-meta-";
+    /** Bodies from this size on wait for the server's go-ahead ({@link #withBodyLength}). */
+    static final long EXPECT_CONTINUE_FROM = 1024 * 1024;
     /** The key under which {@link #documentFields} gives the root element's name (not an XML name). */
     static final String ROOT = "<root>";
     private static final ContentStreamProvider NO_CONTENT = InputStream::nullInputStream;
@@ -116,8 +118,7 @@ final class DirectObjectRequests {
      */
     String putObject(String key, RequestBody body, Map<String, String> metadata, String contentType,
                      Map<String, String> conditions) {
-        SdkHttpFullRequest.Builder req = withContentHeaders(request(SdkHttpMethod.PUT, key)
-                .putHeader("Content-Length", Long.toString(body.optionalContentLength().orElseThrow())),
+        SdkHttpFullRequest.Builder req = withContentHeaders(withBodyLength(request(SdkHttpMethod.PUT, key), body),
                 metadata, contentType);
         conditions.forEach(req::putHeader);
         return header(headersOf(send(req, body.contentStreamProvider())), "ETag");
@@ -137,11 +138,25 @@ final class DirectObjectRequests {
 
     /** @return the part's ETag */
     String uploadPart(String key, String uploadId, int partNumber, RequestBody body) {
-        SdkHttpFullRequest.Builder req = request(SdkHttpMethod.PUT, key)
+        SdkHttpFullRequest.Builder req = withBodyLength(request(SdkHttpMethod.PUT, key)
                 .putRawQueryParameter("partNumber", Integer.toString(partNumber))
-                .putRawQueryParameter("uploadId", uploadId)
-                .putHeader("Content-Length", Long.toString(body.optionalContentLength().orElseThrow()));
+                .putRawQueryParameter("uploadId", uploadId), body);
         return header(headersOf(send(req, body.contentStreamProvider())), "ETag");
+    }
+
+    /**
+     * The body's length, and for a body of at least {@link #EXPECT_CONTINUE_FROM} bytes
+     * {@code Expect: 100-continue}: the server may refuse such a request before its body is sent, at
+     * the cost of one round trip more. A small body goes at once (as curl and the Go SDK do it): the
+     * round trip would cost more than sending it for nothing (the HTTP client adds no such header itself).
+     */
+    private static SdkHttpFullRequest.Builder withBodyLength(SdkHttpFullRequest.Builder req, RequestBody body) {
+        long length = body.optionalContentLength().orElseThrow();
+        req.putHeader("Content-Length", Long.toString(length));
+        if (length >= EXPECT_CONTINUE_FROM) {
+            req.putHeader("Expect", "100-continue");
+        }
+        return req;
     }
 
     /**

@@ -46,10 +46,14 @@ final class S3Clients {
                 : o.endpoint() != null ? Region.US_EAST_1
                 : new DefaultAwsRegionProviderChain().getRegion();
 
+        // The direct path asks for the server's go-ahead itself, for big bodies only (see
+        // DirectObjectRequests.withBodyLength): one round trip more for every small PUT costs more than
+        // the body it might save.
         ApacheHttpClient.Builder http = ApacheHttpClient.builder()
                 .maxConnections(o.maxConnections())
                 .connectionTimeout(o.connectTimeout())
-                .socketTimeout(o.attemptTimeout());
+                .socketTimeout(o.attemptTimeout())
+                .expectContinueEnabled(false);
         SdkHttpClient httpClient = o.insecureTls()
                 ? http.buildWithDefaults(AttributeMap.builder()
                         .put(SdkHttpConfigurationOption.TRUST_ALL_CERTIFICATES, Boolean.TRUE).build())

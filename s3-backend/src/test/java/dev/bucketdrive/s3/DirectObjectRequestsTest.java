@@ -15,6 +15,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
@@ -26,6 +27,7 @@ class DirectObjectRequestsTest {
     private HttpServer server;
     private final List<String> requests = new CopyOnWriteArrayList<>();
     private volatile String answer = "";
+    private final List<String> expects = new CopyOnWriteArrayList<>();
 
     @BeforeEach
     void start() throws IOException {
@@ -35,6 +37,7 @@ class DirectObjectRequestsTest {
         server.createContext("/", exchange -> {
             String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
             requests.add(exchange.getRequestMethod() + " " + exchange.getRequestURI() + " " + body);
+            expects.add(String.valueOf(exchange.getRequestHeaders().getFirst("Expect")));
             byte[] out = answer.getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(200, out.length == 0 ? -1 : out.length);
             exchange.getResponseBody().write(out);
@@ -51,6 +54,21 @@ class DirectObjectRequestsTest {
     private S3Clients.Clients clients() {
         return S3Clients.build(S3Options.builder("b").region("us-east-1").pathStyle(true)
                 .endpoint(URI.create("http://127.0.0.1:" + server.getAddress().getPort())).build());
+    }
+
+    /** Small bodies go at once; big ones wait for the server's go-ahead, which may refuse them first. */
+    @Test
+    void onlyBigBodiesWaitForTheServersGoAhead() {
+        int big = (int) DirectObjectRequests.EXPECT_CONTINUE_FROM;
+        try (S3Clients.Clients c = clients()) {
+            c.direct().putObject("small", RequestBody.fromBytes(new byte[big - 1]), Map.of(), null, Map.of());
+            c.direct().putObject("big", RequestBody.fromBytes(new byte[big]), Map.of(), null, Map.of());
+            c.direct().uploadPart("big", "u", 1, RequestBody.fromBytes(new byte[10]));
+            c.direct().uploadPart("big", "u", 2, RequestBody.fromBytes(new byte[big]));
+        }
+        assertThat(requests).extracting(r -> r.substring(0, r.indexOf(' ', 4))).containsExactly(
+                "PUT /b/small", "PUT /b/big", "PUT /b/big?partNumber=1&uploadId=u", "PUT /b/big?partNumber=2&uploadId=u");
+        assertThat(expects).containsExactly("null", "100-continue", "null", "100-continue");
     }
 
     @Test
