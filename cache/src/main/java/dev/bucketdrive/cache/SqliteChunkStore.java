@@ -447,8 +447,9 @@ final class SqliteChunkStore implements ChunkStore {
             }
         }
         // Each stripe once, in the order of their index: two batches never wait for each other's.
-        ReentrantLock[] locks = keys.stream().mapToInt(SqliteChunkStore::stripeIndex).distinct().sorted()
-                .mapToObj(i -> stripes[i]).toArray(ReentrantLock[]::new);
+        ReentrantLock[] locks = chunks.size() == 1 ? new ReentrantLock[] {stripe(chunks.getFirst().key())}
+                : keys.stream().mapToInt(SqliteChunkStore::stripeIndex).distinct().sorted()
+                        .mapToObj(i -> stripes[i]).toArray(ReentrantLock[]::new);
         int held = 0;
         T result;
         try {
