@@ -147,8 +147,9 @@ final class DirectObjectRequests {
     /**
      * The body's length, and for a body of at least {@link #EXPECT_CONTINUE_FROM} bytes
      * {@code Expect: 100-continue}: the server may refuse such a request before its body is sent, at
-     * the cost of one round trip more. A small body goes at once (as curl and the Go SDK do it): the
-     * round trip would cost more than sending it for nothing (the HTTP client adds no such header itself).
+     * the cost of one round trip more. A small body goes at once: the round trip would cost more than
+     * sending it for nothing. The SDK's own S3 requests draw the same line ({@code S3Configuration}'s
+     * expect-continue threshold, 1 MiB by default); the HTTP client adds no such header itself.
      */
     private static SdkHttpFullRequest.Builder withBodyLength(SdkHttpFullRequest.Builder req, RequestBody body) {
         long length = body.optionalContentLength().orElseThrow();
