@@ -133,6 +133,12 @@ final class SqliteChunkStore implements ChunkStore {
     private final Map<ChunkKey, Long> touched = new ConcurrentHashMap<>();
     private final AtomicLong totalBytes = new AtomicLong();
     private final AtomicLong dirtyBytes = new AtomicLong();
+    /**
+     * Dirty chunks whose bytes went out as parts of an upload still open, with the bytes taken off
+     * {@link #dirtyBytes} for them. Under a chunk's stripe lock it counts again ({@link #countAgain})
+     * before anything changes the chunk's dirty bytes.
+     */
+    private final Map<ChunkKey, Integer> sentAsParts = new ConcurrentHashMap<>();
     private final AtomicLong chunkCount = new AtomicLong();
     private final AtomicLong dirtyCount = new AtomicLong();
     private final ReentrantLock dirtyLock = new ReentrantLock();
@@ -544,6 +550,7 @@ final class SqliteChunkStore implements ChunkStore {
         while (true) {
             lock.lock();
             try {
+                countAgain(key);
                 Optional<Chunk> current = row(key);
                 // A clean chunk that is written becomes dirty as a whole.
                 int held = current.map(ch -> ch.length).orElse(0);
@@ -591,6 +598,44 @@ final class SqliteChunkStore implements ChunkStore {
             throw new CacheFullException("interrupted while waiting for cache space");
         } finally {
             dirtyLock.unlock();
+        }
+    }
+
+    @Override
+    public void sentAsPart(ChunkKey key, long generation) {
+        ReentrantLock lock = stripe(key);
+        lock.lock();
+        try {
+            Chunk chunk = row(key).orElse(null);
+            if (chunk != null && chunk.dirty && chunk.generation == generation
+                    && sentAsParts.putIfAbsent(key, chunk.length) == null) {
+                releaseDirty(chunk.length);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void countSentParts(long fileId) {
+        for (ChunkKey key : sentAsParts.keySet()) {
+            if (key.fileId() == fileId) {
+                ReentrantLock lock = stripe(key);
+                lock.lock();
+                try {
+                    countAgain(key);
+                } finally {
+                    lock.unlock();
+                }
+            }
+        }
+    }
+
+    /** Under the chunk's stripe lock: a chunk {@linkplain #sentAsPart sent as a part} counts as dirty again. */
+    private void countAgain(ChunkKey key) {
+        Integer bytes = sentAsParts.remove(key);
+        if (bytes != null) {
+            dirtyBytes.addAndGet(bytes);
         }
     }
 
@@ -797,6 +842,7 @@ final class SqliteChunkStore implements ChunkStore {
         ReentrantLock lock = stripe(key);
         lock.lock();
         try {
+            countAgain(key);
             Optional<Chunk> current = row(key);
             if (current.isEmpty() || current.get().length <= keep) {
                 return;
@@ -932,6 +978,7 @@ final class SqliteChunkStore implements ChunkStore {
         clean.verified = true;
         rows.put(key, Optional.of(clean));
         dirtyCount.decrementAndGet();
+        countAgain(key);
         releaseDirty(length);
     }
 
@@ -974,6 +1021,7 @@ final class SqliteChunkStore implements ChunkStore {
         chunkCount.decrementAndGet();
         if (chunk.dirty) {
             dirtyCount.decrementAndGet();
+            countAgain(key);
             releaseDirty(chunk.length);
         }
     }

@@ -83,4 +83,54 @@ class BackpressureTest {
         next.get(30, TimeUnit.SECONDS);
         assertThat(cache.chunks().usage().dirtyBytes()).isEqualTo(CS);
     }
+
+    /** The chunks of a part sent while its file is written make room, until they change or their upload ends. */
+    @Test
+    void chunksSentAsPartsMakeRoomUntilTheyChangeOrTheirUploadEnds() {
+        open(Duration.ofMillis(200));
+        ChunkKey a = new ChunkKey(1, 0);
+        ChunkKey b = new ChunkKey(1, 1);
+        cache.chunks().write(a, 0, ByteBuffer.wrap(new byte[CS]));
+        cache.chunks().write(b, 0, ByteBuffer.wrap(new byte[CS]));
+        long sentA = cache.chunks().dirtyChunks(1).get(0);
+        cache.chunks().write(a, 0, ByteBuffer.wrap(new byte[] {7})); // written after the part was read
+        cache.chunks().sentAsPart(a, sentA);
+        assertThat(cache.chunks().usage().dirtyBytes()).as("a stale generation").isEqualTo(2L * CS);
+
+        cache.chunks().sentAsPart(a, cache.chunks().dirtyChunks(1).get(0));
+        cache.chunks().sentAsPart(a, cache.chunks().dirtyChunks(1).get(0)); // once is enough
+        assertThat(cache.chunks().usage().dirtyBytes()).isEqualTo(CS);
+        cache.chunks().write(new ChunkKey(1, 2), 0, ByteBuffer.wrap(new byte[CS])); // no wait: there is room
+        assertThat(cache.chunks().dirtyChunks(1)).as("still dirty, never evicted").containsOnlyKeys(0, 1, 2);
+        ByteBuffer first = ByteBuffer.allocate(1);
+        assertThat(cache.chunks().read(a, null, 0, first)).isEqualTo(1);
+        assertThat(first.get(0)).isEqualTo((byte) 7);
+
+        // Written again, it counts again (a rewrite of dirty bytes itself needs no room).
+        cache.chunks().write(a, 1, ByteBuffer.wrap(new byte[] {8}));
+        assertThat(cache.chunks().usage().dirtyBytes()).isEqualTo(3L * CS);
+        assertThatThrownBy(() -> cache.chunks().write(new ChunkKey(1, 3), 0, ByteBuffer.wrap(new byte[1])))
+                .isInstanceOf(CacheFullException.class);
+
+        // The upload ended (taken or given up): what it sent counts again.
+        cache.chunks().sentAsPart(b, cache.chunks().dirtyChunks(1).get(1));
+        assertThat(cache.chunks().usage().dirtyBytes()).isEqualTo(2L * CS);
+        cache.chunks().countSentParts(1);
+        assertThat(cache.chunks().usage().dirtyBytes()).isEqualTo(3L * CS);
+        cache.chunks().countSentParts(1); // nothing left to count
+        assertThat(cache.chunks().usage().dirtyBytes()).isEqualTo(3L * CS);
+
+        // A sent chunk that becomes clean, is cut or is dropped leaves the count exact.
+        cache.chunks().sentAsPart(a, cache.chunks().dirtyChunks(1).get(0));
+        cache.chunks().sentAsPart(b, cache.chunks().dirtyChunks(1).get(1));
+        cache.chunks().truncate(1, 2L * CS + 100); // cuts chunk 2, which was not sent
+        cache.chunks().markUploaded(1, null, "v1", java.util.Map.of(0, cache.chunks().dirtyChunks(1).get(0)));
+        assertThat(cache.chunks().usage().dirtyBytes()).as("the cut chunk 2; b is still out").isEqualTo(100L);
+        cache.chunks().truncate(1, CS + 10); // cuts b, sent, and drops chunk 2
+        assertThat(cache.chunks().usage().dirtyBytes()).isEqualTo(10L);
+        cache.chunks().sentAsPart(b, cache.chunks().dirtyChunks(1).get(1));
+        cache.chunks().drop(1);
+        assertThat(cache.chunks().usage().dirtyBytes()).isZero();
+        assertThat(cache.chunks().usage().dirtyChunks()).isZero();
+    }
 }

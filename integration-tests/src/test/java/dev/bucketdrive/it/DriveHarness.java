@@ -31,6 +31,7 @@ final class DriveHarness implements AutoCloseable {
     final InstrumentedObjectStore store;
     private final Path cacheDir;
     private final UnaryOperator<DriveOptions> tune;
+    private final UnaryOperator<CacheOptions> cacheTune;
     private final int chunkSize;
     LocalCache cache;
     Drive drive;
@@ -51,6 +52,12 @@ final class DriveHarness implements AutoCloseable {
     }
 
     DriveHarness(ObjectStore bucket, Path cacheDir, int chunkSize, UnaryOperator<DriveOptions> tune) {
+        this(bucket, cacheDir, chunkSize, tune, c -> c);
+    }
+
+    DriveHarness(ObjectStore bucket, Path cacheDir, int chunkSize, UnaryOperator<DriveOptions> tune,
+                 UnaryOperator<CacheOptions> cacheTune) {
+        this.cacheTune = cacheTune;
         this.store = bucket instanceof InstrumentedObjectStore i ? i : new InstrumentedObjectStore(bucket);
         this.cacheDir = cacheDir;
         this.tune = tune;
@@ -59,8 +66,8 @@ final class DriveHarness implements AutoCloseable {
     }
 
     void open() {
-        cache = LocalCache.open(CacheOptions.defaults(cacheDir).withChunkSize(chunkSize)
-                .withLimits(1L << 30, 512L << 20), Runnable::run);
+        cache = LocalCache.open(cacheTune.apply(CacheOptions.defaults(cacheDir).withChunkSize(chunkSize)
+                .withLimits(1L << 30, 512L << 20)), Runnable::run);
         drive = Drive.open(store, counted(ChunkStore.class, failingWhenTold(ChunkStore.class, cache.chunks(), chunkFault)),
                 counted(UploadJournal.class, cache.journal()),
                 failingWhenTold(MetadataIndex.class, cache.index(), indexFault), failingWhenTold(cache.transactions()),

@@ -1165,6 +1165,34 @@ class DriveTest {
         assertThat(h.store.calls(CREATE_MULTIPART)).isEqualTo(1);
     }
 
+    /**
+     * A new file bigger than the cache's dirty limit, written as FUSE writes it: the chunks of its
+     * streamed parts stop counting toward the limit, so its writer does not wait for room that only
+     * its own close could make. Before, the writer got ENOSPC after the dirty wait (a 5.5 GiB file on
+     * the default 10 GiB cache, whose dirty limit is 5 GiB).
+     */
+    @Test
+    void aNewFileBiggerThanTheDirtyLimitStreamsThroughTheCache() {
+        h.close();
+        long limit = 3L * PART;
+        h = new DriveHarness(bucket, tmp.resolve("cache-small"), DriveHarness.CHUNK, o -> o,
+                c -> c.withLimits(1L << 30, limit).withDirtyWait(Duration.ofMinutes(1)));
+        byte[] content = random(8 * PART + 1000, 51);
+        long fh = h.drive.create("/big.bin", 0644, Set.of(StandardOpenOption.WRITE));
+        for (int at = 0; at < content.length; at += 1 << 20) {
+            int n = Math.min(1 << 20, content.length - at);
+            assertThat(h.drive.write(fh, ByteBuffer.wrap(content, at, n), at)).isEqualTo(n);
+            assertThat(h.cache.chunks().usage().dirtyBytes()).as("dirty bytes not sent").isLessThanOrEqualTo(limit);
+        }
+        h.drive.flush(fh);
+        h.drive.release(fh);
+        h.drain();
+        assertSameBytes(object("big.bin"), content);
+        assertThat(h.store.calls(UPLOAD_PART)).as("every part sent once").isEqualTo(9);
+        assertThat(h.cache.chunks().usage().dirtyBytes()).isZero();
+        assertThat(h.cache.chunks().usage().dirtyChunks()).isZero();
+    }
+
     @Test
     void aStreamThatCannotBeUsedIsAbortedAndTheFileUploadsWhole() throws Exception {
         byte[] content = random(3 * PART, 33);

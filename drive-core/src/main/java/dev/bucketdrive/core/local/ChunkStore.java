@@ -77,6 +77,18 @@ public interface ChunkStore {
      */
     Map<Integer, Long> dirtyChunks(long fileId);
 
+    /**
+     * A dirty chunk's bytes, as of {@code generation}, went out as a part of an upload still open (a new
+     * file streamed while it is written): they stop counting toward the dirty limit, so a file bigger
+     * than the limit can stream through the cache. The chunk stays dirty and is never evicted. It
+     * counts again once it is written, cut or dropped, or by {@link #countSentParts}. Ignored when the
+     * chunk is not dirty or was written after {@code generation}.
+     */
+    void sentAsPart(ChunkKey key, long generation);
+
+    /** A file's chunks {@linkplain #sentAsPart sent as parts} count toward the dirty limit again: their upload ended or was given up. */
+    void countSentParts(long fileId);
+
     /** The number of bytes a chunk holds, or -1 when it is absent. */
     int length(ChunkKey key);
 
@@ -99,7 +111,7 @@ public interface ChunkStore {
     /** Evicts clean, unpinned chunks, least recently used first, until the cache is under its limits. */
     void evict();
 
-    /** Bytes held: all chunks, and the dirty ones. */
+    /** Bytes held: all chunks, and the dirty ones not {@linkplain #sentAsPart sent as parts}. */
     Usage usage();
 
     record Usage(long totalBytes, long dirtyBytes, long chunks, long dirtyChunks) {

@@ -22,6 +22,9 @@ import org.slf4j.LoggerFactory;
  * since it was sent and completes it. Anything that makes the stream useless (a rename, a truncate, a
  * conflict, a deleted file) {@linkplain #discard aborts} it, and the final upload sends those parts
  * again. Nothing of a stream is persistent: after a crash the upload starts over from the journal.
+ * While a stream lasts, the chunks of its sent parts do not count toward the cache's dirty limit
+ * ({@code ChunkStore.sentAsPart}): a file bigger than that limit streams through the cache instead of
+ * waiting for room that only its own close could make.
  *
  * <p>Only files with no remote bytes to keep stream (new files and files truncated to zero): their
  * parts are the cache's dirty chunks alone. A stream's parts go one at a time, in order.
@@ -86,6 +89,12 @@ final class PartStreams implements AutoCloseable {
 
         /** Fills {@code into} with the file's bytes from {@code start}. */
         void content(long fileId, long start, byte[] into);
+
+        /** A part was sent: its chunks, at these generations, are in the bucket while the upload is open. */
+        void sent(long fileId, Map<Integer, Long> generations);
+
+        /** The file's stream was taken by its upload or given up: what it sent counts as unsent again. */
+        void ended(long fileId);
     }
 
     record Target(String key, String base, long size, PutOptions options) {
@@ -176,6 +185,7 @@ final class PartStreams implements AutoCloseable {
                 // Kept only if the part did not change while it was read.
                 if (gens.equals(generations(source.dirtyChunks(fileId), start))) {
                     s.sent.put(number, new SentPart(part, partSize, gens));
+                    source.sent(fileId, gens);
                 }
                 s.nextPart = number + 1;
             } finally {
@@ -213,6 +223,7 @@ final class PartStreams implements AutoCloseable {
             return null;
         }
         s.close();
+        source.ended(fileId);
         if (s.key.equals(key) && Objects.equals(s.base, base) && s.partSize == partSize) {
             return s;
         }
@@ -230,6 +241,7 @@ final class PartStreams implements AutoCloseable {
         Stream s = streams.remove(fileId);
         if (s != null) {
             s.close();
+            source.ended(fileId);
             abort(s);
         }
     }

@@ -200,6 +200,16 @@ final class WriteBack implements AutoCloseable {
         public void content(long fileId, long start, byte[] into) {
             drive.content(fileId, null, null, 0, start, into, into.length);
         }
+
+        @Override
+        public void sent(long fileId, Map<Integer, Long> generations) {
+            generations.forEach((index, generation) -> chunks.sentAsPart(new ChunkKey(fileId, index), generation));
+        }
+
+        @Override
+        public void ended(long fileId) {
+            chunks.countSentParts(fileId);
+        }
     }
 
     /** Loads the journal and resumes it: uploads held for files open at a crash become due now. */
