@@ -504,9 +504,7 @@ final class SqliteChunkStore implements ChunkStore {
                 locks[i].unlock();
             }
         }
-        if (overLimits()) {
-            evict();
-        }
+        evict();
         return result;
     }
 
@@ -1093,6 +1091,9 @@ final class SqliteChunkStore implements ChunkStore {
 
     @Override
     public void evict() {
+        if (!overLimits()) {
+            return;
+        }
         flushAccessTimes();
         long target = options.maxBytes() - options.maxBytes() / 10;
         while (totalBytes.get() > target || freeDisk() < options.minFreeBytes()) {

@@ -108,7 +108,10 @@ public interface ChunkStore {
     /** Pinned files' chunks are never evicted (files kept for offline use, files open for reading). */
     void pin(long fileId, boolean pinned);
 
-    /** Evicts clean, unpinned chunks, least recently used first, until the cache is under its limits. */
+    /**
+     * When the cache is over its limits, evicts clean, unpinned chunks, least recently used first,
+     * until it is under them again; else returns at once.
+     */
     void evict();
 
     /** Bytes held: all chunks, and the dirty ones not {@linkplain #sentAsPart sent as parts}. */

@@ -938,6 +938,8 @@ final class WriteBack implements AutoCloseable {
                 throw ex;
             }
             uploaded(op, e, source, etag, gens);
+            // Its chunks are clean now: a file bigger than the cache leaves it over its size until evicted.
+            chunks.evict();
         } finally {
             if (ownKey) {
                 uploadingKeys.remove(key, own);
