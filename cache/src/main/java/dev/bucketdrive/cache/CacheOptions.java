@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param directory     where chunks and the index live (created 0700)
  * @param chunkSize     bytes per chunk; fixed when the directory is created, a reopen must agree
  * @param maxBytes      clean chunks are evicted to stay under this
- * @param minFreeBytes  … and to leave at least this much free on the disk
+ * @param minFreeBytes  … and to leave at least this much free on the disk; writers wait (backpressure)
+ *                      while dirty bytes would take the disk below it (0: the disk is not watched)
  * @param maxDirtyBytes writers wait (backpressure) while this much is dirty
  * @param dirtyWait     how long a writer waits for uploads to drain before it gets CacheFullException
  * @param clock         for access times and journal due times

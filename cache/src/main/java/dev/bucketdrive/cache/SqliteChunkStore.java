@@ -545,7 +545,9 @@ final class SqliteChunkStore implements ChunkStore {
             return;
         }
         ReentrantLock lock = stripe(key);
+        long deadline = System.nanoTime() + options.dirtyWait().toNanos();
         while (true) {
+            boolean diskRoom = diskHasRoom(data.remaining()); // before the lock: it may evict
             lock.lock();
             try {
                 countAgain(key);
@@ -554,15 +556,28 @@ final class SqliteChunkStore implements ChunkStore {
                 int held = current.map(ch -> ch.length).orElse(0);
                 int oldDirty = current.filter(ch -> ch.dirty).map(ch -> ch.length).orElse(0);
                 long growth = Math.max(held, end) - oldDirty;
-                if (growth == 0 || reserveDirty(growth)) {
+                if (growth == 0 || diskRoom && reserveDirty(growth)) {
                     writeLocked(key, current, offset, data, end);
                     return;
                 }
             } finally {
                 lock.unlock();
             }
-            awaitDirtySpace(key);
+            awaitRoom(key, diskRoom, deadline);
         }
+    }
+
+    /**
+     * Whether the disk keeps {@code minFreeBytes} free after {@code bytes} more, once clean chunks
+     * were evicted if need be: dirty bytes cannot be evicted, and the index must always find room
+     * for a commit (a full disk fails it with SQLITE_FULL).
+     */
+    private boolean diskHasRoom(long bytes) {
+        if (options.minFreeBytes() == 0 || freeDisk() - bytes >= options.minFreeBytes()) {
+            return true;
+        }
+        evict();
+        return freeDisk() - bytes >= options.minFreeBytes();
     }
 
     /** Takes room for dirty bytes if the limit allows (always when nothing else is dirty). */
@@ -578,19 +593,24 @@ final class SqliteChunkStore implements ChunkStore {
         }
     }
 
-    private void awaitDirtySpace(ChunkKey key) {
-        long deadline = System.nanoTime() + options.dirtyWait().toNanos();
+    /**
+     * Waits a moment for uploads (or deletions) to make room: until dirty bytes drain or 200 ms pass,
+     * after which the caller looks at the disk again. Past {@code deadline}, the write fails.
+     */
+    private void awaitRoom(ChunkKey key, boolean diskRoom, long deadline) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            throw new CacheFullException(diskRoom
+                    ? "the cache holds " + dirtyBytes.get() + " bytes not yet uploaded (limit "
+                            + options.maxDirtyBytes() + "); waited " + options.dirtyWait()
+                            + " for uploads to make room for " + key
+                    : "the cache's disk has " + freeDisk() + " bytes free, less than the "
+                            + options.minFreeBytes() + " it keeps free; waited " + options.dirtyWait()
+                            + " for uploads to make room for " + key);
+        }
         dirtyLock.lock();
         try {
-            while (dirtyBytes.get() >= options.maxDirtyBytes()) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new CacheFullException("the cache holds " + dirtyBytes.get()
-                            + " bytes not yet uploaded (limit " + options.maxDirtyBytes() + "); waited "
-                            + options.dirtyWait() + " for uploads to make room for " + key);
-                }
-                dirtyDrained.awaitNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)));
-            }
+            dirtyDrained.awaitNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CacheFullException("interrupted while waiting for cache space");

@@ -1,8 +1,10 @@
 package dev.bucketdrive.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.bucketdrive.core.MutableClock;
+import dev.bucketdrive.core.local.CacheFullException;
 import dev.bucketdrive.core.local.ChunkKey;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -117,15 +119,43 @@ class EvictionTest {
 
     @Test
     void aFullDiskEvictsEveryCleanChunkButKeepsDirtyOnes() {
+        cache.chunks().write(new ChunkKey(7, 0), 0, ByteBuffer.wrap(new byte[] {1}));
         cache.close();
         // Asks for more free space than any disk has: every clean chunk must go.
-        cache = LocalCache.open(CacheOptions.defaults(dir).withChunkSize(CS).withLimits(10L * CS, 10L * CS)
-                .withMinFreeBytes(Long.MAX_VALUE / 2).withClock(clock), Runnable::run);
-        cache.chunks().write(new ChunkKey(7, 0), 0, ByteBuffer.wrap(new byte[] {1}));
+        cache = LocalCache.open(fullDisk(Duration.ofMinutes(5)), Runnable::run);
         putClean(7, 1);
         putClean(7, 2);
         assertThat(present(7, 1)).isFalse();
         assertThat(present(7, 2)).isFalse();
         assertThat(present(7, 0)).isTrue();
+    }
+
+    /** A cache that asks for more free space than any disk has. */
+    private CacheOptions fullDisk(Duration dirtyWait) {
+        return CacheOptions.defaults(dir).withChunkSize(CS).withLimits(10L * CS, 10L * CS)
+                .withMinFreeBytes(Long.MAX_VALUE / 2).withDirtyWait(dirtyWait).withClock(clock);
+    }
+
+    /**
+     * New dirty bytes must not take the disk below its free minimum: dirty chunks cannot be evicted,
+     * and the index needs room to commit. The writer waits for uploads (and evictions) to make room,
+     * then gets CacheFullException (ENOSPC) naming the disk; what was accepted stays, and a rewrite
+     * of dirty bytes in place still goes through.
+     */
+    @Test
+    void aWriteThatWouldFillTheDiskWaitsAndThenFailsWithoutLosingWhatWasAccepted() {
+        cache.chunks().write(new ChunkKey(8, 0), 0, ByteBuffer.wrap(new byte[] {1, 2, 3}));
+        cache.close();
+        cache = LocalCache.open(fullDisk(Duration.ofMillis(300)), Runnable::run);
+        assertThatThrownBy(() -> cache.chunks().write(new ChunkKey(8, 1), 0, ByteBuffer.wrap(new byte[] {4})))
+                .isInstanceOf(CacheFullException.class).hasMessageContaining("disk has");
+        assertThatThrownBy(() -> cache.chunks().write(new ChunkKey(8, 0), 3, ByteBuffer.wrap(new byte[] {4})))
+                .as("growing a dirty chunk").isInstanceOf(CacheFullException.class);
+        cache.chunks().write(new ChunkKey(8, 0), 0, ByteBuffer.wrap(new byte[] {9}));
+        ByteBuffer back = ByteBuffer.allocate(CS);
+        assertThat(cache.chunks().read(new ChunkKey(8, 0), null, 0, back)).isEqualTo(3);
+        assertThat(back.array()[0]).isEqualTo((byte) 9);
+        assertThat(back.array()[2]).isEqualTo((byte) 3);
+        assertThat(cache.chunks().dirtyChunks(8)).containsOnlyKeys(0);
     }
 }
