@@ -16,6 +16,8 @@ import java.util.Set;
  * before: SQLite compiles a statement in about as long as it runs a small one, and the index runs
  * the same few dozen texts all the time. Closing such a statement clears its parameters and returns
  * it; a text whose statement is still in use (not closed yet) gets a fresh one that closes for real.
+ * A statement that threw is not handed out again: on most errors (SQLITE_FULL, a ROLLBACK with no
+ * transaction) sqlite-jdbc finalizes it while its {@code isClosed()} still says false.
  * Not thread-safe: {@link Database} uses it under its lock only.
  */
 final class StatementCache implements InvocationHandler {
@@ -30,6 +32,8 @@ final class StatementCache implements InvocationHandler {
         final PreparedStatement statement;
         final PreparedStatement handedOut;
         boolean inUse;
+        /** It threw: it may be finalized underneath (guarded like the cache: by the caller's lock). */
+        boolean failed;
 
         Entry(PreparedStatement statement) {
             this.statement = statement;
@@ -49,7 +53,12 @@ final class StatementCache implements InvocationHandler {
             if (method.getName().equals("isClosed") && method.getParameterCount() == 0) {
                 return !inUse || statement.isClosed();
             }
-            return call(statement, method, args);
+            try {
+                return call(statement, method, args);
+            } catch (SQLException e) {
+                failed = true;
+                throw e;
+            }
         }
     }
 
@@ -86,7 +95,11 @@ final class StatementCache implements InvocationHandler {
         if ((e != null && e.inUse) || (e == null && statements.size() >= MAX_TEXTS)) {
             return connection.prepareStatement(sql); // the caller's own, closed for real
         }
-        if (e == null || e.statement.isClosed()) {
+        if (e != null && (e.failed || e.statement.isClosed())) {
+            e.statement.close();
+            e = null;
+        }
+        if (e == null) {
             e = new Entry(connection.prepareStatement(sql));
             statements.put(sql, e);
         }

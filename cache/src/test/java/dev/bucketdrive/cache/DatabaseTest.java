@@ -117,4 +117,36 @@ class DatabaseTest {
         });
         assertThat(db.sync()).as("the transaction's own commit was synced when it returned").isFalse();
     }
+    /**
+     * A full disk fails a statement, or the commit, with SQLITE_FULL, and SQLite may roll the whole
+     * transaction back by itself. Once there is room again, the same statements must work: before
+     * session 29 the cached statements were left finalized ("statement is not executing") and every
+     * later use failed until a restart. The page limit stands in for the disk.
+     */
+    @Test
+    void aTransactionThatFindsTheDiskFullFailsAndTheIndexWorksOnceThereIsRoom() {
+        db.transaction(c -> db.update("INSERT INTO t (k, v) VALUES (0, 'before')"));
+        long pages = db.query("PRAGMA page_count", rs -> rs.getLong(1)).get(0);
+        db.query("PRAGMA max_page_count = " + (pages + 2), rs -> rs.getLong(1));
+        String big = "x".repeat(3000);
+        assertThatThrownBy(() -> {
+            for (int k = 1; k < 100; k++) {
+                int key = k;
+                db.transaction(c -> {
+                    db.update("INSERT INTO t (k, v) VALUES (?, ?)", key, big);
+                    return db.update("UPDATE t SET v = ? WHERE k = 0", "during " + key);
+                });
+            }
+        }).hasMessageContaining("full");
+        long last = db.query("SELECT max(k) FROM t", rs -> rs.getLong(1)).get(0);
+        assertThat(last).as("some transactions committed first").isPositive();
+        assertThat(values().get(0)).as("the failed one left nothing").isEqualTo("during " + last);
+        db.query("PRAGMA max_page_count = 1000000", rs -> rs.getLong(1));
+        db.transaction(c -> {
+            db.update("INSERT INTO t (k, v) VALUES (?, ?)", 1000, big);
+            return db.update("UPDATE t SET v = ? WHERE k = 0", "after");
+        });
+        db.update("INSERT INTO t (k, v) VALUES (1001, 'alone')");
+        assertThat(values()).startsWith("after").endsWith(big, "alone");
+    }
 }
