@@ -568,16 +568,17 @@ final class SqliteChunkStore implements ChunkStore {
     }
 
     /**
-     * Whether the disk keeps {@code minFreeBytes} free after {@code bytes} more, once clean chunks
+     * Whether the disk keeps {@code writeReserveBytes} free after {@code bytes} more, once clean chunks
      * were evicted if need be: dirty bytes cannot be evicted, and the index must always find room
      * for a commit (a full disk fails it with SQLITE_FULL).
      */
     private boolean diskHasRoom(long bytes) {
-        if (options.minFreeBytes() == 0 || freeDisk() - bytes >= options.minFreeBytes()) {
+        long reserve = options.writeReserveBytes();
+        if (reserve == 0 || freeDisk() - bytes >= reserve) {
             return true;
         }
         evict();
-        return freeDisk() - bytes >= options.minFreeBytes();
+        return freeDisk() - bytes >= reserve;
     }
 
     /** Takes room for dirty bytes if the limit allows (always when nothing else is dirty). */
@@ -595,18 +596,21 @@ final class SqliteChunkStore implements ChunkStore {
 
     /**
      * Waits a moment for uploads (or deletions) to make room: until dirty bytes drain or 200 ms pass,
-     * after which the caller looks at the disk again. Past {@code deadline}, the write fails.
+     * after which the caller looks at the disk again. Past {@code deadline}, the write fails; at once
+     * if the disk is short and nothing waits for upload: no upload can make a chunk evictable then,
+     * and a full disk answers at once, as a local one does.
      */
     private void awaitRoom(ChunkKey key, boolean diskRoom, long deadline) {
         long left = deadline - System.nanoTime();
+        if (!diskRoom && dirtyBytes.get() == 0 && sentAsParts.isEmpty()) {
+            throw new CacheFullException(diskShort(key) + "; nothing waits for upload");
+        }
         if (left <= 0) {
+            String waited = "; waited " + options.dirtyWait() + " for uploads to make room";
             throw new CacheFullException(diskRoom
                     ? "the cache holds " + dirtyBytes.get() + " bytes not yet uploaded (limit "
-                            + options.maxDirtyBytes() + "); waited " + options.dirtyWait()
-                            + " for uploads to make room for " + key
-                    : "the cache's disk has " + freeDisk() + " bytes free, less than the "
-                            + options.minFreeBytes() + " it keeps free; waited " + options.dirtyWait()
-                            + " for uploads to make room for " + key);
+                            + options.maxDirtyBytes() + ") and cannot take " + key + waited
+                    : diskShort(key) + waited);
         }
         dirtyLock.lock();
         try {
@@ -617,6 +621,11 @@ final class SqliteChunkStore implements ChunkStore {
         } finally {
             dirtyLock.unlock();
         }
+    }
+
+    private String diskShort(ChunkKey key) {
+        return "the cache's disk has " + freeDisk() + " bytes free, less than the " + options.writeReserveBytes()
+                + " writers keep free, and cannot take " + key;
     }
 
     @Override

@@ -130,14 +130,14 @@ class EvictionTest {
         assertThat(present(7, 0)).isTrue();
     }
 
-    /** A cache that asks for more free space than any disk has. */
+    /** A cache whose writers keep more free space than any disk has. */
     private CacheOptions fullDisk(Duration dirtyWait) {
         return CacheOptions.defaults(dir).withChunkSize(CS).withLimits(10L * CS, 10L * CS)
-                .withMinFreeBytes(Long.MAX_VALUE / 2).withDirtyWait(dirtyWait).withClock(clock);
+                .withWriteReserveBytes(Long.MAX_VALUE / 2).withDirtyWait(dirtyWait).withClock(clock);
     }
 
     /**
-     * New dirty bytes must not take the disk below its free minimum: dirty chunks cannot be evicted,
+     * New dirty bytes must not take the disk below the reserve writers keep: dirty chunks cannot be evicted,
      * and the index needs room to commit. The writer waits for uploads (and evictions) to make room,
      * then gets CacheFullException (ENOSPC) naming the disk; what was accepted stays, and a rewrite
      * of dirty bytes in place still goes through.
@@ -157,5 +157,17 @@ class EvictionTest {
         assertThat(back.array()[0]).isEqualTo((byte) 9);
         assertThat(back.array()[2]).isEqualTo((byte) 3);
         assertThat(cache.chunks().dirtyChunks(8)).containsOnlyKeys(0);
+    }
+
+    /** With nothing waiting for upload, no wait can make room: a full disk answers at once. */
+    @Test
+    void aWriteToAFullDiskWithNothingToUploadFailsAtOnce() {
+        putClean(9, 0);
+        cache.close();
+        cache = LocalCache.open(fullDisk(Duration.ofMinutes(5)), Runnable::run);
+        assertThatThrownBy(() -> cache.chunks().write(new ChunkKey(9, 1), 0, ByteBuffer.wrap(new byte[] {1})))
+                .isInstanceOf(CacheFullException.class).hasMessageContaining("nothing waits for upload");
+        assertThat(present(9, 0)).as("evicted while looking for room").isFalse();
+        assertThat(cache.chunks().dirtyChunks(9)).isEmpty();
     }
 }
