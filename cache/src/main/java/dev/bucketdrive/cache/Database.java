@@ -1,5 +1,6 @@
 package dev.bucketdrive.cache;
 
+import dev.bucketdrive.core.local.CacheFullException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -194,7 +195,7 @@ final class Database implements AutoCloseable {
             }
             syncNow = syncAfterCommit;
         } catch (SQLException e) {
-            throw new IllegalStateException("cache index: " + e.getMessage(), e);
+            throw failure(e);
         } finally {
             lock.unlock();
         }
@@ -202,6 +203,21 @@ final class Database implements AutoCloseable {
             sync();
         }
         return result;
+    }
+
+    /** SQLite's result code for a disk (or a page limit) that cannot take a commit. */
+    private static final int SQLITE_FULL = 13;
+
+    /**
+     * What a failed statement means to the caller: a full disk is {@link CacheFullException} (the
+     * drive answers ENOSPC, and the index works again once there is room); anything else is a fault.
+     */
+    private static RuntimeException failure(SQLException e) {
+        if ((e.getErrorCode() & 0xFF) == SQLITE_FULL) {
+            return new CacheFullException("the cache's disk is full: the cache index cannot take a change ("
+                    + e.getMessage() + ")");
+        }
+        return new IllegalStateException("cache index: " + e.getMessage(), e);
     }
 
     /** Runs {@code action} after each transaction that rolls back (to drop what memory holds of its changes). */
@@ -279,7 +295,7 @@ final class Database implements AutoCloseable {
             }
             return changed;
         } catch (SQLException e) {
-            throw new IllegalStateException("cache index: " + e.getMessage(), e);
+            throw failure(e);
         } finally {
             lock.unlock();
         }
@@ -316,7 +332,7 @@ final class Database implements AutoCloseable {
         try {
             return work.run(cached);
         } catch (SQLException e) {
-            throw new IllegalStateException("cache index: " + e.getMessage(), e);
+            throw failure(e);
         } finally {
             lock.unlock();
         }

@@ -623,6 +623,18 @@ final class SqliteChunkStore implements ChunkStore {
         }
     }
 
+    /**
+     * A chunk write or flush that failed: {@link CacheFullException} when the disk is full or over a
+     * quota (the JDK gives only the system's text for it), so the drive answers ENOSPC; else a fault.
+     */
+    private static RuntimeException writeFailure(String what, IOException e) {
+        String why = String.valueOf(e.getMessage());
+        if (why.contains("No space left on device") || why.contains("Disk quota exceeded")) {
+            return new CacheFullException("the cache's disk is full: " + what + " (" + why + ")");
+        }
+        return new UncheckedIOException(what, e);
+    }
+
     private String diskShort(ChunkKey key) {
         return "the cache's disk has " + freeDisk() + " bytes free, less than the " + options.writeReserveBytes()
                 + " writers keep free, and cannot take " + key;
@@ -703,7 +715,7 @@ final class SqliteChunkStore implements ChunkStore {
         try {
             writeFile(path(key), data.duplicate(), offset, false);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write chunk " + key, e);
+            throw writeFailure("cannot write chunk " + key, e);
         }
         unsynced(key);
         data.position(data.limit());
@@ -788,7 +800,7 @@ final class SqliteChunkStore implements ChunkStore {
                 try {
                     writeFile(path(key), ByteBuffer.wrap(bytes), 0, true);
                 } catch (IOException e) {
-                    throw new UncheckedIOException("cannot write chunk " + key, e);
+                    throw writeFailure("cannot write chunk " + key, e);
                 }
                 unsynced(key);
             }
@@ -923,7 +935,7 @@ final class SqliteChunkStore implements ChunkStore {
                 // Dropped, moved into the index, or a zero-length dirty chunk (a cut to nothing): no bytes to flush.
             } catch (IOException e) {
                 indexes.forEach(i -> unsynced(new ChunkKey(fileId, i))); // the next force tries them again
-                throw new UncheckedIOException("cannot flush chunk " + fileId + "-" + index, e);
+                throw writeFailure("cannot flush chunk " + fileId + "-" + index, e);
             }
         }
     }

@@ -3,6 +3,7 @@ package dev.bucketdrive.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.bucketdrive.core.local.CacheFullException;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -137,7 +138,7 @@ class DatabaseTest {
                     return db.update("UPDATE t SET v = ? WHERE k = 0", "during " + key);
                 });
             }
-        }).hasMessageContaining("full");
+        }).as("answered as a full cache: ENOSPC").isInstanceOf(CacheFullException.class).hasMessageContaining("full");
         long last = db.query("SELECT max(k) FROM t", rs -> rs.getLong(1)).get(0);
         assertThat(last).as("some transactions committed first").isPositive();
         assertThat(values().get(0)).as("the failed one left nothing").isEqualTo("during " + last);

@@ -2,11 +2,13 @@ package dev.bucketdrive.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.bucketdrive.core.MutableClock;
 import dev.bucketdrive.core.local.CacheFullException;
 import dev.bucketdrive.core.local.ChunkKey;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -157,6 +159,22 @@ class EvictionTest {
         assertThat(back.array()[0]).isEqualTo((byte) 9);
         assertThat(back.array()[2]).isEqualTo((byte) 3);
         assertThat(cache.chunks().dirtyChunks(8)).containsOnlyKeys(0);
+    }
+
+    /**
+     * A disk filled by something else fails a chunk file's write with ENOSPC: that is a full cache
+     * (the drive answers ENOSPC), not a fault (EIO). /dev/full answers every write so.
+     */
+    @Test
+    void aChunkFileTheDiskCannotTakeIsAFullCache() throws Exception {
+        Path full = Path.of("/dev/full");
+        assumeTrue(Files.isWritable(full), "no writable /dev/full");
+        ChunkKey key = new ChunkKey(11, 0);
+        Path file = ((SqliteChunkStore) cache.chunks()).path(key);
+        Files.createDirectories(file.getParent());
+        Files.createSymbolicLink(file, full);
+        assertThatThrownBy(() -> cache.chunks().write(key, 0, ByteBuffer.wrap(new byte[CS])))
+                .isInstanceOf(CacheFullException.class).hasMessageContaining("disk is full");
     }
 
     /** With nothing waiting for upload, no wait can make room: a full disk answers at once. */

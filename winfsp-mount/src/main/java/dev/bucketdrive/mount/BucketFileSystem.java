@@ -1,9 +1,11 @@
 package dev.bucketdrive.mount;
 
 import dev.bucketdrive.core.attrs.PosixAttributes;
+import dev.bucketdrive.core.local.CacheFullException;
 import dev.bucketdrive.core.vfs.DirectoryEntry;
 import dev.bucketdrive.core.vfs.Drive;
 import dev.bucketdrive.core.vfs.FileAttributes;
+import dev.bucketdrive.core.vfs.FsError;
 import dev.bucketdrive.core.vfs.FsException;
 import dev.bucketdrive.core.vfs.VolumeStats;
 import org.cryptomator.jfuse.api.DirFiller;
@@ -86,18 +88,17 @@ final class BucketFileSystem implements FuseOperations {
 
     /** The one place every callback's failure ends: a negative errno, logged by how unexpected it is. */
     private int failed(String operation, String path, Throwable t) {
-        if (t instanceof FsException e) {
-            if (e.error().isFailure()) {
-                LOG.warn("{} {}: {}", operation, path, e.getMessage());
-            } else {
-                LOG.debug("{} {}: {}", operation, path, e.getMessage());
-            }
-            return -ErrnoMap.of(e.error(), errno);
+        FsError error = FsException.errorOf(t);
+        if (t instanceof FsException && !error.isFailure()) {
+            LOG.debug("{} {}: {}", operation, path, t.getMessage());
+        } else if (t instanceof FsException || t instanceof CacheFullException) {
+            LOG.warn("{} {}: {}", operation, path, t.getMessage());
+        } else {
+            failures.increment();
+            LOG.warn("{} {} failed unexpectedly: {}", operation, path, t.toString());
+            LOG.debug("{} {} failure", operation, path, t);
         }
-        failures.increment();
-        LOG.warn("{} {} failed unexpectedly: {}", operation, path, t.toString());
-        LOG.debug("{} {} failure", operation, path, t);
-        return -errno.eio();
+        return -ErrnoMap.of(error, errno);
     }
 
     @Override

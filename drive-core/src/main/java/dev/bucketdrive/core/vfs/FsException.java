@@ -37,6 +37,18 @@ public final class FsException extends RuntimeException {
         return new FsException(error, what + ": " + e.getMessage(), e);
     }
 
+    /**
+     * The error a failure that reached the file system's edge stands for: its own for an
+     * FsException, NO_SPACE for a cache that cannot take more (a full disk can meet any change, not
+     * only a write), IO for anything else.
+     */
+    public static FsError errorOf(Throwable t) {
+        if (t instanceof FsException e) {
+            return e.error();
+        }
+        return t instanceof CacheFullException ? FsError.NO_SPACE : FsError.IO;
+    }
+
     static FsException of(String what, CacheFullException e) {
         return new FsException(FsError.NO_SPACE, what + ": " + e.getMessage(), e);
     }

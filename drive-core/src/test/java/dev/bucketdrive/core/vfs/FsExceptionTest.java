@@ -2,6 +2,7 @@ package dev.bucketdrive.core.vfs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.bucketdrive.core.local.CacheFullException;
 import java.util.EnumSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -21,6 +22,14 @@ class FsExceptionTest {
         assertThat(e.getStackTrace().length > 0).as("stack trace recorded").isEqualTo(FAILURES.contains(error));
         assertThat(e.error()).isEqualTo(error);
         assertThat(e.getMessage()).isEqualTo("what happened");
+    }
+
+    @Test
+    void aFailureAtTheEdgeStandsForItsOwnErrorNoSpaceForAFullCacheAndIoForTheRest() {
+        assertThat(FsException.errorOf(new FsException(FsError.EXISTS, "there"))).isEqualTo(FsError.EXISTS);
+        assertThat(FsException.errorOf(new CacheFullException("disk full"))).isEqualTo(FsError.NO_SPACE);
+        assertThat(FsException.errorOf(new IllegalStateException("cache index: broken"))).isEqualTo(FsError.IO);
+        assertThat(FsException.errorOf(new OutOfMemoryError())).isEqualTo(FsError.IO);
     }
 
     @Test
