@@ -1,7 +1,6 @@
 package dev.bucketdrive.mount;
 
 import dev.bucketdrive.core.attrs.PosixAttributes;
-import dev.bucketdrive.core.local.CacheFullException;
 import dev.bucketdrive.core.vfs.DirectoryEntry;
 import dev.bucketdrive.core.vfs.Drive;
 import dev.bucketdrive.core.vfs.FileAttributes;
@@ -89,14 +88,14 @@ final class BucketFileSystem implements FuseOperations {
     /** The one place every callback's failure ends: a negative errno, logged by how unexpected it is. */
     private int failed(String operation, String path, Throwable t) {
         FsError error = FsException.errorOf(t);
-        if (t instanceof FsException && !error.isFailure()) {
-            LOG.debug("{} {}: {}", operation, path, t.getMessage());
-        } else if (t instanceof FsException || t instanceof CacheFullException) {
-            LOG.warn("{} {}: {}", operation, path, t.getMessage());
-        } else {
+        if (error == FsError.IO && !(t instanceof FsException)) {
             failures.increment();
             LOG.warn("{} {} failed unexpectedly: {}", operation, path, t.toString());
             LOG.debug("{} {} failure", operation, path, t);
+        } else if (error.isFailure()) {
+            LOG.warn("{} {}: {}", operation, path, t.getMessage());
+        } else {
+            LOG.debug("{} {}: {}", operation, path, t.getMessage());
         }
         return -ErrnoMap.of(error, errno);
     }
