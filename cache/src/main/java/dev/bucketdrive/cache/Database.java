@@ -82,6 +82,8 @@ final class Database implements AutoCloseable {
             CREATE INDEX journal_steps_by_due ON journal (due_ms, id) WHERE kind <> 'UPLOAD';
             """, """
             DROP INDEX journal_by_due;
+            """, """
+            CREATE TABLE multipart_uploads (upload_id TEXT PRIMARY KEY, key TEXT NOT NULL);
             """);
 
     static final int SCHEMA_VERSION = MIGRATIONS.size();

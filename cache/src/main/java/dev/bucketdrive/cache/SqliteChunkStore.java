@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,6 +35,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.zip.CRC32C;
@@ -143,6 +145,8 @@ final class SqliteChunkStore implements ChunkStore {
     private final AtomicLong dirtyCount = new AtomicLong();
     private final ReentrantLock dirtyLock = new ReentrantLock();
     private final Condition dirtyDrained = dirtyLock.newCondition();
+    /** See {@link #roomMadeBy}. */
+    private volatile BooleanSupplier somethingUnderway = () -> true;
     private final AtomicLong generations = new AtomicLong();
     /**
      * The chunk files of each file written since their last fsync: what {@link #force} syncs, so the
@@ -545,7 +549,7 @@ final class SqliteChunkStore implements ChunkStore {
             return;
         }
         ReentrantLock lock = stripe(key);
-        long deadline = System.nanoTime() + options.dirtyWait().toNanos();
+        RoomWait wait = new RoomWait(System.nanoTime() + options.dirtyWait().toNanos());
         while (true) {
             boolean diskRoom = diskHasRoom(data.remaining()); // before the lock: it may evict
             lock.lock();
@@ -563,8 +567,13 @@ final class SqliteChunkStore implements ChunkStore {
             } finally {
                 lock.unlock();
             }
-            awaitRoom(key, diskRoom, deadline);
+            awaitRoom(key, diskRoom, wait);
         }
+    }
+
+    @Override
+    public void roomMadeBy(BooleanSupplier underway) {
+        somethingUnderway = Objects.requireNonNull(underway, "underway");
     }
 
     /**
@@ -595,22 +604,48 @@ final class SqliteChunkStore implements ChunkStore {
     }
 
     /**
-     * Waits a moment for uploads (or deletions) to make room: until dirty bytes drain or 200 ms pass,
-     * after which the caller looks at the disk again. Past {@code deadline}, the write fails; at once
-     * if the disk is short and nothing waits for upload: no upload can make a chunk evictable then,
-     * and a full disk answers at once, as a local one does.
+     * How long a write may still wait for room: until {@code deadline}, and only while something
+     * could make room. Nothing could for this long before the write gives up: a close under way
+     * schedules its upload within milliseconds.
      */
-    private void awaitRoom(ChunkKey key, boolean diskRoom, long deadline) {
-        long left = deadline - System.nanoTime();
+    private static final class RoomWait {
+        static final long NOTHING_UNDERWAY_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+        final long deadline;
+        /** Since when nothing could make room, as {@link System#nanoTime}; meaningful while {@code idle}. */
+        long idleSince;
+        boolean idle;
+
+        RoomWait(long deadline) {
+            this.deadline = deadline;
+        }
+    }
+
+    /**
+     * Waits a moment for uploads (or deletions) to make room: until dirty bytes drain or 200 ms pass,
+     * after which the caller looks at the disk again. The write fails past the wait's deadline, and
+     * sooner when nothing could make room: at once if the disk is short and nothing at all is dirty,
+     * or once {@linkplain #roomMadeBy nothing is under way} for {@link RoomWait#NOTHING_UNDERWAY_NANOS}
+     * (only files still open for writing hold dirty bytes then).
+     */
+    private void awaitRoom(ChunkKey key, boolean diskRoom, RoomWait wait) {
+        long now = System.nanoTime();
         if (!diskRoom && dirtyBytes.get() == 0 && sentAsParts.isEmpty()) {
             throw new CacheFullException(diskShort(key) + "; nothing waits for upload");
         }
+        if (somethingUnderway.getAsBoolean()) {
+            wait.idle = false;
+        } else if (!wait.idle) {
+            wait.idle = true;
+            wait.idleSince = now;
+        } else if (now - wait.idleSince >= RoomWait.NOTHING_UNDERWAY_NANOS) {
+            throw new CacheFullException(shortOfRoom(key, diskRoom)
+                    + "; nothing is being uploaded: only files still open for writing hold dirty bytes");
+        }
+        long left = wait.deadline - now;
         if (left <= 0) {
-            String waited = "; waited " + options.dirtyWait() + " for uploads to make room";
-            throw new CacheFullException(diskRoom
-                    ? "the cache holds " + dirtyBytes.get() + " bytes not yet uploaded (limit "
-                            + options.maxDirtyBytes() + ") and cannot take " + key + waited
-                    : diskShort(key) + waited);
+            throw new CacheFullException(shortOfRoom(key, diskRoom) + "; waited " + options.dirtyWait()
+                    + " for uploads to make room");
         }
         dirtyLock.lock();
         try {
@@ -621,6 +656,13 @@ final class SqliteChunkStore implements ChunkStore {
         } finally {
             dirtyLock.unlock();
         }
+    }
+
+    private String shortOfRoom(ChunkKey key, boolean diskRoom) {
+        return diskRoom
+                ? "the cache holds " + dirtyBytes.get() + " bytes not yet uploaded (limit " + options.maxDirtyBytes()
+                        + ") and cannot take " + key
+                : diskShort(key);
     }
 
     /**
@@ -636,8 +678,8 @@ final class SqliteChunkStore implements ChunkStore {
     }
 
     private String diskShort(ChunkKey key) {
-        return "the cache's disk has " + freeDisk() + " bytes free, less than the " + options.writeReserveBytes()
-                + " writers keep free, and cannot take " + key;
+        return "the cache's disk has " + freeDisk() + " bytes free, too few to take " + key + " and keep the "
+                + options.writeReserveBytes() + " writers keep free";
     }
 
     @Override

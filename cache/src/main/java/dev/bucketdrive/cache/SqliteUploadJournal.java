@@ -2,6 +2,7 @@ package dev.bucketdrive.cache;
 
 import dev.bucketdrive.core.local.PendingOp;
 import dev.bucketdrive.core.local.UploadJournal;
+import dev.bucketdrive.core.store.MultipartUpload;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -12,7 +13,10 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 
-/** {@link UploadJournal} in the SQLite index; every change is a durable transaction. */
+/**
+ * {@link UploadJournal} in the SQLite index; every change of an entry is a durable transaction. The
+ * record of multipart uploads started is not synced (a power cut may lose it, like the upload).
+ */
 final class SqliteUploadJournal implements UploadJournal {
 
     private static final String COLUMNS = "id, kind, file_id, key, target, base_etag, due_ms, attempts, last_error, sequence";
@@ -148,6 +152,22 @@ final class SqliteUploadJournal implements UploadJournal {
         return db.query("SELECT coalesce(sum(kind = 'UPLOAD'), 0), coalesce(sum(kind <> 'UPLOAD'), 0), "
                 + "coalesce(sum(attempts > 0), 0) FROM journal",
                 rs -> new Counts(rs.getInt(1), rs.getInt(2), rs.getInt(3))).getFirst();
+    }
+
+    @Override
+    public void multipartStarted(MultipartUpload upload) {
+        db.update("INSERT OR IGNORE INTO multipart_uploads (upload_id, key) VALUES (?, ?)", upload.uploadId(), upload.key());
+    }
+
+    @Override
+    public void multipartEnded(MultipartUpload upload) {
+        db.update("DELETE FROM multipart_uploads WHERE upload_id = ?", upload.uploadId());
+    }
+
+    @Override
+    public List<MultipartUpload> multipartsStarted() {
+        return db.query("SELECT key, upload_id FROM multipart_uploads ORDER BY rowid",
+                rs -> new MultipartUpload(rs.getString(1), rs.getString(2)));
     }
 
     @Override

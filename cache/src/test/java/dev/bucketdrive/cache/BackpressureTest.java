@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,6 +71,46 @@ class BackpressureTest {
         assertThat(cache.chunks().dirtyChunks(1)).containsOnlyKeys(0, 1);
         assertThat(cache.chunks().length(new ChunkKey(1, 2))).isEqualTo(-1);
         assertThat(cache.chunks().usage().dirtyBytes()).isEqualTo(2L * CS);
+    }
+
+    /** Nothing that could make room (only files still open hold dirty bytes): no wait, however long allowed. */
+    @Test
+    void aWriterGetsCacheFullAtOnceWhenNothingCouldMakeRoom() throws Exception {
+        open(Duration.ofDays(1));
+        AtomicInteger looks = new AtomicInteger();
+        cache.chunks().roomMadeBy(() -> {
+            looks.incrementAndGet();
+            return false;
+        });
+        cache.chunks().write(new ChunkKey(1, 0), 0, ByteBuffer.wrap(new byte[CS]));
+        cache.chunks().write(new ChunkKey(1, 1), 0, ByteBuffer.wrap(new byte[CS]));
+        CompletableFuture<Void> third = CompletableFuture.runAsync(() ->
+                cache.chunks().write(new ChunkKey(2, 0), 0, ByteBuffer.wrap(new byte[1])));
+        assertThat(third).as("a guard against a hang: the wait allowed is a day")
+                .failsWithin(Duration.ofMinutes(1)).withThrowableThat().havingCause()
+                .isInstanceOf(CacheFullException.class).withMessageContaining("only files still open");
+        assertThat(looks.get()).as("looked more than once: a close under way gets a moment").isGreaterThan(1);
+        assertThat(cache.chunks().dirtyChunks(1)).containsOnlyKeys(0, 1);
+        assertThat(cache.chunks().length(new ChunkKey(2, 0))).isEqualTo(-1);
+    }
+
+    /** Something that could make room turns up within the moment given (a close under way): the writer waits for it. */
+    @Test
+    void aWriterWaitsWhenSomethingCouldMakeRoomSoonAfterItLooked() throws Exception {
+        open(Duration.ofDays(1));
+        AtomicInteger looks = new AtomicInteger();
+        cache.chunks().roomMadeBy(() -> looks.incrementAndGet() > 1);
+        cache.chunks().write(new ChunkKey(1, 0), 0, ByteBuffer.wrap(new byte[CS]));
+        cache.chunks().write(new ChunkKey(1, 1), 0, ByteBuffer.wrap(new byte[CS]));
+        CompletableFuture<Void> third = CompletableFuture.runAsync(() ->
+                cache.chunks().write(new ChunkKey(2, 0), 0, ByteBuffer.wrap(new byte[] {42})));
+        while (looks.get() < 3) {
+            Thread.onSpinWait();
+        }
+        assertThat(third).as("still waiting").isNotDone();
+        cache.chunks().markUploaded(1, null, "v1", cache.chunks().dirtyChunks(1));
+        third.get(30, TimeUnit.SECONDS);
+        assertThat(cache.chunks().length(new ChunkKey(2, 0))).isEqualTo(1);
     }
 
     @Test

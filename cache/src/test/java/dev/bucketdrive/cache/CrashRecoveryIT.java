@@ -42,6 +42,7 @@ class CrashRecoveryIT {
             Thread.sleep(50 + random.nextInt(400));
             child.destroyForcibly();
             assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            dropTornAck(ackLog);
 
             try (LocalCache cache = LocalCache.open(CacheOptions.defaults(cacheDir)
                     .withChunkSize(CrashWriter.CHUNK_SIZE).withMinFreeBytes(0), Runnable::run)) {
@@ -57,6 +58,22 @@ class CrashRecoveryIT {
                 ITERATIONS, checkedFiles, failures.size());
         assertThat(checkedFiles).as("the writer got to acknowledge files").isGreaterThan(ITERATIONS);
         assertThat(failures).isEmpty();
+    }
+
+    /**
+     * The kill can tear the acknowledgement being written: a write that crosses a page boundary stops
+     * at it when the process gets SIGKILL (24000000 was logged as 240000 once). A line without its
+     * newline was not acknowledged; it is cut, so that the next writer's lines start on their own.
+     */
+    private static void dropTornAck(Path ackLog) throws IOException {
+        byte[] log = Files.readAllBytes(ackLog);
+        int end = log.length;
+        while (end > 0 && log[end - 1] != '\n') {
+            end--;
+        }
+        if (end < log.length) {
+            Files.write(ackLog, Arrays.copyOf(log, end));
+        }
     }
 
     private static void verify(LocalCache cache, long fileId, List<String> failures) {

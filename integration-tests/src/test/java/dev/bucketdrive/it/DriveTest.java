@@ -1194,6 +1194,77 @@ class DriveTest {
     }
 
     /**
+     * A writer past the dirty limit while only a file still open holds dirty bytes: no upload could
+     * make room before that file's close, so the write gets ENOSPC at once instead of waiting out the
+     * dirty wait (a day here; the default is 5 minutes). What was accepted stays and uploads at the
+     * close, and the rest can be written once it has.
+     */
+    @Test
+    void aWriteThatOnlyAnOpenFileCouldMakeRoomForGetsNoSpaceAtOnceAndLosesNothing() throws Exception {
+        h.close();
+        long limit = 2L * PART;
+        h = new DriveHarness(bucket, tmp.resolve("cache-open"), DriveHarness.CHUNK, o -> o,
+                c -> c.withLimits(1L << 30, limit).withDirtyWait(Duration.ofDays(1)));
+        byte[] content = random(4 * PART, 53);
+        long fh = h.drive.create("/backwards.bin", 0644, Set.of(StandardOpenOption.WRITE));
+        // From its end backwards, as a download in pieces may write: no part is whole, none streams.
+        ExecutorService writer = Executors.newSingleThreadExecutor();
+        Future<Integer> firstAccepted = writer.submit(() -> {
+            int at = content.length;
+            try {
+                while (at > 0) {
+                    int from = Math.max(0, at - (1 << 20));
+                    assertThat(h.drive.write(fh, ByteBuffer.wrap(content, from, at - from), from)).isEqualTo(at - from);
+                    at = from;
+                }
+            } catch (FsException e) {
+                assertThat(e.error()).isEqualTo(FsError.NO_SPACE);
+            }
+            return at;
+        });
+        int from = firstAccepted.get(2, TimeUnit.MINUTES); // a guard against a hang: the wait is a day
+        writer.shutdown();
+        assertThat(content.length - from).as("accepted up to the dirty limit").isEqualTo(limit);
+
+        h.drive.flush(fh);
+        h.drive.release(fh);
+        h.drain();
+        byte[] tail = new byte[content.length]; // zeros where nothing was written
+        System.arraycopy(content, from, tail, from, content.length - from);
+        assertSameBytes(object("backwards.bin"), tail);
+
+        long again = h.drive.open("/backwards.bin", Set.of(StandardOpenOption.WRITE));
+        assertThat(h.drive.write(again, ByteBuffer.wrap(content, 0, from), 0)).isEqualTo(from);
+        h.drive.flush(again);
+        h.drive.release(again);
+        h.drain();
+        assertSameBytes(object("backwards.bin"), content);
+    }
+
+    /**
+     * A writer past the dirty limit while a closed file waits for its upload (a write-back delay):
+     * that upload will make room, so the writer waits for it and goes on.
+     */
+    @Test
+    void aWriteWaitsForTheUploadOfAClosedFileToMakeRoom() throws Exception {
+        h.close();
+        long limit = 2L * PART;
+        h = new DriveHarness(bucket, tmp.resolve("cache-closed"), DriveHarness.CHUNK,
+                o -> o.withWriteBackDelay(Duration.ofSeconds(2)),
+                c -> c.withLimits(1L << 30, limit).withDirtyWait(Duration.ofDays(1)));
+        byte[] first = random(3 * PART / 2, 54);
+        h.write("/first.bin", first);
+        byte[] second = random(PART, 55);
+        ExecutorService writer = Executors.newSingleThreadExecutor();
+        Future<?> written = writer.submit(() -> h.write("/second.bin", second));
+        written.get(2, TimeUnit.MINUTES); // a guard against a hang: the wait is a day
+        writer.shutdown();
+        h.drain();
+        assertSameBytes(object("first.bin"), first);
+        assertSameBytes(object("second.bin"), second);
+    }
+
+    /**
      * A file bigger than the cache: its chunks are dirty (never evicted) until it is in the bucket,
      * and are evicted down to the cache's size once it is, not at some later read (before, a 5.5 GiB
      * file left a 1 GiB cache at 5.6 GiB).
@@ -1211,6 +1282,36 @@ class DriveTest {
         assertThat(h.cache.chunks().usage().totalBytes()).isLessThanOrEqualTo(size);
         assertSameBytes(object("big.bin"), content);
         assertSameBytes(h.read("/big.bin"), content);
+    }
+
+    /**
+     * A stream's multipart upload that the drive could not abort when it stopped (the bucket was
+     * unreachable; a crash leaves one the same way) is aborted at the next start, so its parts do not
+     * stay in the bucket, out of sight and billed. The file itself uploads from the journal.
+     */
+    @Test
+    void aMultipartUploadTheLastRunLeftUnfinishedIsAbortedAtTheNextStart() throws Exception {
+        byte[] content = random(4 * PART, 56); // over 16 MiB: it uploads in parts after the restart too
+        long fh = h.drive.create("/left.bin", 0644, Set.of(StandardOpenOption.WRITE));
+        for (int at = 0; at < content.length; at += 1 << 20) {
+            h.drive.write(fh, ByteBuffer.wrap(content, at, 1 << 20), at);
+        }
+        awaitCalls(UPLOAD_PART, 1);
+        assertThat(h.cache.journal().multipartsStarted()).hasSize(1);
+        h.store.failNext(InstrumentedObjectStore.Op.ABORT_MULTIPART, 1, StoreException.Kind.TRANSIENT);
+        h.stop(); // the file still open: its stream is given up, and the abort fails
+        assertThat(bucket.uploadsInProgress()).isEqualTo(1);
+
+        h.open();
+        h.drain();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (bucket.uploadsInProgress() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(bucket.uploadsInProgress()).as("the one left, aborted").isZero();
+        assertThat(h.cache.journal().multipartsStarted()).as("and forgotten").isEmpty();
+        assertSameBytes(object("left.bin"), content);
+        assertThat(h.store.calls(COMPLETE_MULTIPART)).as("the upload resumed from the journal").isEqualTo(1);
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.bucketdrive.core.local;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -57,9 +58,20 @@ public interface ChunkStore {
      * process (not yet a power cut: see {@link #force}). Bytes of a chunk that was absent and are not
      * written read as zeros: to change part of a remote chunk, fetch it first.
      *
-     * @throws CacheFullException when the dirty limit stays reached for longer than the allowed wait
+     * @throws CacheFullException when the dirty limit or the disk stays short of room for longer than
+     *     the allowed wait, or at once when nothing {@linkplain #roomMadeBy could make room}
      */
     void write(ChunkKey key, int offset, ByteBuffer data);
+
+    /**
+     * How a write that waits for room learns whether anything could still make some: an upload, a
+     * deletion or a part being sent, running or due. Dirty chunks of files still open for writing
+     * wait for their close, and a writer blocked in a write cannot close. So a write finding no room
+     * while nothing could make any (for a moment, so that a close under way counts) fails at once
+     * instead of waiting out its time, as a full local disk answers. Until this is called, the store
+     * assumes something could.
+     */
+    void roomMadeBy(BooleanSupplier somethingUnderway);
 
     /** Makes the file {@code size} bytes long: chunks past it are dropped, the last one is cut (dirty). */
     void truncate(long fileId, long size);

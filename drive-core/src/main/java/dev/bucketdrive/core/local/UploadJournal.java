@@ -1,5 +1,6 @@
 package dev.bucketdrive.core.local;
 
+import dev.bucketdrive.core.store.MultipartUpload;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -82,6 +83,20 @@ public interface UploadJournal {
 
     /** How many entries are pending, counted without reading them (for the status, every second). */
     Counts counts();
+
+    /**
+     * A multipart upload was created. It is kept until {@link #multipartEnded} (surviving a crash of
+     * the process, not a power cut), so that one a crash left unfinished is aborted at the next
+     * start: the bucket keeps an unfinished upload's parts, out of sight and billed, until it is
+     * aborted or a lifecycle rule removes it.
+     */
+    void multipartStarted(MultipartUpload upload);
+
+    /** The multipart upload was completed or aborted. */
+    void multipartEnded(MultipartUpload upload);
+
+    /** The multipart uploads started and not ended; at start, those an earlier run left. */
+    List<MultipartUpload> multipartsStarted();
 
     /** Pending entries: uploads, steps (copies and deletes), and those whose last attempt failed. */
     record Counts(int uploads, int steps, int failing) {

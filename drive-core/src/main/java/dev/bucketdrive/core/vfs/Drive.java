@@ -95,6 +95,7 @@ public final class Drive implements AutoCloseable {
     private final Set<ListingWatch> listingWatches = ConcurrentHashMap.newKeySet();
     /** Our own writes to the bucket that a listing or HEAD in flight may not show yet. */
     private final RecentWrites recentWrites = new RecentWrites();
+    final UnfinishedUploads unfinishedUploads;
     private final ConcurrentHashMap<Long, Node> nodes = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, Handle> handles = new ConcurrentHashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
@@ -160,7 +161,8 @@ public final class Drive implements AutoCloseable {
 
     private Drive(ObjectStore store, ChunkStore chunks, UploadJournal journal, MetadataIndex index,
                   LocalTransactions transactions, DriveOptions options) {
-        this.store = recentWrites.recording(store);
+        this.unfinishedUploads = new UnfinishedUploads(journal);
+        this.store = recentWrites.recording(unfinishedUploads.recording(store));
         this.chunks = chunks;
         this.journal = journal;
         this.index = index;

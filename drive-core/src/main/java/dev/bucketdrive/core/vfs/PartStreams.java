@@ -231,6 +231,16 @@ final class PartStreams implements AutoCloseable {
         return null;
     }
 
+    /** Whether a part is being sent or waits for its sender. */
+    boolean sending() {
+        for (AtomicInteger pending : requests.values()) {
+            if (pending.get() > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     boolean has(long fileId) {
         return streams.containsKey(fileId);
     }

@@ -1,12 +1,9 @@
 package dev.bucketdrive.core.vfs;
 
 import dev.bucketdrive.core.store.Body;
-import dev.bucketdrive.core.store.BodyReader;
 import dev.bucketdrive.core.store.CompletedPart;
 import dev.bucketdrive.core.store.CopyOptions;
-import dev.bucketdrive.core.store.ListPage;
 import dev.bucketdrive.core.store.MultipartUpload;
-import dev.bucketdrive.core.store.ObjectInfo;
 import dev.bucketdrive.core.store.ObjectStore;
 import dev.bucketdrive.core.store.PutOptions;
 import dev.bucketdrive.core.store.StoreException;
@@ -79,21 +76,10 @@ final class RecentWrites {
         return new Recording(store);
     }
 
-    private final class Recording implements ObjectStore {
-        private final ObjectStore store;
+    private final class Recording extends ForwardingObjectStore {
 
         Recording(ObjectStore store) {
-            this.store = store;
-        }
-
-        @Override
-        public ObjectInfo head(String key) {
-            return store.head(key);
-        }
-
-        @Override
-        public <T> T read(String key, long offset, long length, String ifMatch, BodyReader<T> reader) {
-            return store.read(key, offset, length, ifMatch, reader);
+            super(store);
         }
 
         @Override
@@ -106,33 +92,12 @@ final class RecentWrites {
         }
 
         @Override
-        public MultipartUpload createMultipart(String key, PutOptions options) {
-            return store.createMultipart(key, options);
-        }
-
-        @Override
-        public CompletedPart uploadPart(MultipartUpload upload, int partNumber, Body body) {
-            return store.uploadPart(upload, partNumber, body);
-        }
-
-        @Override
-        public CompletedPart uploadPartCopy(MultipartUpload upload, int partNumber, String sourceKey,
-                                           String sourceIfMatch, long offset, long length) {
-            return store.uploadPartCopy(upload, partNumber, sourceKey, sourceIfMatch, offset, length);
-        }
-
-        @Override
         public String completeMultipart(MultipartUpload upload, List<CompletedPart> parts, WriteCondition condition) {
             try {
                 return store.completeMultipart(upload, parts, condition);
             } finally {
                 wrote(upload.key());
             }
-        }
-
-        @Override
-        public void abortMultipart(MultipartUpload upload) {
-            store.abortMultipart(upload);
         }
 
         @Override
@@ -160,17 +125,6 @@ final class RecentWrites {
             } finally {
                 keys.forEach(RecentWrites.this::wrote);
             }
-        }
-
-        @Override
-        public ListPage list(String prefix, String delimiter, String continuationToken, String startAfter,
-                             int maxKeys) {
-            return store.list(prefix, delimiter, continuationToken, startAfter, maxKeys);
-        }
-
-        @Override
-        public void close() {
-            store.close();
         }
     }
 }

@@ -231,7 +231,22 @@ final class WriteBack implements AutoCloseable {
                 }
             }
         }
+        chunks.roomMadeBy(this::mayMakeRoom);
+        drive.unfinishedUploads.abortLeftovers(store, workers);
         scheduler.start();
+    }
+
+    /**
+     * Whether the cache may soon have more room: an upload, step or part is running, or an entry is
+     * due within twice the longest retry backoff. The uploads of files still open are held for a
+     * day, so they do not count: those files' dirty bytes wait for a close.
+     */
+    private boolean mayMakeRoom() {
+        if (!inFlight.isEmpty() || streams.sending()) {
+            return true;
+        }
+        long soon = drive.now() + 2 * MAX_BACKOFF_MS;
+        return drive.journal.nextDue().filter(due -> due.toEpochMilli() <= soon).isPresent();
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.bucketdrive.core.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.bucketdrive.core.store.MultipartUpload;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
@@ -11,6 +12,24 @@ public abstract class UploadJournalContract {
     protected abstract UploadJournal journal();
 
     private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+    @Test
+    void multipartUploadsStartedAreListedUntilTheyEnd() {
+        MultipartUpload a = new MultipartUpload("dir/a.bin", "upload-1");
+        MultipartUpload b = new MultipartUpload("dir/a.bin", "upload-2");
+        MultipartUpload c = new MultipartUpload("c.bin", "upload-3");
+        assertThat(journal().multipartsStarted()).isEmpty();
+        journal().multipartStarted(a);
+        journal().multipartStarted(b);
+        journal().multipartStarted(c);
+        journal().multipartStarted(c); // recorded once
+        assertThat(journal().multipartsStarted()).containsExactlyInAnyOrder(a, b, c);
+        journal().multipartEnded(b);
+        journal().multipartEnded(b); // ended twice: nothing else changes
+        assertThat(journal().multipartsStarted()).containsExactlyInAnyOrder(a, c);
+        assertThat(journal().all()).as("not entries that are due").isEmpty();
+        assertThat(journal().nextDue()).isEmpty();
+    }
 
     @Test
     void scheduledUploadIsDueAtItsTime() {

@@ -53,6 +53,11 @@ public final class InMemoryObjectStore implements ObjectStore {
         this.supportsPartCopy = supportsPartCopy;
     }
 
+    /** Multipart uploads created and neither completed nor aborted. */
+    public int uploadsInProgress() {
+        return uploads.size();
+    }
+
     /** Refuses CopyObject of sources bigger than {@code bytes}, as S3 does above 5 GiB (scaled down for tests). */
     public void limitCopies(long bytes) {
         copyLimit = bytes;

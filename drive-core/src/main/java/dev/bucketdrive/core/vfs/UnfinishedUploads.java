@@ -1,0 +1,104 @@
+package dev.bucketdrive.core.vfs;
+
+import dev.bucketdrive.core.local.UploadJournal;
+import dev.bucketdrive.core.store.CompletedPart;
+import dev.bucketdrive.core.store.MultipartUpload;
+import dev.bucketdrive.core.store.ObjectStore;
+import dev.bucketdrive.core.store.PutOptions;
+import dev.bucketdrive.core.store.StoreException;
+import dev.bucketdrive.core.store.WriteCondition;
+import java.util.List;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The multipart uploads the drive started and has not completed or aborted, kept in the journal. A
+ * crash (or an abort that failed) leaves such an upload on the server, where its parts take space
+ * and are billed until it is aborted or the bucket's lifecycle rule removes it. Nothing continues an
+ * upload across a restart (a stream starts over from the journal), so at the next start the drive
+ * aborts every one the last run left ({@link #abortLeftovers}).
+ */
+final class UnfinishedUploads {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UnfinishedUploads.class);
+
+    private final UploadJournal journal;
+
+    UnfinishedUploads(UploadJournal journal) {
+        this.journal = journal;
+    }
+
+    /** {@code store}, recording in the journal each multipart upload it creates until it completes or is aborted. */
+    ObjectStore recording(ObjectStore store) {
+        return new ForwardingObjectStore(store) {
+            @Override
+            public MultipartUpload createMultipart(String key, PutOptions options) {
+                MultipartUpload upload = store.createMultipart(key, options);
+                try {
+                    journal.multipartStarted(upload);
+                } catch (RuntimeException e) {
+                    try {
+                        store.abortMultipart(upload); // not recorded: not left behind either
+                    } catch (RuntimeException abort) {
+                        e.addSuppressed(abort);
+                    }
+                    throw e;
+                }
+                return upload;
+            }
+
+            @Override
+            public String completeMultipart(MultipartUpload upload, List<CompletedPart> parts, WriteCondition condition) {
+                String etag = store.completeMultipart(upload, parts, condition);
+                ended(upload);
+                return etag;
+            }
+
+            @Override
+            public void abortMultipart(MultipartUpload upload) {
+                store.abortMultipart(upload);
+                ended(upload);
+            }
+        };
+    }
+
+    /**
+     * Forgets an upload that ended. A failure here must not fail the upload, which is done (a retry
+     * would find its own new version and take it for someone else's); the record then stays, and
+     * the next start's abort of an upload already gone is harmless.
+     */
+    private void ended(MultipartUpload upload) {
+        try {
+            journal.multipartEnded(upload);
+        } catch (RuntimeException e) {
+            LOG.warn("could not record the end of the multipart upload to {}: {}", upload.key(), e.toString());
+        }
+    }
+
+    /**
+     * Reads the uploads an earlier run left before this run starts any, and aborts them with
+     * {@code runner} through {@code store} (which records that they ended). One that cannot be aborted
+     * now stays for the next start.
+     */
+    void abortLeftovers(ObjectStore store, Executor runner) {
+        List<MultipartUpload> left = journal.multipartsStarted();
+        if (left.isEmpty()) {
+            return;
+        }
+        runner.execute(() -> {
+            int aborted = 0;
+            for (MultipartUpload upload : left) {
+                try {
+                    store.abortMultipart(upload);
+                    aborted++;
+                } catch (StoreException e) {
+                    LOG.debug("abort of the unfinished upload to {} failed: {}", upload.key(), e.toString());
+                } catch (RuntimeException e) {
+                    LOG.warn("abort of the unfinished upload to {} failed", upload.key(), e);
+                }
+            }
+            LOG.info("aborted {} of {} multipart uploads the last run left unfinished", aborted, left.size());
+        });
+    }
+}
