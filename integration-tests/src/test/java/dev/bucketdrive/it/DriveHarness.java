@@ -43,6 +43,9 @@ final class DriveHarness implements AutoCloseable {
     /** The name of a method of the index whose next call fails (as a failed commit would), or null. */
     final java.util.concurrent.atomic.AtomicReference<String> indexFault =
             new java.util.concurrent.atomic.AtomicReference<>();
+    /** Runs before each call of the chunk store with the method's name (a slow disk, say), or null. */
+    final java.util.concurrent.atomic.AtomicReference<java.util.function.Consumer<String>> chunkHook =
+            new java.util.concurrent.atomic.AtomicReference<>();
     /** The name of a method of the chunk store whose next call fails (as a failed commit would), or null. */
     final java.util.concurrent.atomic.AtomicReference<String> chunkFault =
             new java.util.concurrent.atomic.AtomicReference<>();
@@ -68,7 +71,14 @@ final class DriveHarness implements AutoCloseable {
     void open() {
         cache = LocalCache.open(cacheTune.apply(CacheOptions.defaults(cacheDir).withChunkSize(chunkSize)
                 .withLimits(1L << 30, 512L << 20)), Runnable::run);
-        drive = Drive.open(store, counted(ChunkStore.class, failingWhenTold(ChunkStore.class, cache.chunks(), chunkFault)),
+        ChunkStore chunks = intercepted(ChunkStore.class, failingWhenTold(ChunkStore.class, cache.chunks(), chunkFault),
+                method -> {
+                    var hook = chunkHook.get();
+                    if (hook != null) {
+                        hook.accept(method);
+                    }
+                });
+        drive = Drive.open(store, counted(ChunkStore.class, chunks),
                 counted(UploadJournal.class, cache.journal()),
                 failingWhenTold(MetadataIndex.class, cache.index(), indexFault), failingWhenTold(cache.transactions()),
                 tune.apply(DriveOptions.standard().withWriteBackDelay(Duration.ZERO)

@@ -1265,6 +1265,54 @@ class DriveTest {
     }
 
     /**
+     * A writer past the dirty limit while the only other dirty file is being closed, and its close
+     * waits for a slow disk (held here for longer than the moment a writer gives a close): the close
+     * will queue an upload that makes room, so the writer waits for it.
+     */
+    @Test
+    void aWriteWaitsForAFileBeingClosedToMakeRoom() throws Exception {
+        h.close();
+        long limit = 2L * PART;
+        h = new DriveHarness(bucket, tmp.resolve("cache-closing"), DriveHarness.CHUNK, o -> o,
+                c -> c.withLimits(1L << 30, limit).withDirtyWait(Duration.ofDays(1)));
+        byte[] first = random(3 * PART / 2, 57);
+        long fh = h.drive.create("/first.bin", 0644, Set.of(StandardOpenOption.WRITE));
+        h.drive.write(fh, ByteBuffer.wrap(first), 0);
+        CountDownLatch syncing = new CountDownLatch(1);
+        CountDownLatch disk = new CountDownLatch(1);
+        h.chunkHook.set(method -> {
+            if (method.equals("force")) {
+                syncing.countDown();
+                try {
+                    disk.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        Future<?> closed = pool.submit(() -> {
+            h.drive.flush(fh);
+            h.drive.release(fh);
+        });
+        assertThat(syncing.await(30, TimeUnit.SECONDS)).isTrue();
+        byte[] second = random(PART, 58);
+        long fh2 = h.drive.create("/second.bin", 0644, Set.of(StandardOpenOption.WRITE));
+        Future<Integer> written = pool.submit(() -> h.drive.write(fh2, ByteBuffer.wrap(second), 0));
+        Thread.sleep(1500); // past the second a writer waits with nothing under way
+        h.chunkHook.set(null);
+        disk.countDown();
+        closed.get(30, TimeUnit.SECONDS);
+        assertThat(written.get(2, TimeUnit.MINUTES)).as("all of it, after waiting").isEqualTo(second.length);
+        pool.shutdown();
+        h.drive.flush(fh2);
+        h.drive.release(fh2);
+        h.drain();
+        assertSameBytes(object("first.bin"), first);
+        assertSameBytes(object("second.bin"), second);
+    }
+
+    /**
      * A file bigger than the cache: its chunks are dirty (never evicted) until it is in the bucket,
      * and are evicted down to the cache's size once it is, not at some later read (before, a 5.5 GiB
      * file left a 1 GiB cache at 5.6 GiB).

@@ -47,6 +47,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -99,6 +100,8 @@ public final class Drive implements AutoCloseable {
     private final ConcurrentHashMap<Long, Node> nodes = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, Handle> handles = new ConcurrentHashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
+    /** Closes, fsyncs and last releases under way ({@link #closing()}). */
+    private final AtomicInteger closing = new AtomicInteger();
     private final ConcurrentHashMap<String, CompletableFuture<Void>> listings = new ConcurrentHashMap<>();
     /** Flat listings of whole subtrees in flight, by the directory at their top (see {@link #listSubtree}). */
     private final ConcurrentHashMap<String, SubtreeListing> subtreeListings = new ConcurrentHashMap<>();
@@ -425,8 +428,21 @@ public final class Drive implements AutoCloseable {
     public void flush(long fh) {
         Handle h = handle(fh);
         if (h.writable) {
-            persist(h.node, now() + options.writeBackDelay().toMillis(), false);
+            closing.incrementAndGet();
+            try {
+                persist(h.node, now() + options.writeBackDelay().toMillis(), false);
+            } finally {
+                closing.decrementAndGet();
+            }
         }
+    }
+
+    /**
+     * Whether a close, fsync or last release is under way: each schedules an upload when it ends
+     * (after waiting for the disk, which can take a while), so it may soon make room in the cache.
+     */
+    boolean closing() {
+        return closing.get() > 0;
     }
 
     /** Returns when the file's content is durable in the bucket (or fails with EIO after the fsync timeout). */
@@ -435,8 +451,14 @@ public final class Drive implements AutoCloseable {
         synchronized (node) {
             node.syncWanted = true;
         }
+        closing.incrementAndGet();
         try {
-            PendingOp op = persist(node, now(), true);
+            PendingOp op;
+            try {
+                op = persist(node, now(), true);
+            } finally {
+                closing.decrementAndGet();
+            }
             if (op == null) {
                 op = journal.uploadOf(node.id).orElse(null);
             }
@@ -468,8 +490,13 @@ public final class Drive implements AutoCloseable {
         }
         if (deferred) {
             Node node = h.node;
-            locked(() -> queueUpload(node, Instant.ofEpochMilli(now()).plus(options.writeBackDelay()), true));
-            journal.sync();
+            closing.incrementAndGet();
+            try {
+                locked(() -> queueUpload(node, Instant.ofEpochMilli(now()).plus(options.writeBackDelay()), true));
+                journal.sync();
+            } finally {
+                closing.decrementAndGet();
+            }
         }
         release(h.node);
     }

@@ -237,12 +237,12 @@ final class WriteBack implements AutoCloseable {
     }
 
     /**
-     * Whether the cache may soon have more room: an upload, step or part is running, or an entry is
-     * due within twice the longest retry backoff. The uploads of files still open are held for a
-     * day, so they do not count: those files' dirty bytes wait for a close.
+     * Whether the cache may soon have more room: an upload, step or part is running, a close is under
+     * way, or an entry is due within twice the longest retry backoff. The uploads of files still open
+     * are held for a day, so they do not count: those files' dirty bytes wait for a close.
      */
     private boolean mayMakeRoom() {
-        if (!inFlight.isEmpty() || streams.sending()) {
+        if (!inFlight.isEmpty() || streams.sending() || drive.closing()) {
             return true;
         }
         long soon = drive.now() + 2 * MAX_BACKOFF_MS;
