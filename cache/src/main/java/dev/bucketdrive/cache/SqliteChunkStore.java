@@ -633,7 +633,7 @@ final class SqliteChunkStore implements ChunkStore {
         if (!diskRoom && dirtyBytes.get() == 0 && sentAsParts.isEmpty()) {
             throw new CacheFullException(diskShort(key) + "; nothing waits for upload");
         }
-        if (somethingUnderway.getAsBoolean()) {
+        if (underway()) {
             wait.idle = false;
         } else if (!wait.idle) {
             wait.idle = true;
@@ -655,6 +655,16 @@ final class SqliteChunkStore implements ChunkStore {
             throw new CacheFullException("interrupted while waiting for cache space");
         } finally {
             dirtyLock.unlock();
+        }
+    }
+
+    /** {@link #somethingUnderway}; when it cannot tell (its journal read failed), the write keeps waiting. */
+    private boolean underway() {
+        try {
+            return somethingUnderway.getAsBoolean();
+        } catch (RuntimeException e) {
+            LOG.debug("cannot tell whether anything could make room: {}", e.toString());
+            return true;
         }
     }
 

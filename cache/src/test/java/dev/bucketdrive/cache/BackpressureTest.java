@@ -104,7 +104,29 @@ class BackpressureTest {
         cache.chunks().write(new ChunkKey(1, 1), 0, ByteBuffer.wrap(new byte[CS]));
         CompletableFuture<Void> third = CompletableFuture.runAsync(() ->
                 cache.chunks().write(new ChunkKey(2, 0), 0, ByteBuffer.wrap(new byte[] {42})));
-        while (looks.get() < 3) {
+        while (looks.get() < 3 && !third.isDone()) {
+            Thread.onSpinWait();
+        }
+        assertThat(third).as("still waiting").isNotDone();
+        cache.chunks().markUploaded(1, null, "v1", cache.chunks().dirtyChunks(1));
+        third.get(30, TimeUnit.SECONDS);
+        assertThat(cache.chunks().length(new ChunkKey(2, 0))).isEqualTo(1);
+    }
+
+    /** When the write-back cannot tell (its journal read failed), the writer waits as before rather than fail. */
+    @Test
+    void aWriterWaitsWhenItCannotTellWhetherAnythingCouldMakeRoom() throws Exception {
+        open(Duration.ofDays(1));
+        AtomicInteger looks = new AtomicInteger();
+        cache.chunks().roomMadeBy(() -> {
+            looks.incrementAndGet();
+            throw new IllegalStateException("cache index: injected failure");
+        });
+        cache.chunks().write(new ChunkKey(1, 0), 0, ByteBuffer.wrap(new byte[CS]));
+        cache.chunks().write(new ChunkKey(1, 1), 0, ByteBuffer.wrap(new byte[CS]));
+        CompletableFuture<Void> third = CompletableFuture.runAsync(() ->
+                cache.chunks().write(new ChunkKey(2, 0), 0, ByteBuffer.wrap(new byte[] {42})));
+        while (looks.get() < 8 && !third.isDone()) { // 1.4 s and more: past the second a writer gives
             Thread.onSpinWait();
         }
         assertThat(third).as("still waiting").isNotDone();
