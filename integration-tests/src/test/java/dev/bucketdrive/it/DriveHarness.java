@@ -46,6 +46,9 @@ final class DriveHarness implements AutoCloseable {
     /** Runs before each call of the chunk store with the method's name (a slow disk, say), or null. */
     final java.util.concurrent.atomic.AtomicReference<java.util.function.Consumer<String>> chunkHook =
             new java.util.concurrent.atomic.AtomicReference<>();
+    /** The name of a method of the journal whose next call fails (as a failed commit would), or null. */
+    final java.util.concurrent.atomic.AtomicReference<String> journalFault =
+            new java.util.concurrent.atomic.AtomicReference<>();
     /** The name of a method of the chunk store whose next call fails (as a failed commit would), or null. */
     final java.util.concurrent.atomic.AtomicReference<String> chunkFault =
             new java.util.concurrent.atomic.AtomicReference<>();
@@ -79,7 +82,7 @@ final class DriveHarness implements AutoCloseable {
                     }
                 });
         drive = Drive.open(store, counted(ChunkStore.class, chunks),
-                counted(UploadJournal.class, cache.journal()),
+                counted(UploadJournal.class, failingWhenTold(UploadJournal.class, cache.journal(), journalFault)),
                 failingWhenTold(MetadataIndex.class, cache.index(), indexFault), failingWhenTold(cache.transactions()),
                 tune.apply(DriveOptions.standard().withWriteBackDelay(Duration.ZERO)
                         .withListingTtl(Duration.ofMinutes(10), Duration.ofMinutes(10)).withHostName("testhost")));

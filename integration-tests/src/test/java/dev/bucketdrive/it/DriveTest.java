@@ -1362,6 +1362,23 @@ class DriveTest {
         assertThat(h.store.calls(COMPLETE_MULTIPART)).as("the upload resumed from the journal").isEqualTo(1);
     }
 
+    /**
+     * A multipart upload the journal could not record is aborted at once (nothing would abort it after
+     * a crash), and the upload is tried again.
+     */
+    @Test
+    void aMultipartUploadThatCouldNotBeRecordedIsAbortedAndTheUploadRetried() {
+        byte[] content = random(4 * PART, 59);
+        h.journalFault.set("multipartStarted");
+        h.write("/unrecorded.bin", content);
+        h.drain();
+        assertSameBytes(object("unrecorded.bin"), content);
+        assertThat(h.journalFault.get()).as("the fault was met").isNull();
+        assertThat(h.store.calls(ABORT_MULTIPART)).isEqualTo(1);
+        assertThat(bucket.uploadsInProgress()).isZero();
+        assertThat(h.cache.journal().multipartsStarted()).isEmpty();
+    }
+
     @Test
     void aStreamThatCannotBeUsedIsAbortedAndTheFileUploadsWhole() throws Exception {
         byte[] content = random(3 * PART, 33);

@@ -109,6 +109,8 @@ final class PartStreams implements AutoCloseable {
     private final ConcurrentHashMap<Long, AtomicInteger> requests = new ConcurrentHashMap<>();
     private final Executor senders;
     private final BufferPool partBuffers;
+    /** Set by {@link #close}: a sender still running starts no new stream (it would outlive the drive). */
+    private volatile boolean closed;
 
     /**
      * @param senders runs the sending of parts; its tasks never wait for anything but the bucket
@@ -147,7 +149,7 @@ final class PartStreams implements AutoCloseable {
     }
 
     private void sendReady(long fileId) {
-        Target t = source.target(fileId);
+        Target t = closed ? null : source.target(fileId);
         if (t == null) {
             return; // closed (its upload takes the stream), or no longer a file that can stream
         }
@@ -166,7 +168,8 @@ final class PartStreams implements AutoCloseable {
             if (s == null) {
                 Stream created = new Stream(fileId, t.key(), t.base(), partSize, t.options().metadata(),
                         store.createMultipart(t.key(), t.options()));
-                if (streams.putIfAbsent(fileId, created) != null) {
+                if (streams.putIfAbsent(fileId, created) != null || closed) {
+                    streams.remove(fileId, created);
                     abort(created);
                     return;
                 }
@@ -266,6 +269,7 @@ final class PartStreams implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         for (Long id : streams.keySet()) {
             discard(id);
         }
