@@ -1379,6 +1379,32 @@ class DriveTest {
         assertThat(h.cache.journal().multipartsStarted()).isEmpty();
     }
 
+    /**
+     * An abort that fails while the drive runs (the bucket unreachable for a moment) is tried again
+     * once an upload goes through, without waiting for the next start.
+     */
+    @Test
+    void anAbortThatFailedIsTriedAgainOnceTheBucketAnswers() throws Exception {
+        byte[] content = random(3 * PART, 60);
+        long fh = h.drive.create("/cut.bin", 0644, Set.of(StandardOpenOption.WRITE));
+        h.drive.write(fh, ByteBuffer.wrap(content), 0);
+        awaitCalls(UPLOAD_PART, 3);
+        h.store.failNext(InstrumentedObjectStore.Op.ABORT_MULTIPART, 1, StoreException.Kind.TRANSIENT);
+        h.drive.truncate("/cut.bin", fh, 1000); // the stream is given up; its abort fails
+        assertThat(bucket.uploadsInProgress()).isEqualTo(1);
+        h.drive.flush(fh);
+        h.drive.release(fh);
+        h.drain();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (bucket.uploadsInProgress() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(bucket.uploadsInProgress()).as("aborted once the PUT went through").isZero();
+        assertThat(h.store.calls(ABORT_MULTIPART)).isEqualTo(2);
+        assertThat(h.cache.journal().multipartsStarted()).isEmpty();
+        assertSameBytes(object("cut.bin"), Arrays.copyOf(content, 1000));
+    }
+
     @Test
     void aStreamThatCannotBeUsedIsAbortedAndTheFileUploadsWhole() throws Exception {
         byte[] content = random(3 * PART, 33);

@@ -8,7 +8,11 @@ import dev.bucketdrive.core.store.PutOptions;
 import dev.bucketdrive.core.store.StoreException;
 import dev.bucketdrive.core.store.WriteCondition;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,13 +21,17 @@ import org.slf4j.LoggerFactory;
  * crash (or an abort that failed) leaves such an upload on the server, where its parts take space
  * and are billed until it is aborted or the bucket's lifecycle rule removes it. Nothing continues an
  * upload across a restart (a stream starts over from the journal), so at the next start the drive
- * aborts every one the last run left ({@link #abortLeftovers}).
+ * aborts every one the last run left ({@link #abortLeftovers}); an abort that fails while the drive
+ * runs is tried again once the bucket answers ({@link #bucketAnswered}).
  */
 final class UnfinishedUploads {
 
     private static final Logger LOG = LoggerFactory.getLogger(UnfinishedUploads.class);
 
     private final UploadJournal journal;
+    /** Aborts that failed in this run (the bucket unreachable, say): tried again once it answers. */
+    private final Set<MultipartUpload> abortsFailed = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean retrying = new AtomicBoolean();
 
     UnfinishedUploads(UploadJournal journal) {
         this.journal = journal;
@@ -57,7 +65,13 @@ final class UnfinishedUploads {
 
             @Override
             public void abortMultipart(MultipartUpload upload) {
-                store.abortMultipart(upload);
+                try {
+                    store.abortMultipart(upload);
+                } catch (RuntimeException e) {
+                    abortsFailed.add(upload);
+                    throw e;
+                }
+                abortsFailed.remove(upload);
                 ended(upload);
             }
         };
@@ -100,5 +114,32 @@ final class UnfinishedUploads {
             }
             LOG.info("aborted {} of {} multipart uploads the last run left unfinished", aborted, left.size());
         });
+    }
+
+    /**
+     * The bucket took a request again (an upload or step went through): the aborts that failed in
+     * this run are tried once more with {@code runner}, through {@code store}, one pass at a time.
+     */
+    void bucketAnswered(ObjectStore store, Executor runner) {
+        if (abortsFailed.isEmpty() || !retrying.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            runner.execute(() -> {
+                try {
+                    for (MultipartUpload upload : List.copyOf(abortsFailed)) {
+                        try {
+                            store.abortMultipart(upload);
+                        } catch (RuntimeException e) {
+                            LOG.debug("abort of the unfinished upload to {} failed again: {}", upload.key(), e.toString());
+                        }
+                    }
+                } finally {
+                    retrying.set(false);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            retrying.set(false); // stopping: the next start aborts them
+        }
     }
 }

@@ -666,6 +666,7 @@ final class WriteBack implements AutoCloseable {
                     } else {
                         runStep(op);
                     }
+                    drive.unfinishedUploads.bucketAnswered(store, workers);
                 } catch (ChangedWhileReading _) {
                     drive.journal.postpone(op.id(), Instant.ofEpochMilli(drive.now() + 200));
                 } catch (Throwable t) {
