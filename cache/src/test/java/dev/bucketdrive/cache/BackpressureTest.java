@@ -100,17 +100,7 @@ class BackpressureTest {
         open(Duration.ofDays(1));
         AtomicInteger looks = new AtomicInteger();
         cache.chunks().roomMadeBy(() -> looks.incrementAndGet() > 1);
-        cache.chunks().write(new ChunkKey(1, 0), 0, ByteBuffer.wrap(new byte[CS]));
-        cache.chunks().write(new ChunkKey(1, 1), 0, ByteBuffer.wrap(new byte[CS]));
-        CompletableFuture<Void> third = CompletableFuture.runAsync(() ->
-                cache.chunks().write(new ChunkKey(2, 0), 0, ByteBuffer.wrap(new byte[] {42})));
-        while (looks.get() < 3 && !third.isDone()) {
-            Thread.onSpinWait();
-        }
-        assertThat(third).as("still waiting").isNotDone();
-        cache.chunks().markUploaded(1, null, "v1", cache.chunks().dirtyChunks(1));
-        third.get(30, TimeUnit.SECONDS);
-        assertThat(cache.chunks().length(new ChunkKey(2, 0))).isEqualTo(1);
+        assertAWriterPastTheLimitWaitsForAnUpload(looks, 3);
     }
 
     /** When the write-back cannot tell (its journal read failed), the writer waits as before rather than fail. */
@@ -122,11 +112,19 @@ class BackpressureTest {
             looks.incrementAndGet();
             throw new IllegalStateException("cache index: injected failure");
         });
+        assertAWriterPastTheLimitWaitsForAnUpload(looks, 8); // 1.4 s and more: past the second a writer gives
+    }
+
+    /**
+     * Fills the dirty limit and writes past it: the writer still waits once it has asked
+     * {@code roomMadeBy} {@code looked} times, and goes on when an upload makes room.
+     */
+    private void assertAWriterPastTheLimitWaitsForAnUpload(AtomicInteger looks, int looked) throws Exception {
         cache.chunks().write(new ChunkKey(1, 0), 0, ByteBuffer.wrap(new byte[CS]));
         cache.chunks().write(new ChunkKey(1, 1), 0, ByteBuffer.wrap(new byte[CS]));
         CompletableFuture<Void> third = CompletableFuture.runAsync(() ->
                 cache.chunks().write(new ChunkKey(2, 0), 0, ByteBuffer.wrap(new byte[] {42})));
-        while (looks.get() < 8 && !third.isDone()) { // 1.4 s and more: past the second a writer gives
+        while (looks.get() < looked && !third.isDone()) {
             Thread.onSpinWait();
         }
         assertThat(third).as("still waiting").isNotDone();

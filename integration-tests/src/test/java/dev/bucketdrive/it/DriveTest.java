@@ -1038,6 +1038,14 @@ class DriveTest {
         assertThat((byte[]) seen.get()).isEqualTo(Arrays.copyOfRange(content, at, at + 10));
     }
 
+    /** A new file written whole and left open, once {@code parts} of its parts have streamed; returns its handle. */
+    private long createStreamed(String path, byte[] content, int parts) throws InterruptedException {
+        long fh = h.drive.create(path, 0644, Set.of(StandardOpenOption.WRITE));
+        h.drive.write(fh, ByteBuffer.wrap(content), 0);
+        awaitCalls(UPLOAD_PART, parts);
+        return fh;
+    }
+
     private void awaitCalls(InstrumentedObjectStore.Op op, long atLeast) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (h.store.calls(op) < atLeast && System.nanoTime() < deadline) {
@@ -1073,9 +1081,7 @@ class DriveTest {
     void aStreamedFileTooBigForOneCopyGetsTheAttributesOfItsCloseByACopyInParts() throws Exception {
         byte[] content = random(4 * PART, 33);
         bucket.limitCopies(PART); // stands for S3's 5 GiB limit of CopyObject
-        long fh = h.drive.create("/stream.bin", 0644, Set.of(StandardOpenOption.WRITE));
-        h.drive.write(fh, ByteBuffer.wrap(content), 0);
-        awaitCalls(UPLOAD_PART, 4);
+        long fh = createStreamed("/stream.bin", content, 4);
         h.drive.utimens("/stream.bin", 1_000_000_000L); // the stream began with another mtime
         h.drive.flush(fh);
         h.drive.release(fh);
@@ -1151,9 +1157,7 @@ class DriveTest {
     @Test
     void aStreamedPartChangedBeforeTheCloseIsSentAgain() throws Exception {
         byte[] content = random(4 * PART, 32);
-        long fh = h.drive.create("/rewrite.bin", 0644, Set.of(StandardOpenOption.WRITE));
-        h.drive.write(fh, ByteBuffer.wrap(content), 0);
-        awaitCalls(UPLOAD_PART, 4);
+        long fh = createStreamed("/rewrite.bin", content, 4);
         byte[] patch = bytes("changed after its part was sent");
         System.arraycopy(patch, 0, content, PART + 100, patch.length);
         h.drive.write(fh, ByteBuffer.wrap(patch), PART + 100);
@@ -1194,6 +1198,20 @@ class DriveTest {
     }
 
     /**
+     * A drive whose cache lets two parts wait for upload, and whose writers may wait a day for room:
+     * a test of whether a writer waits guards the wait itself.
+     *
+     * @return the dirty limit
+     */
+    private long reopenWithDirtyLimitOfTwoParts(String cache, UnaryOperator<DriveOptions> tune) {
+        h.close();
+        long limit = 2L * PART;
+        h = new DriveHarness(bucket, tmp.resolve(cache), DriveHarness.CHUNK, tune,
+                c -> c.withLimits(1L << 30, limit).withDirtyWait(Duration.ofDays(1)));
+        return limit;
+    }
+
+    /**
      * A writer past the dirty limit while only a file still open holds dirty bytes: no upload could
      * make room before that file's close, so the write gets ENOSPC at once instead of waiting out the
      * dirty wait (a day here; the default is 5 minutes). What was accepted stays and uploads at the
@@ -1201,10 +1219,7 @@ class DriveTest {
      */
     @Test
     void aWriteThatOnlyAnOpenFileCouldMakeRoomForGetsNoSpaceAtOnceAndLosesNothing() throws Exception {
-        h.close();
-        long limit = 2L * PART;
-        h = new DriveHarness(bucket, tmp.resolve("cache-open"), DriveHarness.CHUNK, o -> o,
-                c -> c.withLimits(1L << 30, limit).withDirtyWait(Duration.ofDays(1)));
+        long limit = reopenWithDirtyLimitOfTwoParts("cache-open", o -> o);
         byte[] content = random(4 * PART, 53);
         long fh = h.drive.create("/backwards.bin", 0644, Set.of(StandardOpenOption.WRITE));
         // From its end backwards, as a download in pieces may write: no part is whole, none streams.
@@ -1247,11 +1262,7 @@ class DriveTest {
      */
     @Test
     void aWriteWaitsForTheUploadOfAClosedFileToMakeRoom() throws Exception {
-        h.close();
-        long limit = 2L * PART;
-        h = new DriveHarness(bucket, tmp.resolve("cache-closed"), DriveHarness.CHUNK,
-                o -> o.withWriteBackDelay(Duration.ofSeconds(2)),
-                c -> c.withLimits(1L << 30, limit).withDirtyWait(Duration.ofDays(1)));
+        reopenWithDirtyLimitOfTwoParts("cache-closed", o -> o.withWriteBackDelay(Duration.ofSeconds(2)));
         byte[] first = random(3 * PART / 2, 54);
         h.write("/first.bin", first);
         byte[] second = random(PART, 55);
@@ -1271,10 +1282,7 @@ class DriveTest {
      */
     @Test
     void aWriteWaitsForAFileBeingClosedToMakeRoom() throws Exception {
-        h.close();
-        long limit = 2L * PART;
-        h = new DriveHarness(bucket, tmp.resolve("cache-closing"), DriveHarness.CHUNK, o -> o,
-                c -> c.withLimits(1L << 30, limit).withDirtyWait(Duration.ofDays(1)));
+        reopenWithDirtyLimitOfTwoParts("cache-closing", o -> o);
         byte[] first = random(3 * PART / 2, 57);
         long fh = h.drive.create("/first.bin", 0644, Set.of(StandardOpenOption.WRITE));
         h.drive.write(fh, ByteBuffer.wrap(first), 0);
@@ -1386,9 +1394,7 @@ class DriveTest {
     @Test
     void anAbortThatFailedIsTriedAgainOnceTheBucketAnswers() throws Exception {
         byte[] content = random(3 * PART, 60);
-        long fh = h.drive.create("/cut.bin", 0644, Set.of(StandardOpenOption.WRITE));
-        h.drive.write(fh, ByteBuffer.wrap(content), 0);
-        awaitCalls(UPLOAD_PART, 3);
+        long fh = createStreamed("/cut.bin", content, 3);
         h.store.failNext(InstrumentedObjectStore.Op.ABORT_MULTIPART, 1, StoreException.Kind.TRANSIENT);
         h.drive.truncate("/cut.bin", fh, 1000); // the stream is given up; its abort fails
         assertThat(bucket.uploadsInProgress()).isEqualTo(1);
@@ -1408,9 +1414,7 @@ class DriveTest {
     @Test
     void aStreamThatCannotBeUsedIsAbortedAndTheFileUploadsWhole() throws Exception {
         byte[] content = random(3 * PART, 33);
-        long fh = h.drive.create("/shrunk.bin", 0644, Set.of(StandardOpenOption.WRITE));
-        h.drive.write(fh, ByteBuffer.wrap(content), 0);
-        awaitCalls(UPLOAD_PART, 3);
+        long fh = createStreamed("/shrunk.bin", content, 3);
         h.drive.truncate("/shrunk.bin", fh, 1000); // small enough for one PUT now
         h.drive.flush(fh);
         h.drive.release(fh);
