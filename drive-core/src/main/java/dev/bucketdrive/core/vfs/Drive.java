@@ -51,6 +51,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The file system a mount serves: names, attributes, open files, reads and writes, over a bucket
@@ -428,12 +429,17 @@ public final class Drive implements AutoCloseable {
     public void flush(long fh) {
         Handle h = handle(fh);
         if (h.writable) {
-            closing.incrementAndGet();
-            try {
-                persist(h.node, now() + options.writeBackDelay().toMillis(), false);
-            } finally {
-                closing.decrementAndGet();
-            }
+            whileClosing(() -> persist(h.node, now() + options.writeBackDelay().toMillis(), false));
+        }
+    }
+
+    /** A close's work that ends by queueing an upload, counted by {@link #closing()} while it runs. */
+    private <T> T whileClosing(Supplier<T> work) {
+        closing.incrementAndGet();
+        try {
+            return work.get();
+        } finally {
+            closing.decrementAndGet();
         }
     }
 
@@ -451,14 +457,8 @@ public final class Drive implements AutoCloseable {
         synchronized (node) {
             node.syncWanted = true;
         }
-        closing.incrementAndGet();
         try {
-            PendingOp op;
-            try {
-                op = persist(node, now(), true);
-            } finally {
-                closing.decrementAndGet();
-            }
+            PendingOp op = whileClosing(() -> persist(node, now(), true));
             if (op == null) {
                 op = journal.uploadOf(node.id).orElse(null);
             }
@@ -490,13 +490,11 @@ public final class Drive implements AutoCloseable {
         }
         if (deferred) {
             Node node = h.node;
-            closing.incrementAndGet();
-            try {
+            whileClosing(() -> {
                 locked(() -> queueUpload(node, Instant.ofEpochMilli(now()).plus(options.writeBackDelay()), true));
                 journal.sync();
-            } finally {
-                closing.decrementAndGet();
-            }
+                return null;
+            });
         }
         release(h.node);
     }
@@ -814,7 +812,7 @@ public final class Drive implements AutoCloseable {
      * change of a file's version need not, as listings skip keys this mount wrote since they began
      * ({@link #ownChangeSince}).
      */
-    <T> T locked(java.util.function.Supplier<T> action) {
+    <T> T locked(Supplier<T> action) {
         namespace.lock();
         try {
             return action.get();
