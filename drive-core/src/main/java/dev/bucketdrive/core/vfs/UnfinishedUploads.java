@@ -29,9 +29,13 @@ final class UnfinishedUploads {
     private static final Logger LOG = LoggerFactory.getLogger(UnfinishedUploads.class);
 
     private final UploadJournal journal;
-    /** Aborts that failed in this run (the bucket unreachable, say): tried again once it answers. */
-    private final Set<MultipartUpload> abortsFailed = ConcurrentHashMap.newKeySet();
-    private final AtomicBoolean retrying = new AtomicBoolean();
+    /**
+     * Uploads to abort: those the last run left, and those whose abort failed in this run (the bucket
+     * unreachable, say), tried again once it answers.
+     */
+    private final Set<MultipartUpload> toAbort = ConcurrentHashMap.newKeySet();
+    /** A pass over {@link #toAbort} is running. */
+    private final AtomicBoolean aborting = new AtomicBoolean();
 
     UnfinishedUploads(UploadJournal journal) {
         this.journal = journal;
@@ -68,10 +72,10 @@ final class UnfinishedUploads {
                 try {
                     store.abortMultipart(upload);
                 } catch (RuntimeException e) {
-                    abortsFailed.add(upload);
+                    toAbort.add(upload);
                     throw e;
                 }
-                abortsFailed.remove(upload);
+                toAbort.remove(upload);
                 ended(upload);
             }
         };
@@ -93,53 +97,49 @@ final class UnfinishedUploads {
     /**
      * Reads the uploads an earlier run left before this run starts any, and aborts them with
      * {@code runner} through {@code store} (which records that they ended). One that cannot be aborted
-     * now stays for the next start.
+     * now is tried again as an abort that failed in this run is, and stays for the next start.
      */
     void abortLeftovers(ObjectStore store, Executor runner) {
         List<MultipartUpload> left = journal.multipartsStarted();
-        if (left.isEmpty()) {
-            return;
-        }
-        runner.execute(() -> {
-            int aborted = 0;
-            for (MultipartUpload upload : left) {
-                try {
-                    store.abortMultipart(upload);
-                    aborted++;
-                } catch (StoreException e) {
-                    LOG.debug("abort of the unfinished upload to {} failed: {}", upload.key(), e.toString());
-                } catch (RuntimeException e) {
-                    LOG.warn("abort of the unfinished upload to {} failed", upload.key(), e);
-                }
-            }
-            LOG.info("aborted {} of {} multipart uploads the last run left unfinished", aborted, left.size());
-        });
+        toAbort.addAll(left);
+        abortPending(store, runner);
     }
 
     /**
      * The bucket took a request again (an upload or step went through): the aborts that failed in
-     * this run are tried once more with {@code runner}, through {@code store}, one pass at a time.
+     * this run are tried once more.
      */
     void bucketAnswered(ObjectStore store, Executor runner) {
-        if (abortsFailed.isEmpty() || !retrying.compareAndSet(false, true)) {
+        abortPending(store, runner);
+    }
+
+    /** One pass over {@link #toAbort} with {@code runner}, through {@code store}; one pass at a time. */
+    private void abortPending(ObjectStore store, Executor runner) {
+        if (toAbort.isEmpty() || !aborting.compareAndSet(false, true)) {
             return;
         }
         try {
             runner.execute(() -> {
                 try {
-                    for (MultipartUpload upload : List.copyOf(abortsFailed)) {
+                    List<MultipartUpload> pending = List.copyOf(toAbort);
+                    int aborted = 0;
+                    for (MultipartUpload upload : pending) {
                         try {
                             store.abortMultipart(upload);
+                            aborted++;
+                        } catch (StoreException e) {
+                            LOG.debug("abort of the unfinished upload to {} failed: {}", upload.key(), e.toString());
                         } catch (RuntimeException e) {
-                            LOG.debug("abort of the unfinished upload to {} failed again: {}", upload.key(), e.toString());
+                            LOG.warn("abort of the unfinished upload to {} failed", upload.key(), e);
                         }
                     }
+                    LOG.info("aborted {} of {} unfinished multipart uploads", aborted, pending.size());
                 } finally {
-                    retrying.set(false);
+                    aborting.set(false);
                 }
             });
         } catch (RejectedExecutionException e) {
-            retrying.set(false); // stopping: the next start aborts them
+            aborting.set(false); // stopping: the next start aborts them
         }
     }
 }
