@@ -1411,6 +1411,31 @@ class DriveTest {
         assertSameBytes(object("cut.bin"), Arrays.copyOf(content, 1000));
     }
 
+    /** A drive that sends nothing else tries a failed abort again after a backoff, not only at the next start. */
+    @Test
+    void anAbortThatFailedIsTriedAgainAfterABackoffWhenNothingElseIsSent() throws Exception {
+        MutableClock clock = reopenWithClock("cache-abort", o -> o);
+        MultipartUpload left = bucket.createMultipart("left.bin", PutOptions.DEFAULT);
+        h.cache.journal().multipartStarted(left); // as a crash mid-upload leaves it
+        h.stop();
+        h.store.failNext(InstrumentedObjectStore.Op.ABORT_MULTIPART, 1, StoreException.Kind.TRANSIENT);
+        h.open(); // its abort at the start fails; then the drive has nothing to send
+        awaitCalls(ABORT_MULTIPART, 1);
+        Thread.sleep(1500); // the write-back's scheduler looks at least once a second
+        assertThat(h.store.calls(ABORT_MULTIPART)).as("not before the backoff").isEqualTo(1);
+        assertThat(bucket.uploadsInProgress()).isEqualTo(1);
+
+        clock.advance(Duration.ofSeconds(3)); // past the first backoff: 2 s and up to a fifth more
+        awaitCalls(ABORT_MULTIPART, 2);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!h.cache.journal().multipartsStarted().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(bucket.uploadsInProgress()).isZero();
+        assertThat(h.cache.journal().multipartsStarted()).isEmpty();
+        assertThat(h.store.calls(ABORT_MULTIPART)).isEqualTo(2);
+    }
+
     @Test
     void aStreamThatCannotBeUsedIsAbortedAndTheFileUploadsWhole() throws Exception {
         byte[] content = random(3 * PART, 33);

@@ -165,7 +165,7 @@ public final class Drive implements AutoCloseable {
 
     private Drive(ObjectStore store, ChunkStore chunks, UploadJournal journal, MetadataIndex index,
                   LocalTransactions transactions, DriveOptions options) {
-        this.unfinishedUploads = new UnfinishedUploads(journal);
+        this.unfinishedUploads = new UnfinishedUploads(journal, this::now);
         this.store = recentWrites.recording(unfinishedUploads.recording(store));
         this.chunks = chunks;
         this.journal = journal;

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,8 +22,8 @@ import org.slf4j.LoggerFactory;
  * crash (or an abort that failed) leaves such an upload on the server, where its parts take space
  * and are billed until it is aborted or the bucket's lifecycle rule removes it. Nothing continues an
  * upload across a restart (a stream starts over from the journal), so at the next start the drive
- * aborts every one the last run left ({@link #abortLeftovers}); an abort that fails while the drive
- * runs is tried again once the bucket answers ({@link #bucketAnswered}).
+ * aborts every one the last run left ({@link #abortLeftovers}); an abort that fails is tried again
+ * once the bucket answers ({@link #bucketAnswered}), or else after a backoff ({@link #retryWhenDue}).
  */
 final class UnfinishedUploads {
 
@@ -36,9 +37,15 @@ final class UnfinishedUploads {
     private final Set<MultipartUpload> toAbort = ConcurrentHashMap.newKeySet();
     /** A pass over {@link #toAbort} is running. */
     private final AtomicBoolean aborting = new AtomicBoolean();
+    private final LongSupplier clock;
+    /** Passes in a row that left an upload unaborted; the wait before the next grows with them. */
+    private volatile int failedPasses;
+    /** When {@link #retryWhenDue} runs the next pass, in the clock's milliseconds. */
+    private volatile long nextPassAt;
 
-    UnfinishedUploads(UploadJournal journal) {
+    UnfinishedUploads(UploadJournal journal, LongSupplier clock) {
         this.journal = journal;
+        this.clock = clock;
     }
 
     /** {@code store}, recording in the journal each multipart upload it creates until it completes or is aborted. */
@@ -113,6 +120,17 @@ final class UnfinishedUploads {
         abortPending(store, runner);
     }
 
+    /**
+     * Tries the failed aborts again once their backoff has passed, for a drive that sends nothing
+     * else (so {@link #bucketAnswered} never comes). Cheap when nothing is pending: the write-back's
+     * scheduler calls it at each of its passes.
+     */
+    void retryWhenDue(ObjectStore store, Executor runner) {
+        if (!toAbort.isEmpty() && clock.getAsLong() >= nextPassAt) {
+            abortPending(store, runner);
+        }
+    }
+
     /** One pass over {@link #toAbort} with {@code runner}, through {@code store}; one pass at a time. */
     private void abortPending(ObjectStore store, Executor runner) {
         if (toAbort.isEmpty() || !aborting.compareAndSet(false, true)) {
@@ -134,6 +152,8 @@ final class UnfinishedUploads {
                         }
                     }
                     LOG.info("aborted {} of {} unfinished multipart uploads", aborted, pending.size());
+                    failedPasses = aborted == pending.size() ? 0 : failedPasses + 1;
+                    nextPassAt = clock.getAsLong() + WriteBack.backoffMs(failedPasses);
                 } finally {
                     aborting.set(false);
                 }

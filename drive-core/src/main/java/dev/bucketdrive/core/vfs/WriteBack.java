@@ -573,6 +573,7 @@ final class WriteBack implements AutoCloseable {
                     lock.unlock();
                 }
                 boolean dispatched = dispatchDue();
+                drive.unfinishedUploads.retryWhenDue(store, workers);
                 if (!dispatched) {
                     // Due entries that could not start wait for a slot or an entry ahead of them: any
                     // change wakes the loop, so no need to poll for them.
@@ -734,14 +735,19 @@ final class WriteBack implements AutoCloseable {
 
     private void failed(PendingOp op, Throwable t) {
         int attempts = op.attempts() + 1;
-        long backoff = Math.min(MAX_BACKOFF_MS, 1000L << Math.min(attempts, 12));
-        backoff += ThreadLocalRandom.current().nextLong(backoff / 5 + 1);
+        long backoff = backoffMs(attempts);
         String message = t.getMessage() == null ? t.toString() : t.getMessage();
         LOG.warn("{} of {} failed (attempt {}), retrying in {} s: {}", op.kind(), op.key(), attempts,
                 backoff / 1000, message);
         LOG.debug("failure", t);
         remember(recentErrors, op.kind() + " " + op.key() + ": " + message);
         drive.journal.retryLater(op.id(), Instant.ofEpochMilli(drive.now() + backoff), message);
+    }
+
+    /** How long to wait before try {@code attempts} + 1: doubling from 2 s to 5 min, a fifth of jitter on top. */
+    static long backoffMs(int attempts) {
+        long backoff = Math.min(MAX_BACKOFF_MS, 1000L << Math.min(Math.max(attempts, 1), 12));
+        return backoff + ThreadLocalRandom.current().nextLong(backoff / 5 + 1);
     }
 
     private static void remember(Deque<String> list, String item) {
