@@ -5,12 +5,17 @@ import dev.bucketdrive.core.store.CompletedPart;
 import dev.bucketdrive.core.store.MultipartUpload;
 import dev.bucketdrive.core.store.ObjectStore;
 import dev.bucketdrive.core.store.PutOptions;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +32,14 @@ import org.slf4j.LoggerFactory;
  * waiting for room that only its own close could make.
  *
  * <p>Only files with no remote bytes to keep stream (new files and files truncated to zero): their
- * parts are the cache's dirty chunks alone. A stream's parts go one at a time, in order.
+ * parts are the cache's dirty chunks alone. A stream sends up to {@link #PARTS_AT_ONCE} parts at the
+ * same time, started in order: one at a time falls behind a writer faster than one connection to
+ * the bucket, which leaves most parts for after the close. A part starts beside others only while
+ * the processors have room ({@code roomForMoreParts}): when they are all busy, more connections
+ * cannot send faster, and a part sent now takes processor time from the writer (on a server on
+ * the same machine, the close of a 256 MiB write came 0.2-0.5 s later; docs/BENCHMARKS.md, session
+ * 31). A file's sender waits for its parts; they run on an executor of their own, so a waiting
+ * sender never holds up a part.
  */
 final class PartStreams implements AutoCloseable {
 
@@ -37,9 +49,13 @@ final class PartStreams implements AutoCloseable {
     record SentPart(CompletedPart part, long length, Map<Integer, Long> generations) {
     }
 
+    /** How many parts of one stream are sent at the same time, at most. */
+    static final int PARTS_AT_ONCE = 4;
+
     /**
-     * A multipart upload of one file, fed while the file is written. {@code sending} and {@code closed}
-     * are guarded by its monitor; {@code nextPart} belongs to the file's one sender at a time.
+     * A multipart upload of one file, fed while the file is written. {@code sending} (parts are on
+     * their way) and {@code closed} are guarded by its monitor; {@code nextPart}, the next part to
+     * start, belongs to the file's one sender at a time.
      */
     static final class Stream {
         final long fileId;
@@ -65,7 +81,12 @@ final class PartStreams implements AutoCloseable {
             this.upload = upload;
         }
 
-        /** Stops new parts and waits for the one being sent. */
+        /** Whether the stream is one for that target: the same key and base version. */
+        boolean isFor(Target t) {
+            return key.equals(t.key()) && Objects.equals(base, t.base());
+        }
+
+        /** Stops new parts and waits for those on their way. */
         synchronized void close() {
             closed = true;
             while (sending) {
@@ -108,21 +129,27 @@ final class PartStreams implements AutoCloseable {
     /** Per file: writes that completed a part since its sender last looked; one sender per file at a time. */
     private final ConcurrentHashMap<Long, AtomicInteger> requests = new ConcurrentHashMap<>();
     private final Executor senders;
+    private final Executor parts;
+    private final BooleanSupplier roomForMoreParts;
     private final BufferPool partBuffers;
     /** Set by {@link #close}: a sender still running starts no new stream (it would outlive the drive). */
     private volatile boolean closed;
 
     /**
-     * @param senders runs the sending of parts; its tasks never wait for anything but the bucket
+     * @param senders runs each file's sender, which waits for the parts it hands to {@code parts}
+     * @param parts sends the parts; its tasks never wait for anything but the cache and the bucket
+     * @param roomForMoreParts whether another part may start while one is on its way (see the class comment)
      * @param partBuffers the arrays parts of {@code partSize} are read into
      */
     PartStreams(ObjectStore store, Source source, int chunkSize, long partSize, Executor senders,
-                BufferPool partBuffers) {
+                Executor parts, BooleanSupplier roomForMoreParts, BufferPool partBuffers) {
         this.store = store;
         this.source = source;
         this.chunkSize = chunkSize;
         this.partSize = partSize;
         this.senders = senders;
+        this.parts = parts;
+        this.roomForMoreParts = roomForMoreParts;
         this.partBuffers = partBuffers;
     }
 
@@ -148,55 +175,118 @@ final class PartStreams implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends the file's parts that are ready, up to {@link #PARTS_AT_ONCE} at a time: a new one starts
+     * as soon as one is done and the next is all written, so the parts keep pace with the writer.
+     * Returns when nothing is on its way and nothing more is ready (a later write calls again).
+     */
     private void sendReady(long fileId) {
         Target t = closed ? null : source.target(fileId);
         if (t == null) {
             return; // closed (its upload takes the stream), or no longer a file that can stream
         }
         Stream s = streams.get(fileId);
-        if (s != null && (!s.key.equals(t.key()) || !Objects.equals(s.base, t.base()))) {
+        if (s != null && !s.isFor(t)) {
             discard(fileId);
             s = null;
         }
-        Map<Integer, Long> dirty = source.dirtyChunks(fileId);
-        for (int number = s == null ? 1 : s.nextPart; (long) number * partSize <= t.size(); number++) {
-            long start = (number - 1) * partSize;
-            Map<Integer, Long> gens = generations(dirty, start);
-            if (gens == null) {
-                return; // a part not all written here: the final upload sends it
-            }
-            if (s == null) {
-                Stream created = new Stream(fileId, t.key(), t.base(), partSize, t.options().metadata(),
-                        store.createMultipart(t.key(), t.options()));
-                if (streams.putIfAbsent(fileId, created) != null || closed) {
-                    streams.remove(fileId, created);
-                    abort(created);
+        List<CompletableFuture<Void>> onTheirWay = new ArrayList<>();
+        try {
+            Map<Integer, Long> dirty = source.dirtyChunks(fileId);
+            boolean lookedAgain = true; // at the file, since the last part started or ended
+            while (true) {
+                throwFirstFailure(onTheirWay);
+                int number = s == null ? 1 : s.nextPart;
+                long start = (number - 1) * partSize;
+                Map<Integer, Long> gens = number * partSize <= t.size() ? generations(dirty, start) : null;
+                if (gens != null && (onTheirWay.isEmpty()
+                        || onTheirWay.size() < PARTS_AT_ONCE && roomForMoreParts.getAsBoolean())) {
+                    if (s == null) {
+                        s = newStream(fileId, t);
+                        if (s == null) {
+                            return;
+                        }
+                    }
+                    synchronized (s) {
+                        if (s.closed) {
+                            return; // its upload took it, or it was given up
+                        }
+                        s.sending = true;
+                    }
+                    Stream stream = s;
+                    ReadyPart part = new ReadyPart(number, start, gens);
+                    onTheirWay.add(CompletableFuture.runAsync(() -> send(stream, part), parts));
+                    s.nextPart = number + 1;
+                    lookedAgain = false;
+                } else if (gens == null && !lookedAgain) {
+                    t = source.target(fileId); // written further since?
+                    if (t == null || s != null && !s.isFor(t)) {
+                        return;
+                    }
+                    dirty = source.dirtyChunks(fileId);
+                    lookedAgain = true;
+                } else if (onTheirWay.isEmpty()) {
                     return;
+                } else {
+                    CompletableFuture.anyOf(onTheirWay.toArray(CompletableFuture[]::new)).exceptionally(e -> null).join();
+                    lookedAgain = false;
                 }
-                s = created;
             }
-            synchronized (s) {
-                if (s.closed) {
-                    return;
-                }
-                s.sending = true;
+        } finally {
+            for (CompletableFuture<Void> send : onTheirWay) {
+                send.exceptionally(e -> null).join(); // none may be on its way when the stream is given up
             }
-            byte[] data = partBuffers.take((int) partSize);
-            try {
-                source.content(fileId, start, data);
-                CompletedPart part = store.uploadPart(s.upload, number, Body.of(data));
-                // Kept only if the part did not change while it was read.
-                if (gens.equals(generations(source.dirtyChunks(fileId), start))) {
-                    s.sent.put(number, new SentPart(part, partSize, gens));
-                    source.sent(fileId, gens);
-                }
-                s.nextPart = number + 1;
-            } finally {
-                partBuffers.give(data);
+            if (s != null) {
                 synchronized (s) {
                     s.sending = false;
                     s.notifyAll();
                 }
+            }
+        }
+    }
+
+    /** A new stream for the file, now listed; null if one came first or this closed meanwhile. */
+    private Stream newStream(long fileId, Target t) {
+        Stream created = new Stream(fileId, t.key(), t.base(), partSize, t.options().metadata(),
+                store.createMultipart(t.key(), t.options()));
+        if (streams.putIfAbsent(fileId, created) != null || closed) {
+            streams.remove(fileId, created);
+            abort(created);
+            return null;
+        }
+        return created;
+    }
+
+    /** A part whose chunks were all written: its number, where it starts, its chunks' generations. */
+    private record ReadyPart(int number, long start, Map<Integer, Long> generations) {
+    }
+
+    private void send(Stream s, ReadyPart p) {
+        byte[] data = partBuffers.take((int) partSize);
+        try {
+            source.content(s.fileId, p.start(), data);
+            CompletedPart part = store.uploadPart(s.upload, p.number(), Body.of(data));
+            // Kept only if the part did not change while it was read.
+            if (p.generations().equals(generations(source.dirtyChunks(s.fileId), p.start()))) {
+                s.sent.put(p.number(), new SentPart(part, partSize, p.generations()));
+                source.sent(s.fileId, p.generations());
+            }
+        } finally {
+            partBuffers.give(data);
+        }
+    }
+
+    /** Forgets the parts that are done; throws the failure of the first that failed. */
+    private static void throwFirstFailure(List<CompletableFuture<Void>> sends) {
+        for (var it = sends.iterator(); it.hasNext(); ) {
+            CompletableFuture<Void> send = it.next();
+            if (send.isDone()) {
+                try {
+                    send.join();
+                } catch (CompletionException e) {
+                    throw e.getCause() instanceof RuntimeException r ? r : e;
+                }
+                it.remove();
             }
         }
     }

@@ -76,6 +76,8 @@ final class WriteBack implements AutoCloseable {
     private final ExecutorService workers;
     /** Sends the parts of multipart uploads, {@value #PART_SENDERS} at a time. */
     private final ExecutorService partSenders;
+    /** Runs the senders of streams (one per file streaming), which wait for their parts on {@link #partSenders}. */
+    private final ExecutorService streamSenders;
     /** The arrays parts are read into, one per part sender. */
     private final BufferPool partBuffers;
     final PartStreams streams;
@@ -149,7 +151,10 @@ final class WriteBack implements AutoCloseable {
         this.partSenders = Executors.newFixedThreadPool(PART_SENDERS,
                 Thread.ofPlatform().name("part-sender-", 0).daemon().factory());
         this.partBuffers = new BufferPool((int) partSize(0), PART_SENDERS);
-        this.streams = new PartStreams(store, new StreamSource(), drive.chunkSize, partSize(0), partSenders, partBuffers);
+        this.streamSenders = Executors.newFixedThreadPool(PART_SENDERS,
+                Thread.ofPlatform().name("stream-sender-", 0).daemon().factory());
+        this.streams = new PartStreams(store, new StreamSource(), drive.chunkSize, partSize(0), streamSenders,
+                partSenders, ProcessorLoad::hasRoom, partBuffers);
     }
 
     /** The part size of a multipart upload of {@code size} bytes: whole chunks, at least 5 MiB, at most 10,000 parts. */
@@ -557,6 +562,7 @@ final class WriteBack implements AutoCloseable {
             workers.shutdownNow();
         } finally {
             streams.close();
+            streamSenders.shutdownNow();
             partSenders.shutdownNow();
         }
     }

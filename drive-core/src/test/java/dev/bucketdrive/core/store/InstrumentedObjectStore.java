@@ -56,6 +56,11 @@ public final class InstrumentedObjectStore implements ObjectStore {
     }
 
     /** The most calls of {@code op} that were in progress at one time. */
+    /** How many calls of {@code op} are running now. */
+    public long running(Op op) {
+        return running.get(op).get();
+    }
+
     public long mostAtOnce(Op op) {
         return mostAtOnce.get(op).get();
     }
