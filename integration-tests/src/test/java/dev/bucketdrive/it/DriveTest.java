@@ -198,31 +198,74 @@ class DriveTest {
     @Test
     void aSequentialReaderKeepsTheReadAheadChunksInFlight() {
         int chunks = 24;
-        byte[] content = random(chunks * DriveHarness.CHUNK, 3);
-        bucket.put("seq.bin", Body.of(content), PutOptions.DEFAULT);
-        h.drive.readdir("/");
-        h.store.resetCounters();
+        byte[] content = putAndResetCounters("seq.bin", chunks, 3);
         h.store.latency(Duration.ofMillis(200)); // long enough that the read-aheads overlap however slow the machine
-        long fh = h.drive.open("/seq.bin", Set.of(StandardOpenOption.READ));
-        try {
-            // As the kernel reads: many small requests per chunk, each one asking for read-ahead.
-            ByteBuffer buf = ByteBuffer.allocate(DriveHarness.CHUNK / 8);
-            byte[] read = new byte[content.length];
-            for (int at = 0; at < content.length; at += buf.capacity()) {
-                buf.clear();
-                assertThat(h.drive.read(fh, buf, at)).isEqualTo(buf.capacity());
-                System.arraycopy(buf.array(), 0, read, at, buf.capacity());
-            }
-            assertSameBytes(read, content);
-        } finally {
-            h.drive.release(fh);
-        }
-        // The first chunk on demand, then the rest in GETs of four chunks each (7 GETs), two of them
-        // ahead at once. A reader that needs the first chunk of a run before its GET started fetches
+        // As the kernel reads: many small requests per chunk, each one asking for read-ahead.
+        assertSameBytes(readInKernelSizedPieces("/seq.bin", content.length), content);
+        // The first chunk on demand, then the rest in GETs of four chunks each (7 GETs), at least
+        // two of them ahead at once. A reader that needs the first chunk of a run before its GET started fetches
         // that chunk itself (on a busy machine), so a few more GETs are possible, but no byte twice.
         assertThat(h.store.calls(GET)).isBetween(1L + (chunks - 1 + 3) / 4, (long) chunks / 2);
         assertThat(h.store.mostAtOnce(GET)).isGreaterThanOrEqualTo(2);
         assertThat(h.store.bytesReceived()).isEqualTo(content.length);
+    }
+
+    @Test
+    void theReadAheadOfALongReaderGrowsWithWhatItHasRead() {
+        int chunks = 64;
+        byte[] content = putAndResetCounters("long.bin", chunks, 11);
+        h.store.latency(Duration.ofMillis(200));
+        byte[] read = readInKernelSizedPieces("/long.bin", content.length);
+        assertSameBytes(read, content);
+        // Eight chunks ahead at first (two GETs), then four chunks ahead per chunk read, up to 32
+        // chunks (eight GETs): more GETs at once than a fixed window of eight chunks ever has (two,
+        // three with a GET still storing its last chunk), and still no byte twice. How far the
+        // window reaches is bounded in the next test.
+        assertThat(h.store.mostAtOnce(GET)).isGreaterThanOrEqualTo(5);
+        assertThat(h.store.bytesReceived()).isEqualTo(content.length);
+    }
+
+    @Test
+    void aReaderThatStopsEarlyHasAtMostFourTimesWhatItReadFetchedAhead() throws Exception {
+        int chunks = 64;
+        byte[] content = putAndResetCounters("short.bin", chunks, 12);
+        int readChunks = 4;
+        byte[] read = readInKernelSizedPieces("/short.bin", readChunks * DriveHarness.CHUNK);
+        assertSameBytes(read, Arrays.copyOf(content, read.length));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (h.store.running(GET) > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(h.store.running(GET)).isZero();
+        assertThat(h.store.bytesReceived())
+                .isGreaterThan((long) read.length)
+                .isLessThanOrEqualTo((long) (1 + 4) * read.length);
+    }
+
+    /** Puts a file of random bytes into the bucket, lists it and resets the store's counters. */
+    private byte[] putAndResetCounters(String name, int chunks, long seed) {
+        byte[] content = random(chunks * DriveHarness.CHUNK, seed);
+        bucket.put(name, Body.of(content), PutOptions.DEFAULT);
+        h.drive.readdir("/");
+        h.store.resetCounters();
+        return content;
+    }
+
+    /** Reads the first {@code length} bytes of a file as the kernel does: in pieces of an eighth of a chunk. */
+    private byte[] readInKernelSizedPieces(String path, int length) {
+        long fh = h.drive.open(path, Set.of(StandardOpenOption.READ));
+        try {
+            ByteBuffer buf = ByteBuffer.allocate(DriveHarness.CHUNK / 8);
+            byte[] read = new byte[length];
+            for (int at = 0; at < length; at += buf.capacity()) {
+                buf.clear();
+                assertThat(h.drive.read(fh, buf, at)).isEqualTo(buf.capacity());
+                System.arraycopy(buf.array(), 0, read, at, buf.capacity());
+            }
+            return read;
+        } finally {
+            h.drive.release(fh);
+        }
     }
 
     @Test

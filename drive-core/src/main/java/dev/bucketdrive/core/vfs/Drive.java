@@ -108,6 +108,11 @@ public final class Drive implements AutoCloseable {
     private final ConcurrentHashMap<String, SubtreeListing> subtreeListings = new ConcurrentHashMap<>();
     /** Chunks one read-ahead GET covers (see {@link #readAhead}). */
     static final int READ_AHEAD_GET_CHUNKS = 4;
+    /**
+     * How fast the read-ahead of a run of reads in order grows (chunks ahead per chunk read), and
+     * how many times {@code readAheadChunks} it grows to.
+     */
+    static final int READ_AHEAD_GROWTH = 4;
     /** Keys one LIST that confirms the files a program goes through covers (see {@link #confirmByListing}). */
     static final int CONFIRM_PAGE = 100;
     /** Directories a program goes through file by file: their next page of confirmations (see {@link #confirmPage}). */
@@ -121,7 +126,9 @@ public final class Drive implements AutoCloseable {
     private final ConcurrentHashMap<FetchKey, Fetch> fetches = new ConcurrentHashMap<>();
     /**
      * The arrays GETs put their chunks through on the way into the cache, whose waiters read them
-     * there; three kept: two read-ahead GETs of a reader and one of its own.
+     * there; three kept: two read-ahead GETs of a reader and one of its own. The further GETs of a
+     * reader whose read-ahead has grown take new arrays (one per 16 MiB read): kept, they would hold
+     * their 4 MiB each in the small heap for good.
      */
     private final BufferPool fetchBuffers;
     /** When each file's version was last confirmed against the bucket (epoch ms). */
@@ -174,7 +181,9 @@ public final class Drive implements AutoCloseable {
         this.options = options;
         this.chunkSize = chunks.chunkSize();
         this.fetchBuffers = new BufferPool(chunkSize, 3);
-        this.readAhead = Executors.newFixedThreadPool(Math.max(1, options.readAheadChunks() * 2),
+        // As many threads as GETs of the widest window, and then as many again for other readers.
+        this.readAhead = Executors.newFixedThreadPool(
+                Math.max(1, 2 * options.readAheadChunks() * READ_AHEAD_GROWTH / READ_AHEAD_GET_CHUNKS),
                 Thread.ofPlatform().name("read-ahead-", 0).daemon().factory());
         this.writeBack = new WriteBack(this);
         this.watcher = new RemoteWatcher(refreshAfter(), this::now, this::refreshIfAging,
@@ -374,8 +383,12 @@ public final class Drive implements AutoCloseable {
         Node node = h.node;
         int n = readRange(node, offset, dst);
         long end = offset + n;
+        // The kernel may hand two reads over out of their order: a run ends only at a jump of more than a chunk.
+        if (offset == 0 || offset < h.runStart || offset > h.lastReadEnd + chunkSize) {
+            h.runStart = offset;
+        }
         if (n > 0 && (h.lastReadEnd == offset || offset == 0)) {
-            readAhead(node, end);
+            readAhead(node, end, readAheadWindow(end - h.runStart));
         }
         h.lastReadEnd = end;
         return n;
@@ -1473,18 +1486,31 @@ public final class Drive implements AutoCloseable {
     }
 
     /**
-     * Keeps the {@code readAheadChunks} chunks after {@code from} fetched or on their way, in GETs of
+     * The chunks to keep fetched ahead of a reader that has read {@code run} bytes in order: {@code
+     * readAheadChunks} at first, then {@link #READ_AHEAD_GROWTH} times as many as it has read, up to
+     * that many times the first window. A GET of a few chunks at a time keeps pace only where one
+     * connection to the bucket is fast: a long, thin link (a bucket far away) delivers 20-100 MB/s
+     * per connection, so a long reader needs more GETs at once (docs/BENCHMARKS.md, sessions 32–33). A
+     * reader that stops early has had at most four times what it read fetched ahead.
+     */
+    private int readAheadWindow(long run) {
+        int first = options.readAheadChunks();
+        long grown = (long) READ_AHEAD_GROWTH * (run / chunkSize);
+        return (int) Math.min((long) first * READ_AHEAD_GROWTH, Math.max(first, grown));
+    }
+
+    /**
+     * Keeps the {@code window} chunks after {@code from} fetched or on their way, in GETs of
      * {@link #READ_AHEAD_GET_CHUNKS} chunks: it waits until that many are missing (or the window
      * reaches the end of the file), so a sequential reader costs one request per 16 MiB, not per chunk.
      */
-    private void readAhead(Node node, long from) {
+    private void readAhead(Node node, long from, int window) {
         String etag;
         long limit;
         synchronized (node) {
             etag = node.etag;
             limit = Math.min(node.remoteLimit, node.size);
         }
-        int window = options.readAheadChunks();
         if (etag == null || window == 0) {
             return;
         }

@@ -8,6 +8,8 @@ final class Handle {
     final boolean append;
     /** Where the last read ended: a read starting here is sequential and earns read-ahead. */
     volatile long lastReadEnd = -1;
+    /** Where the reader's current run of reads in order began: how far it got earns a wider read-ahead. */
+    volatile long runStart;
 
     Handle(Node node, boolean readable, boolean writable, boolean append) {
         this.node = node;
