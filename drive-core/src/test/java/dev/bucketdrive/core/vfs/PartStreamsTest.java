@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -103,7 +104,7 @@ class PartStreamsTest {
 
     @Test
     void partsGoSeveralAtOnceWhileTheProcessorsHaveRoom() throws Exception {
-        store.latency(Duration.ofMillis(100));
+        store.latency(Duration.ofMillis(300));
         PartStreams streams = writtenTo(8 * PART, () -> true);
         awaitCalls(UPLOAD_PART, 8);
         PartStreams.Stream stream = take(streams);
@@ -152,7 +153,11 @@ class PartStreamsTest {
     @Test
     void aPartThatFailsGivesTheStreamUpOnceTheOthersAreBack() throws Exception {
         store.latency(Duration.ofMillis(300));
-        store.beforeNext(UPLOAD_PART, () -> { // the first part fails at once, the others take their time
+        store.beforeNext(UPLOAD_PART, () -> { // the first part fails once another is on its way
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (store.running(UPLOAD_PART) < 2 && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+            }
             throw new StoreException(StoreException.Kind.TRANSIENT, "injected");
         });
         AtomicLong runningAtAbort = new AtomicLong(-1);
