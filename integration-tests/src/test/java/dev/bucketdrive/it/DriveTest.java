@@ -709,6 +709,56 @@ class DriveTest {
     }
 
     /**
+     * An open past the revalidation window of a file that fits in one chunk not in the cache asks
+     * with a GET of that chunk instead of a HEAD: the read after it needs no request. The GET brings
+     * the bucket's current version. A bigger file, or an open that truncates, still HEADs. (Each file
+     * in a directory of its own: a second open in one directory would confirm by listing.)
+     */
+    @Test
+    void anOpenThatMustAskTheBucketGetsAOneChunkFileInsteadOfAskingTwice() throws Exception {
+        int chunk = 256 * 1024;
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache-open-get"), chunk,
+                o -> o.withListingTtl(HAND_AGED_TTL, Duration.ofSeconds(2)).withClock(clock));
+        byte[] one = random(200 * 1024, 1); // above the attribute reader's GET, within one chunk
+        byte[] changed = random(210 * 1024, 2);
+        byte[] two = random(300 * 1024, 3);
+        bucket.put("a/one.bin", Body.of(one), PutOptions.DEFAULT);
+        bucket.put("b/changed.bin", Body.of(one), PutOptions.DEFAULT);
+        bucket.put("c/two.bin", Body.of(two), PutOptions.DEFAULT);
+        bucket.put("d/cut.bin", Body.of(one), PutOptions.DEFAULT);
+        for (String dir : List.of("/a", "/b", "/c", "/d")) {
+            assertThat(h.drive.readdir(dir)).hasSize(1);
+        }
+        awaitCalls(HEAD, 4); // the attribute reads
+        bucket.put("b/changed.bin", Body.of(changed), PutOptions.DEFAULT);
+        clock.advance(Duration.ofSeconds(3));
+        h.store.resetCounters();
+
+        long fh = h.drive.open("/a/one.bin", Set.of(StandardOpenOption.READ));
+        assertThat(h.store.calls(GET)).as("GETs of the open").isEqualTo(1);
+        assertThat(h.store.calls(HEAD)).as("HEADs of the open").isZero();
+        h.drive.release(fh);
+        assertThat(h.read("/a/one.bin")).isEqualTo(one);
+        assertThat(h.store.totalCalls()).as("requests to open and read it").isEqualTo(1);
+
+        h.store.resetCounters();
+        assertThat(h.read("/b/changed.bin")).isEqualTo(changed);
+        assertThat(h.drive.getattr("/b/changed.bin").size()).isEqualTo(changed.length);
+        assertThat(h.store.totalCalls()).as("requests to open and read the changed file").isEqualTo(1);
+
+        h.store.resetCounters();
+        assertThat(h.read("/c/two.bin")).isEqualTo(two);
+        assertThat(h.store.calls(HEAD)).as("HEADs of the two-chunk file").isEqualTo(1);
+
+        h.store.resetCounters();
+        h.drive.release(h.drive.open("/d/cut.bin", Set.of(StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)));
+        assertThat(h.store.calls(HEAD)).as("HEADs of the truncating open").isEqualTo(1);
+        assertThat(h.store.calls(GET)).as("GETs of the truncating open").isZero();
+    }
+
+    /**
      * Going through a directory of 250 files, each open past the revalidation window: the walk waits
      * for one LIST page (and the first open's HEAD); each further page is listed ahead once the walk
      * is halfway through the page before.

@@ -188,7 +188,7 @@ public final class Drive implements AutoCloseable {
         this.writeBack = new WriteBack(this);
         this.watcher = new RemoteWatcher(refreshAfter(), this::now, this::refreshIfAging,
                 dir -> subdirectoriesMostlyOlderThan(dir, options.listingTtl().toMillis()), this::listSubtree);
-        this.attributeReader = new AttributeReader(this::readAttributes);
+        this.attributeReader = new AttributeReader(this::readAttributes, ProcessorLoad::hasRoom);
         this.openedAt = now();
     }
 
@@ -275,7 +275,8 @@ public final class Drive implements AutoCloseable {
             checkWritable();
         }
         if (e.type() == Entry.Type.FILE) {
-            e = revalidate(e);
+            boolean read = flags.contains(StandardOpenOption.READ) || !write;
+            e = revalidate(e, read && !flags.contains(StandardOpenOption.TRUNCATE_EXISTING));
         }
         return openHandle(e, flags);
     }
@@ -528,7 +529,7 @@ public final class Drive implements AutoCloseable {
         if (e.type() == Entry.Type.DIRECTORY) {
             throw new FsException(FsError.IS_A_DIRECTORY, path + " is a directory");
         }
-        Node node = acquire(revalidate(e));
+        Node node = acquire(revalidate(e, false));
         try {
             truncate(node, size);
         } finally {
@@ -2132,9 +2133,11 @@ public final class Drive implements AutoCloseable {
 
     /**
      * On open: when the file's version was confirmed longer ago than {@code revalidateAfter}, HEAD it;
-     * a changed object refreshes the entry (and its POSIX metadata), a deleted one goes.
+     * a changed object refreshes the entry (and its POSIX metadata), a deleted one goes. A file opened
+     * {@code forReading} that fits in one chunk not in the cache is asked with a GET of it instead:
+     * the same round trip brings what the first read would fetch with one more.
      */
-    private Entry revalidate(Entry e) {
+    private Entry revalidate(Entry e, boolean forReading) {
         e = withAttributes(e);
         if (e.etag() == null || nodes.containsKey(e.id()) || hasLocalChanges(e.id())
                 || writeBack.hasPendingStep(key(e.path()))) {
@@ -2156,7 +2159,8 @@ public final class Drive implements AutoCloseable {
                 return confirmed;
             }
         }
-        return refreshEntry(e, false);
+        return refreshEntry(e, forReading && e.size() > 0 && e.size() <= chunkSize
+                && chunks.read(new ChunkKey(e.id(), 0), e.etag(), 0, EMPTY) < 0);
     }
 
     /**
