@@ -709,25 +709,24 @@ class DriveTest {
     }
 
     /**
-     * An open past the revalidation window of a file that fits in one chunk not in the cache asks
-     * with a GET of that chunk instead of a HEAD: the read after it needs no request. The GET brings
-     * the bucket's current version. A bigger file, or an open that truncates, still HEADs. (Each file
-     * in a directory of its own: a second open in one directory would confirm by listing.)
+     * An open past the revalidation window of a file of at most 1 MiB not in the cache asks with a GET
+     * of it instead of a HEAD: the read after it needs no request. The GET brings the bucket's current
+     * version. A bigger file, or an open that truncates, still HEADs. (Each file in a directory of its
+     * own: a second open in one directory would confirm by listing.)
      */
     @Test
-    void anOpenThatMustAskTheBucketGetsAOneChunkFileInsteadOfAskingTwice() throws Exception {
-        int chunk = 256 * 1024;
+    void anOpenThatMustAskTheBucketGetsASmallFileInsteadOfAskingTwice() throws Exception {
         MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
         h.close();
-        h = new DriveHarness(bucket, tmp.resolve("cache-open-get"), chunk,
+        h = new DriveHarness(bucket, tmp.resolve("cache-open-get"), 4 * 1024 * 1024,
                 o -> o.withListingTtl(HAND_AGED_TTL, Duration.ofSeconds(2)).withClock(clock));
-        byte[] one = random(200 * 1024, 1); // above the attribute reader's GET, within one chunk
+        byte[] small = random(200 * 1024, 1); // above the attribute reader's GET, below the open's
         byte[] changed = random(210 * 1024, 2);
-        byte[] two = random(300 * 1024, 3);
-        bucket.put("a/one.bin", Body.of(one), PutOptions.DEFAULT);
-        bucket.put("b/changed.bin", Body.of(one), PutOptions.DEFAULT);
-        bucket.put("c/two.bin", Body.of(two), PutOptions.DEFAULT);
-        bucket.put("d/cut.bin", Body.of(one), PutOptions.DEFAULT);
+        byte[] large = random(2 * 1024 * 1024, 3);
+        bucket.put("a/small.bin", Body.of(small), PutOptions.DEFAULT);
+        bucket.put("b/changed.bin", Body.of(small), PutOptions.DEFAULT);
+        bucket.put("c/large.bin", Body.of(large), PutOptions.DEFAULT);
+        bucket.put("d/cut.bin", Body.of(small), PutOptions.DEFAULT);
         for (String dir : List.of("/a", "/b", "/c", "/d")) {
             assertThat(h.drive.readdir(dir)).hasSize(1);
         }
@@ -736,11 +735,11 @@ class DriveTest {
         clock.advance(Duration.ofSeconds(3));
         h.store.resetCounters();
 
-        long fh = h.drive.open("/a/one.bin", Set.of(StandardOpenOption.READ));
+        long fh = h.drive.open("/a/small.bin", Set.of(StandardOpenOption.READ));
         assertThat(h.store.calls(GET)).as("GETs of the open").isEqualTo(1);
         assertThat(h.store.calls(HEAD)).as("HEADs of the open").isZero();
         h.drive.release(fh);
-        assertThat(h.read("/a/one.bin")).isEqualTo(one);
+        assertThat(h.read("/a/small.bin")).isEqualTo(small);
         assertThat(h.store.totalCalls()).as("requests to open and read it").isEqualTo(1);
 
         h.store.resetCounters();
@@ -749,8 +748,8 @@ class DriveTest {
         assertThat(h.store.totalCalls()).as("requests to open and read the changed file").isEqualTo(1);
 
         h.store.resetCounters();
-        assertThat(h.read("/c/two.bin")).isEqualTo(two);
-        assertThat(h.store.calls(HEAD)).as("HEADs of the two-chunk file").isEqualTo(1);
+        assertThat(h.read("/c/large.bin")).isEqualTo(large);
+        assertThat(h.store.calls(HEAD)).as("HEADs of the file over 1 MiB").isEqualTo(1);
 
         h.store.resetCounters();
         h.drive.release(h.drive.open("/d/cut.bin", Set.of(StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)));

@@ -82,6 +82,11 @@ public final class Drive implements AutoCloseable {
     private static final int MAX_NAME_BYTES = 255;
     /** Files up to this size are read whole when a listing brings them in (see {@link #readAttributes}). */
     static final int SMALL_FILE = 64 * 1024;
+    /**
+     * Files up to this size (and one chunk) are fetched by an open that must ask the bucket about them
+     * (see {@link #revalidate}); each such GET holds its bytes in a new array until they are stored.
+     */
+    static final int FETCHED_BY_OPEN = 1024 * 1024;
 
     final ObjectStore store;
     final ChunkStore chunks;
@@ -2134,8 +2139,9 @@ public final class Drive implements AutoCloseable {
     /**
      * On open: when the file's version was confirmed longer ago than {@code revalidateAfter}, HEAD it;
      * a changed object refreshes the entry (and its POSIX metadata), a deleted one goes. A file opened
-     * {@code forReading} that fits in one chunk not in the cache is asked with a GET of it instead:
-     * the same round trip brings what the first read would fetch with one more.
+     * {@code forReading}, not in the cache and at most {@link #FETCHED_BY_OPEN} bytes and one chunk
+     * long is asked with a GET of it instead: the same round trip brings what the first read would
+     * fetch with one more.
      */
     private Entry revalidate(Entry e, boolean forReading) {
         e = withAttributes(e);
@@ -2159,7 +2165,7 @@ public final class Drive implements AutoCloseable {
                 return confirmed;
             }
         }
-        return refreshEntry(e, forReading && e.size() > 0 && e.size() <= chunkSize
+        return refreshEntry(e, forReading && e.size() > 0 && e.size() <= Math.min(FETCHED_BY_OPEN, chunkSize)
                 && chunks.read(new ChunkKey(e.id(), 0), e.etag(), 0, EMPTY) < 0);
     }
 
