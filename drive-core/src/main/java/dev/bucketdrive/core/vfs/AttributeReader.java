@@ -4,10 +4,10 @@ import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -33,6 +33,7 @@ final class AttributeReader implements AutoCloseable {
     static final int THREADS = 8;
     static final int MAX_THREADS = 32;
     static final int MAX_PENDING = 100_000;
+    private static final long IDLE_SECONDS = 30;
 
     private final ConcurrentHashMap<Long, Read> pending = new ConcurrentHashMap<>();
     /** The reads not started by a pool thread yet, oldest first (one run by its waiter stays until polled). */
@@ -40,7 +41,9 @@ final class AttributeReader implements AutoCloseable {
     private final AtomicInteger running = new AtomicInteger();
     private final LongConsumer read;
     private final BooleanSupplier roomForMore;
-    private final ExecutorService pool = Executors.newFixedThreadPool(MAX_THREADS,
+    /** Threads left idle for {@link #IDLE_SECONDS} end: most of the time no listing brings anything in. */
+    private final ThreadPoolExecutor pool = new ThreadPoolExecutor(MAX_THREADS, MAX_THREADS,
+            IDLE_SECONDS, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
             Thread.ofPlatform().name("attribute-read-", 0).daemon().factory());
 
     /**
@@ -50,6 +53,7 @@ final class AttributeReader implements AutoCloseable {
     AttributeReader(LongConsumer read, BooleanSupplier roomForMore) {
         this.read = read;
         this.roomForMore = roomForMore;
+        pool.allowCoreThreadTimeOut(true);
     }
 
     private final class Read extends FutureTask<Void> {
