@@ -758,6 +758,43 @@ class DriveTest {
     }
 
     /**
+     * Opening a file of a directory for reading fetches, in the background, the next four files that
+     * its listing brought in and the attribute reader only HEADed (over 64 KiB, at most 1 MiB), and
+     * each further open the next four after it: a program going through the directory finds them
+     * cached. A listing alone fetches none of them, each is fetched once, and a bigger file never.
+     */
+    @Test
+    void anOpenFetchesTheNextFilesOfItsDirectoryAhead() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z")); // never moves: no revalidation
+        h.close();
+        h = new DriveHarness(bucket, tmp.resolve("cache-fetch-ahead"), 4 * 1024 * 1024,
+                o -> o.withListingTtl(HAND_AGED_TTL, Duration.ofSeconds(2)).withClock(clock));
+        bucket.put("dir/a.txt", Body.of(bytes("small")), PutOptions.DEFAULT);
+        List<byte[]> medium = new ArrayList<>();
+        for (int i = 1; i <= 6; i++) {
+            medium.add(random(100 * 1024, i));
+            bucket.put("dir/m" + i, Body.of(medium.getLast()), PutOptions.DEFAULT);
+        }
+        bucket.put("dir/z-large", Body.of(random(2 * 1024 * 1024, 9)), PutOptions.DEFAULT);
+        assertThat(h.drive.readdir("/dir")).hasSize(8);
+        awaitCalls(HEAD, 7); // the attribute reads: a GET of a.txt, HEADs of the others
+        Thread.sleep(300);
+        assertThat(h.store.calls(GET)).as("GETs of the listing").isEqualTo(1);
+        h.store.resetCounters();
+
+        assertThat(h.read("/dir/a.txt")).isEqualTo(bytes("small"));
+        awaitCalls(GET, 4);
+        Thread.sleep(300); // time for a wrong fifth GET to show
+        assertThat(h.store.calls(GET)).as("GETs ahead of the first open").isEqualTo(4);
+        for (int i = 1; i <= 6; i++) { // each open keeps the next four asked for: m5 and m6 come ahead too
+            assertThat(h.read("/dir/m" + i)).isEqualTo(medium.get(i - 1));
+        }
+        Thread.sleep(300);
+        assertThat(h.store.totalCalls()).as("requests to read m1 to m6").isEqualTo(6);
+        assertThat(h.store.calls(GET)).as("GETs in all (z-large is over 1 MiB)").isEqualTo(6);
+    }
+
+    /**
      * Going through a directory of 250 files, each open past the revalidation window: the walk waits
      * for one LIST page (and the first open's HEAD); each further page is listed ahead once the walk
      * is halfway through the page before.

@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Deque;
@@ -87,6 +88,8 @@ public final class Drive implements AutoCloseable {
      * (see {@link #revalidate}); each such GET holds its bytes in a new array until they are stored.
      */
     static final int FETCHED_BY_OPEN = 1024 * 1024;
+    /** How many files after one opened for reading are fetched ahead (see {@link #fetchAhead}). */
+    static final int FILES_FETCHED_AHEAD = 4;
 
     final ObjectStore store;
     final ChunkStore chunks;
@@ -122,6 +125,10 @@ public final class Drive implements AutoCloseable {
     static final int CONFIRM_PAGE = 100;
     /** Directories a program goes through file by file: their next page of confirmations (see {@link #confirmPage}). */
     private final ConcurrentHashMap<String, ConfirmAhead> confirmAhead = new ConcurrentHashMap<>();
+    /** Per directory, what {@link #fetchAhead} may fetch: from the listings that brought the files in. */
+    private final ConcurrentHashMap<String, FetchableFiles> fetchable = new ConcurrentHashMap<>();
+    /** Files whose next attribute read GETs their content, asked by {@link #fetchAhead}. */
+    private final Set<Long> contentWanted = ConcurrentHashMap.newKeySet();
     /** Past this many, directories whose revalidation window has passed are forgotten. */
     private static final int REVALIDATED_DIRECTORIES_KEPT = 1024;
     /** Pages (of {@value ObjectStore#MAX_BATCH} keys) one flat listing of a subtree reads at most. */
@@ -281,6 +288,9 @@ public final class Drive implements AutoCloseable {
         }
         if (e.type() == Entry.Type.FILE) {
             boolean read = flags.contains(StandardOpenOption.READ) || !write;
+            if (read) {
+                fetchAhead(e);
+            }
             e = revalidate(e, read && !flags.contains(StandardOpenOption.TRUNCATE_EXISTING));
         }
         return openHandle(e, flags);
@@ -2051,6 +2061,7 @@ public final class Drive implements AutoCloseable {
             for (Entry c : index.children(dir)) {
                 local.put(c.name(), c);
             }
+            List<String> brought = new ArrayList<>(); // in for an attribute read that will not fetch them
             for (Map.Entry<String, ObjectSummary> f : files.entrySet()) {
                 String name = f.getKey();
                 ObjectSummary o = f.getValue();
@@ -2067,12 +2078,18 @@ public final class Drive implements AutoCloseable {
                             o.etag(), 0));
                     confirmedAt.put(e.id(), listedAt);
                     attributeReader.schedule(e.id());
+                    if (fetchableAhead(o.size())) {
+                        brought.add(name);
+                    }
                 } else if (e.type() != Entry.Type.DIRECTORY && !o.etag().equals(e.etag())) {
                     if (quiet && !hasLocalChanges(e.id())) {
                         index.upsert(new Entry(e.id(), e.path(), e.type(), o.size(), o.lastModified().toEpochMilli(),
                                 e.mode(), e.uid(), e.gid(), o.etag(), 0));
                         confirmedAt.put(e.id(), listedAt);
                         attributeReader.schedule(e.id());
+                        if (fetchableAhead(o.size())) {
+                            brought.add(name);
+                        }
                     }
                 } else if (e.type() != Entry.Type.DIRECTORY) {
                     confirmedAt.put(e.id(), listedAt);
@@ -2109,8 +2126,77 @@ public final class Drive implements AutoCloseable {
             if (quiet) {
                 index.markListed(dir, listedAt);
             }
+            if (!brought.isEmpty()) {
+                if (fetchable.size() > REVALIDATED_DIRECTORIES_KEPT) {
+                    fetchable.clear();
+                }
+                fetchable.merge(dir, new FetchableFiles(brought), FetchableFiles::with);
+            }
         } finally {
             namespace.unlock();
+        }
+    }
+
+    /** A file the attribute reader only HEADs (over {@link #SMALL_FILE}) that an open could fetch ahead. */
+    private boolean fetchableAhead(long size) {
+        return size > Math.min(SMALL_FILE, chunkSize) && size <= Math.min(FETCHED_BY_OPEN, chunkSize);
+    }
+
+    /**
+     * A program that opens a file for reading is likely to read the files after it in the directory
+     * too (tar, cp -r, a viewer going through photos). The files a listing brought in that the
+     * attribute reader only HEADs would then each wait for a GET at their first read. So an open asks
+     * for the next {@value #FILES_FETCHED_AHEAD} of them after its own name not asked for before: their
+     * attribute read GETs them (a read still queued turns into that GET), unless they are cached, open
+     * or changed here. Each name is asked for once; a directory's later listing brings its new ones.
+     */
+    private void fetchAhead(Entry opened) {
+        FetchableFiles files = fetchable.get(opened.parent());
+        if (files == null) {
+            return;
+        }
+        for (String name : files.next(opened.name(), FILES_FETCHED_AHEAD)) {
+            Optional<Entry> f = index.lookup(join(opened.parent(), name));
+            if (f.isEmpty() || f.get().type() != Entry.Type.FILE || f.get().etag() == null
+                    || !fetchableAhead(f.get().size()) || nodes.containsKey(f.get().id()) || hasLocalChanges(f.get().id())
+                    || chunks.read(new ChunkKey(f.get().id(), 0), f.get().etag(), 0, EMPTY) >= 0) {
+                continue;
+            }
+            contentWanted.add(f.get().id());
+            if (!attributeReader.schedule(f.get().id())) {
+                contentWanted.remove(f.get().id());
+            }
+        }
+    }
+
+    /**
+     * The names of one directory's files an open may fetch ahead, in key order, and how far opens have
+     * asked for them (the position after the last name asked for).
+     */
+    private static final class FetchableFiles {
+        private final List<String> names;
+        private int askedUpTo;
+
+        FetchableFiles(List<String> names) {
+            this.names = names.stream().sorted(KeyOrder.UTF8).distinct().toList();
+        }
+
+        /** This directory's names and those of a later listing, none asked for yet. */
+        FetchableFiles with(FetchableFiles later) {
+            List<String> all = new ArrayList<>(later.names);
+            synchronized (this) {
+                all.addAll(names.subList(askedUpTo, names.size()));
+            }
+            return new FetchableFiles(all);
+        }
+
+        /** Up to {@code count} names after {@code name} not asked for before; they count as asked for now. */
+        synchronized List<String> next(String name, int count) {
+            int at = Collections.binarySearch(names, name, KeyOrder.UTF8);
+            int from = Math.max(at >= 0 ? at + 1 : -at - 1, askedUpTo);
+            int to = Math.min(names.size(), Math.max(from, (at >= 0 ? at + 1 : -at - 1) + count));
+            askedUpTo = Math.max(askedUpTo, to);
+            return names.subList(from, to);
         }
     }
 
@@ -2264,17 +2350,21 @@ public final class Drive implements AutoCloseable {
 
     /**
      * The attribute reader's work on one listed file, unless it is in use or changed here: a HEAD, or
-     * for a file of at most {@link #SMALL_FILE} bytes a GET, which brings the same attributes and the
-     * content as well (one request instead of a HEAD now and a GET at the first read).
+     * for a file of at most {@link #SMALL_FILE} bytes (or one an open asked to fetch ahead) a GET,
+     * which brings the same attributes and the content as well (one request instead of a HEAD now
+     * and a GET at the first read).
      */
     private void readAttributes(long fileId) {
         Optional<Entry> e = index.byId(fileId);
         if (e.isEmpty() || e.get().type() == Entry.Type.DIRECTORY || e.get().etag() == null
                 || nodes.containsKey(fileId) || hasLocalChanges(fileId)) {
+            contentWanted.remove(fileId);
             return;
         }
+        boolean wanted = contentWanted.remove(fileId);
         try {
-            refreshEntry(e.get(), e.get().size() > 0 && e.get().size() <= Math.min(SMALL_FILE, chunkSize));
+            refreshEntry(e.get(), e.get().size() > 0 && e.get().size() <= Math.min(SMALL_FILE, chunkSize)
+                    || wanted && fetchableAhead(e.get().size()));
         } catch (FsException gone) {
             LOG.debug("{}", gone.getMessage());
         }
