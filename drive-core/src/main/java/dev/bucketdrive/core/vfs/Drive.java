@@ -28,9 +28,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -2190,12 +2190,16 @@ public final class Drive implements AutoCloseable {
             return new FetchableFiles(all);
         }
 
-        /** Up to {@code count} names after {@code name} not asked for before; they count as asked for now. */
+        /**
+         * Those of the {@code count} names after {@code name} not asked for before; they, and any names
+         * before them, count as asked for now.
+         */
         synchronized List<String> next(String name, int count) {
             int at = Collections.binarySearch(names, name, KeyOrder.UTF8);
-            int from = Math.max(at >= 0 ? at + 1 : -at - 1, askedUpTo);
-            int to = Math.min(names.size(), Math.max(from, (at >= 0 ? at + 1 : -at - 1) + count));
-            askedUpTo = Math.max(askedUpTo, to);
+            int after = at >= 0 ? at + 1 : -at - 1;
+            int from = Math.max(after, askedUpTo);
+            int to = Math.max(from, Math.min(names.size(), after + count));
+            askedUpTo = to;
             return names.subList(from, to);
         }
     }
