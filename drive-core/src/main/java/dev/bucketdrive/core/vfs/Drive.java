@@ -2156,17 +2156,20 @@ public final class Drive implements AutoCloseable {
             return;
         }
         for (String name : files.next(opened.name(), FILES_FETCHED_AHEAD)) {
-            Optional<Entry> f = index.lookup(join(opened.parent(), name));
-            if (f.isEmpty() || f.get().type() != Entry.Type.FILE || f.get().etag() == null
-                    || !fetchableAhead(f.get().size()) || nodes.containsKey(f.get().id()) || hasLocalChanges(f.get().id())
-                    || chunks.read(new ChunkKey(f.get().id(), 0), f.get().etag(), 0, EMPTY) >= 0) {
-                continue;
-            }
-            contentWanted.add(f.get().id());
-            if (!attributeReader.schedule(f.get().id())) {
-                contentWanted.remove(f.get().id());
-            }
+            // The attribute read passes over a file open or changed here (readAttributes).
+            index.lookup(join(opened.parent(), name))
+                    .filter(f -> fetchableAhead(f.size()) && !firstChunkCached(f))
+                    .ifPresent(f -> {
+                        contentWanted.add(f.id());
+                        if (!attributeReader.schedule(f.id())) {
+                            contentWanted.remove(f.id());
+                        }
+                    });
         }
+    }
+
+    private boolean firstChunkCached(Entry e) {
+        return chunks.read(new ChunkKey(e.id(), 0), e.etag(), 0, EMPTY) >= 0;
     }
 
     /**
@@ -2256,7 +2259,7 @@ public final class Drive implements AutoCloseable {
             }
         }
         return refreshEntry(e, forReading && e.size() > 0 && e.size() <= Math.min(FETCHED_BY_OPEN, chunkSize)
-                && chunks.read(new ChunkKey(e.id(), 0), e.etag(), 0, EMPTY) < 0);
+                && !firstChunkCached(e));
     }
 
     /**
@@ -2359,13 +2362,12 @@ public final class Drive implements AutoCloseable {
      * and a GET at the first read).
      */
     private void readAttributes(long fileId) {
+        boolean wanted = contentWanted.remove(fileId);
         Optional<Entry> e = index.byId(fileId);
         if (e.isEmpty() || e.get().type() == Entry.Type.DIRECTORY || e.get().etag() == null
                 || nodes.containsKey(fileId) || hasLocalChanges(fileId)) {
-            contentWanted.remove(fileId);
             return;
         }
-        boolean wanted = contentWanted.remove(fileId);
         try {
             refreshEntry(e.get(), e.get().size() > 0 && e.get().size() <= Math.min(SMALL_FILE, chunkSize)
                     || wanted && fetchableAhead(e.get().size()));
