@@ -345,10 +345,11 @@ final class SqliteChunkStore implements ChunkStore {
         int start = dst.position();
         int limit = dst.limit();
         int copied = 0;
+        int slice = dst.isDirect() ? want : IO_SLICE;
         try {
             while (copied < want) {
-                // In slices, as writeFile writes; through dst's own limit, not a slice object per read.
-                dst.limit(start + copied + Math.min(want - copied, IO_SLICE)).position(start + copied);
+                // A heap buffer in slices, as writeFile writes; through dst's own limit, not a slice object per read.
+                dst.limit(start + copied + Math.min(want - copied, slice)).position(start + copied);
                 int n = ch.read(dst, offset + copied);
                 if (n < 0) {
                     break;
@@ -884,9 +885,15 @@ final class SqliteChunkStore implements ChunkStore {
         return bytes;
     }
 
-    /** Writes {@code src} into a private chunk file at {@code at}, creating it (and its directory) if needed. */
-    private static final int IO_SLICE = 256 * 1024;
+    /**
+     * The most of a heap buffer read or written at once. The JDK copies a heap buffer through a direct
+     * buffer of the same size that it keeps for the thread (up to the launcher's
+     * {@code jdk.nio.maxCachedBufferSize}); with 4 MiB chunks and some 90 threads, whole chunks would
+     * add up, and 256 KiB slices held 5 MB more than these after a cold tree read (session 37).
+     */
+    private static final int IO_SLICE = 64 * 1024;
 
+    /** Writes {@code src} into a private chunk file at {@code at}, creating it (and its directory) if needed. */
     private static void writeFile(Path file, ByteBuffer src, long at, boolean replace) throws IOException {
         var flags = replace
                 ? java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)
@@ -900,10 +907,9 @@ final class SqliteChunkStore implements ChunkStore {
             opened = FileChannel.open(file, flags, LocalFiles.privateFile());
         }
         try (FileChannel ch = opened) {
-            // In slices: the JDK copies a heap buffer through a per-thread direct buffer of its size,
-            // which it keeps; 4 MiB per thread that ever wrote a chunk would add up.
+            int most = src.isDirect() ? src.remaining() : IO_SLICE; // a heap buffer in slices (IO_SLICE)
             while (src.hasRemaining()) {
-                ByteBuffer slice = src.slice(src.position(), Math.min(src.remaining(), IO_SLICE));
+                ByteBuffer slice = src.slice(src.position(), Math.min(src.remaining(), most));
                 int n = ch.write(slice, at);
                 at += n;
                 src.position(src.position() + n);

@@ -71,6 +71,32 @@ class LocalCacheTest {
     }
 
     @Test
+    void bytesCrossTheChunkFileWholeFromDirectBuffersAndInSlicesFromHeapOnes() {
+        // A heap buffer goes to the chunk file in 64 KiB slices, a direct one (a FUSE request's) in one
+        // call: both ways, at offsets that do not fall on a slice, every byte lands where it belongs.
+        int cs = 4 * 1024 * 1024;
+        try (LocalCache cache = LocalCache.open(CacheOptions.defaults(dir).withChunkSize(cs), Runnable::run)) {
+            byte[] expected = bytes(cs, 11);
+            ChunkKey key = new ChunkKey(5, 0);
+            int split = 1_000_003;
+            ByteBuffer direct = ByteBuffer.allocateDirect(split);
+            direct.put(expected, 0, split).flip();
+            cache.chunks().write(key, 0, direct);
+            assertThat(direct.hasRemaining()).isFalse();
+            cache.chunks().write(key, split, ByteBuffer.wrap(expected, split, cs - split).slice());
+
+            ByteBuffer heap = ByteBuffer.allocate(cs);
+            assertThat(cache.chunks().read(key, null, 0, heap)).isEqualTo(cs);
+            assertThat(heap.array()).isEqualTo(expected);
+            ByteBuffer directDst = ByteBuffer.allocateDirect(700_001);
+            assertThat(cache.chunks().read(key, null, 65_535, directDst)).isEqualTo(700_001);
+            byte[] got = new byte[700_001];
+            directDst.flip().get(got);
+            assertThat(got).isEqualTo(Arrays.copyOfRange(expected, 65_535, 65_535 + 700_001));
+        }
+    }
+
+    @Test
     void everythingSurvivesAReopen() {
         byte[] clean = bytes(CS, 1);
         byte[] dirty = bytes(1000, 2);
