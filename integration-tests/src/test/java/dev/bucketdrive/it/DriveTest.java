@@ -1628,6 +1628,45 @@ class DriveTest {
         assertThat(object("closed.txt")).isEqualTo(bytes("closed"));
     }
 
+    /**
+     * A small upload is mostly a wait for the bucket's answer: as many go at once as there are upload
+     * threads (32), so a link with a long round trip is not the limit of a bulk copy's uploads.
+     */
+    @Test
+    void smallFilesUploadUpToThirtyTwoAtOnce() {
+        reopenWithClock("cache-wide", o -> o.withWriteBackDelay(Duration.ofSeconds(1), Duration.ofHours(1)));
+        int files = 80;
+        for (int i = 0; i < files; i++) {
+            h.write("/f" + i + ".txt", bytes("file " + i));
+        }
+        h.store.latency(Duration.ofMillis(300));
+        h.drain(); // the clock stands still: nothing was due before, all fall due together now
+        assertThat(h.store.mostAtOnce(PUT)).as("PUTs at once").isBetween(17L, 32L);
+        for (int i = 0; i < files; i++) {
+            assertThat(object("f" + i + ".txt")).isEqualTo(bytes("file " + i));
+        }
+    }
+
+    /**
+     * A file sent in one PUT is read whole into memory first: those bodies stay within a budget of
+     * 32 MiB together, however many upload threads are free (three of 9 MiB fit, a fourth waits).
+     */
+    @Test
+    void bodiesOfPutsInFlightStayWithinTheirMemoryBudget() {
+        reopenWithClock("cache-budget", o -> o.withWriteBackDelay(Duration.ofSeconds(1), Duration.ofHours(1)));
+        int size = 9 * 1024 * 1024; // one PUT, and under the two parts from which a file streams
+        for (int i = 0; i < 4; i++) {
+            h.write("/b" + i + ".bin", random(size, i));
+        }
+        h.store.latency(Duration.ofMillis(300));
+        h.drain();
+        assertThat(h.store.mostAtOnce(PUT)).as("PUTs at once").isEqualTo(3);
+        assertThat(h.store.calls(CREATE_MULTIPART)).isZero();
+        for (int i = 0; i < 4; i++) {
+            assertSameBytes(object("b" + i + ".bin"), random(size, i));
+        }
+    }
+
     /** Names under {@code dir}, recursively, as find(1) sees them through readdirplus. */
     private int walk(String dir) {
         int n = 0;

@@ -24,7 +24,11 @@ import java.util.Objects;
  * @param listingTtl        how long a directory listing is trusted before the bucket is listed again
  * @param revalidateAfter   an open of a file whose version was confirmed longer ago than this asks the
  *                          bucket (HEAD) whether it changed
- * @param uploadThreads     uploads (and renames, deletes) in flight at once
+ * @param uploadThreads     uploads (and renames, deletes) in flight at once. Each small upload is mostly a
+ *                          wait for the bucket's answer, so on a link with a long round trip more at
+ *                          once go that much faster; the bodies they hold in memory have a budget of
+ *                          their own ({@code WriteBack.PUT_BODY_BUDGET_KIB}), and big files send their
+ *                          parts through the four part senders whatever this is
  * @param readAheadChunks   chunks fetched ahead of a sequential reader
  * @param fetchTimeout      how long a read waits for missing data before it fails with EIO
  * @param fsyncTimeout      how long fsync waits for the bucket before it fails with EIO (data stays queued)
@@ -60,7 +64,7 @@ public record DriveOptions(String keyPrefix, boolean readOnly, PosixMetadata.Def
 
     public static DriveOptions standard() {
         return new DriveOptions("", false, PosixMetadata.Defaults.forUser(0, 0), NameCodec.POSIX, false,
-                Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(2), 8, 8,
+                Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(2), 32, 8,
                 Duration.ofMinutes(2), Duration.ofMinutes(2), "localhost", Clock.systemUTC());
     }
 

@@ -39,8 +39,10 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
@@ -66,6 +68,15 @@ final class WriteBack implements AutoCloseable {
     /** Parts of a multipart copy: big, since nothing is sent (S3 allows up to 5 GiB). */
     static final long COPY_PART_SIZE = 512L * 1024 * 1024;
     static final int PART_SENDERS = 4;
+    /**
+     * The most bytes, in KiB, that the bodies of single PUTs (files up to {@link Drive#SINGLE_PUT_LIMIT},
+     * read whole into memory) hold at once, all uploads together: 32 MiB. Small files upload as many
+     * at once as there are upload threads; two of 16 MiB fill it. Multipart uploads read their parts
+     * into the part senders' arrays and need none of it.
+     */
+    static final int PUT_BODY_BUDGET_KIB = 32 * 1024;
+    /** Upload threads left idle this long end: most of the time nothing uploads. */
+    private static final long IDLE_WORKER_SECONDS = 30;
     private static final ByteBuffer NOTHING = ByteBuffer.allocate(0);
     private static final int MAX_RECENT = 20;
     private static final long MAX_BACKOFF_MS = 5 * 60_000;
@@ -82,6 +93,8 @@ final class WriteBack implements AutoCloseable {
     private final BufferPool partBuffers;
     final PartStreams streams;
     private final Semaphore slots;
+    /** KiB of PUT bodies that may still be read into memory (see {@link #PUT_BODY_BUDGET_KIB}); FIFO, so a big body is not passed by ever more small ones. */
+    private final Semaphore putBodyBudget = new Semaphore(PUT_BODY_BUDGET_KIB, true);
     private final Thread scheduler;
     private volatile boolean running = true;
 
@@ -145,7 +158,10 @@ final class WriteBack implements AutoCloseable {
         this.store = drive.store;
         this.chunks = drive.chunks;
         int threads = drive.options.uploadThreads();
-        this.workers = Executors.newFixedThreadPool(threads, Thread.ofPlatform().name("upload-", 0).daemon().factory());
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, IDLE_WORKER_SECONDS, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), Thread.ofPlatform().name("upload-", 0).daemon().factory());
+        pool.allowCoreThreadTimeOut(true);
+        this.workers = pool;
         this.slots = new Semaphore(threads);
         this.scheduler = Thread.ofPlatform().name("write-back").daemon().unstarted(this::loop);
         this.partSenders = Executors.newFixedThreadPool(PART_SENDERS,
@@ -1037,23 +1053,34 @@ final class WriteBack implements AutoCloseable {
         }
         if (size <= Drive.SINGLE_PUT_LIMIT) {
             streams.discard(e.id());
-            byte[] data = drive.content(e.id(), readKey, source, e.remoteSize(), 0, (int) size);
-            if (!chunks.dirtyChunks(e.id()).equals(gens)) {
-                throw new ChangedWhileReading();
-            }
+            int kib = (int) Math.max(1, (size + 1023) / 1024);
+            putBodyBudget.acquireUninterruptibly(kib); // an interrupt (unmount) stays set and stops the PUT
             try {
-                return store.put(key, Body.of(data), options);
-            } catch (StoreException ex) {
-                if (ex.kind() == StoreException.Kind.PRECONDITION_FAILED) {
-                    String ours = alreadyThere(key, data);
-                    if (ours != null) {
-                        return ours;
-                    }
-                }
-                throw ex;
+                return put(e, key, readKey, source, gens, options);
+            } finally {
+                putBodyBudget.release(kib);
             }
         }
         return sendMultipart(e, key, base, readKey, source, gens, options);
+    }
+
+    /** Sends a file of up to {@link Drive#SINGLE_PUT_LIMIT} in one PUT; the caller holds its body's share of the budget. */
+    private String put(Entry e, String key, String readKey, String source, Map<Integer, Long> gens, PutOptions options) {
+        byte[] data = drive.content(e.id(), readKey, source, e.remoteSize(), 0, (int) e.size());
+        if (!chunks.dirtyChunks(e.id()).equals(gens)) {
+            throw new ChangedWhileReading();
+        }
+        try {
+            return store.put(key, Body.of(data), options);
+        } catch (StoreException ex) {
+            if (ex.kind() == StoreException.Kind.PRECONDITION_FAILED) {
+                String ours = alreadyThere(key, data);
+                if (ours != null) {
+                    return ours;
+                }
+            }
+            throw ex;
+        }
     }
 
     private String sendMultipart(Entry e, String key, String base, String readKey, String source,
