@@ -23,8 +23,8 @@ echo 1 > "$I/events/fuse/fuse_request_send/enable"
 status=0
 "$@" || status=$?
 echo 0 > "$I/tracing_on"
-grep -o 'opcode [0-9]* ([A-Z_0-9]*)' "$I/trace" | sed 's/.*(\(.*\))/\1/' | sort | uniq -c | sort -rn
-awk '{n += $1} END {printf "%7d in all\n", n}' < <(grep -c 'fuse_request_send' "$I/trace")
+{ grep -o 'opcode [0-9]* ([A-Z_0-9]*)' "$I/trace" || true; } | sed 's/.*(\(.*\))/\1/' | sort | uniq -c | sort -rn
+printf '%7d in all\n' "$(grep -c 'fuse_request_send' "$I/trace" || true)"
 lost=$(cat "$I"/per_cpu/cpu*/stats | awk '/^overrun:/ {n += $2} END {print n + 0}')
 [ "$lost" -eq 0 ] || echo "warning: $lost events lost (the trace buffer overflowed): the counts are too low" >&2
 exit $status
