@@ -5,7 +5,6 @@ import dev.bucketdrive.core.local.UploadJournal;
 import dev.bucketdrive.core.store.MultipartUpload;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -62,20 +61,8 @@ final class SqliteUploadJournal implements UploadJournal {
 
     private PendingOp insert(Connection c, PendingOp.Kind kind, long fileId, String key, String target,
                              String baseEtag, Instant due) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO journal (kind, file_id, key, target, base_etag, "
-                + "due_ms) VALUES (?, ?, ?, ?, ?, ?)", PreparedStatement.RETURN_GENERATED_KEYS)) {
-            ps.setString(1, kind.name());
-            ps.setLong(2, fileId);
-            ps.setString(3, key);
-            ps.setString(4, target);
-            ps.setString(5, baseEtag);
-            ps.setLong(6, due.toEpochMilli());
-            ps.executeUpdate();
-            try (ResultSet keys = ps.getGeneratedKeys()) {
-                keys.next();
-                return one(c, "WHERE id = ?", keys.getLong(1)).orElseThrow();
-            }
-        }
+        return entries(c, "INSERT INTO journal (kind, file_id, key, target, base_etag, due_ms) VALUES (?, ?, ?, ?, ?, ?) "
+                + "RETURNING " + COLUMNS, kind.name(), fileId, key, target, baseEtag, due.toEpochMilli()).getFirst();
     }
 
     @Override
