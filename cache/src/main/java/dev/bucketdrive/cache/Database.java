@@ -85,6 +85,8 @@ final class Database implements AutoCloseable {
             DROP INDEX journal_by_due;
             """, """
             CREATE TABLE multipart_uploads (upload_id TEXT PRIMARY KEY, key TEXT NOT NULL);
+            """, """
+            ALTER TABLE chunks ADD COLUMN log_seq INTEGER NOT NULL DEFAULT 0;
             """);
 
     static final int SCHEMA_VERSION = MIGRATIONS.size();

@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A cache directory: the chunk store, the upload journal and the metadata index, all on one SQLite
- * index ({@code index.db}) and one chunk tree ({@code chunks/}). One process at a time: a second
+ * index ({@code index.db}), one chunk tree ({@code chunks/}) and the chunk store's append log
+ * ({@code appends.log}). One process at a time: a second
  * {@link #open} of the same directory fails while the first holds it.
  */
 public final class LocalCache implements AutoCloseable {
@@ -154,13 +155,30 @@ public final class LocalCache implements AutoCloseable {
             chunks.flushAccessTimes();
             chunks.closeFiles();
         } finally {
-            db.close();
-            try {
-                lock.release();
-            } catch (IOException e) {
-                LOG.debug("releasing the cache lock", e);
-            }
-            closeQuietly(lockFile);
+            closeIndexAndUnlock();
+        }
+    }
+
+    private void closeIndexAndUnlock() {
+        db.close();
+        try {
+            lock.release();
+        } catch (IOException e) {
+            LOG.debug("releasing the cache lock", e);
+        }
+        closeQuietly(lockFile);
+    }
+
+    /**
+     * Lets go of the directory as a killed process leaves it (tests): appends not settled into their
+     * rows stay in the append log only, access times stay in memory.
+     */
+    void closeAsAKillWould() {
+        try {
+            stopSyncer();
+            chunks.abandonAppendLog();
+        } finally {
+            closeIndexAndUnlock();
         }
     }
 

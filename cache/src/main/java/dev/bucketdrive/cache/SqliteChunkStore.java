@@ -47,7 +47,12 @@ import org.slf4j.LoggerFactory;
  * what is present and dirty. Small chunks (up to {@link #inlineMax} bytes: the chunks of small files)
  * keep their bytes in the row itself, so a small file costs no file of its own, and its close one
  * sync of the index instead of a file creation and a sync more; bigger chunks are one file each under
- * {@code chunks/}. A small chunk that grows past the limit moves to a file (file written first, then
+ * {@code chunks/}. A write to the end of a small dirty chunk (how programs write files, a piece at a
+ * time) goes to the {@link AppendLog} ({@code appends.log}) and memory instead of a statement; the
+ * row takes the chunk's appends in one statement when anything else is done with the chunk, at the
+ * latest at the file's {@link #force} (a close or fsync) or when this store closes, and records the
+ * number of the last one it took ({@code log_seq}). At start, appends a crash left in the log go into
+ * rows that are still dirty and did not take them; the log starts again whenever nothing is pending. A small chunk that grows past the limit moves to a file (file written first, then
  * the row cleared: a crash leaves a stray file that start-up removes). Caffeine holds the rows of
  * hot chunks so a read of a file-backed chunk costs no SQL.
  *
@@ -162,6 +167,48 @@ final class SqliteChunkStore implements ChunkStore {
     private final Executor syncer;
     /** Chunks handed to {@link #syncer} and not yet taken up by it. */
     private final Set<ChunkKey> syncQueued = ConcurrentHashMap.newKeySet();
+    /** Appends to small dirty chunks not yet in their rows (see the class comment). */
+    private final AppendLog appendLog;
+    /** The appends {@link #appendLog} holds for a chunk and its row does not yet; changed under the chunk's stripe lock. */
+    private final Map<ChunkKey, PendingAppends> pending = new ConcurrentHashMap<>();
+    /** The bytes {@link #pending} holds, at most {@link #PENDING_MAX}. */
+    private final AtomicLong pendingBytes = new AtomicLong();
+    /** The last sequence number given to an append; above every row's {@code log_seq}. */
+    private final AtomicLong appendSequence = new AtomicLong();
+    /** What memory may hold of appends not in their rows; past it appends go to the index directly. */
+    private static final long PENDING_MAX = 8L << 20;
+    /** A log this long takes no more appends until it can start again (when nothing is pending). */
+    private static final long LOG_MAX = 64L << 20;
+
+    /**
+     * Appends to the end of a small dirty chunk since its row last took them: its bytes are the row's
+     * ({@code rowLength} of them) followed by {@code tail}. Guarded by the chunk's stripe lock.
+     */
+    private static final class PendingAppends {
+        final int rowLength;
+        byte[] tail = new byte[0];
+        int tailLength;
+        /** The sequence number of the last append: the row's {@code log_seq} once it took them. */
+        long lastSequence;
+
+        PendingAppends(int rowLength) {
+            this.rowLength = rowLength;
+        }
+
+        void add(ByteBuffer data, long sequence) {
+            int n = data.remaining();
+            if (tailLength + n > tail.length) {
+                tail = Arrays.copyOf(tail, Math.max(tailLength + n, tail.length * 2));
+            }
+            data.duplicate().get(tail, tailLength, n);
+            tailLength += n;
+            lastSequence = sequence;
+        }
+
+        byte[] tailBytes() {
+            return Arrays.copyOf(tail, tailLength);
+        }
+    }
 
     SqliteChunkStore(Database db, CacheOptions options, Path chunkDir, Executor syncer) {
         this.db = db;
@@ -177,6 +224,18 @@ final class SqliteChunkStore implements ChunkStore {
                 .<ChunkKey, FileChannel>removalListener((key, channel, cause) -> closeQuietly(channel)).build();
         for (int i = 0; i < chunkDirs.length; i++) {
             chunkDirs[i] = chunkDir.resolve(String.format("%02x", i));
+        }
+        try {
+            this.appendLog = new AppendLog(chunkDir.resolveSibling("appends.log"), inlineMax);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the cache's append log", e);
+        }
+        try {
+            replayAppends();
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(appendLog);
+            throw e instanceof IOException io ? new UncheckedIOException("cannot replay the cache's append log", io)
+                    : (RuntimeException) e;
         }
         db.read(c -> {
             try (var s = c.createStatement();
@@ -233,8 +292,12 @@ final class SqliteChunkStore implements ChunkStore {
                     }
                     boolean dirty = rs.getInt(1) == 1;
                     boolean inline = rs.getInt(5) == 1;
-                    // A dirty file chunk's length lives in its file: growing writes do not touch the index.
-                    int length = inline ? rs.getInt(6) : dirty ? dirtyLength(k) : rs.getInt(3);
+                    // A dirty file chunk's length lives in its file: growing writes do not touch the index;
+                    // a small one's appends not yet in its row are in memory (a row dropped from rows
+                    // and loaded again while the file is written).
+                    PendingAppends p = pending.get(k);
+                    int length = inline ? (p != null ? p.rowLength + p.tailLength : rs.getInt(6))
+                            : dirty ? dirtyLength(k) : rs.getInt(3);
                     return Optional.of(new Chunk(dirty, rs.getString(2), length, rs.getLong(4), inline));
                 }
             }
@@ -362,18 +425,39 @@ final class SqliteChunkStore implements ChunkStore {
         return copied;
     }
 
-    private static void closeQuietly(FileChannel channel) {
+    private static void closeQuietly(AutoCloseable channel) {
         try {
             if (channel != null) {
                 channel.close();
             }
-        } catch (IOException e) {
+        } catch (Exception e) {
             LOG.debug("closing a chunk file: {}", e.toString());
         }
     }
 
-    /** The bytes of an inline chunk (empty when its row is gone). */
+    /** The bytes of an inline chunk (empty when its row is gone), with its appends not yet in the row. */
     private byte[] inlineBytes(ChunkKey key) {
+        if (!pending.containsKey(key)) {
+            return rowBytes(key);
+        }
+        // Under the chunk's lock: the row and its pending appends as of one moment.
+        ReentrantLock lock = stripe(key);
+        lock.lock();
+        try {
+            byte[] row = rowBytes(key);
+            PendingAppends p = pending.get(key);
+            if (p == null) {
+                return row;
+            }
+            byte[] all = Arrays.copyOf(row, p.rowLength + p.tailLength);
+            System.arraycopy(p.tail, 0, all, p.rowLength, p.tailLength);
+            return all;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private byte[] rowBytes(ChunkKey key) {
         return db.read(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT data FROM chunks WHERE file_id = ? AND idx = ?")) {
                 ps.setLong(1, key.fileId());
@@ -835,13 +919,17 @@ final class SqliteChunkStore implements ChunkStore {
         boolean spill = newLength > inlineMax;
         Chunk chunk;
         if (old != null && old.dirty && !spill) {
-            if (offset == oldLength) {
+            if (offset == oldLength && logAppend(key, oldLength, data)) {
+                // In the append log; the row takes it later (settle).
+            } else if (offset == oldLength) {
+                settle(key);
                 byte[] more = new byte[data.remaining()];
                 data.duplicate().get(more);
                 // || makes text (whose length() ends at a zero byte): the cast keeps the result a blob.
                 db.update("UPDATE chunks SET data = CAST(coalesce(data, x'') || ? AS BLOB), length = ? "
                         + "WHERE file_id = ? AND idx = ?", more, newLength, key.fileId(), key.index());
             } else {
+                settle(key);
                 db.update("UPDATE chunks SET data = ?, length = ? WHERE file_id = ? AND idx = ?",
                         merged(key, oldLength, offset, data, newLength), newLength, key.fileId(), key.index());
             }
@@ -857,9 +945,11 @@ final class SqliteChunkStore implements ChunkStore {
                 }
                 unsynced(key);
             }
-            db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms, data) "
-                    + "VALUES (?, ?, 1, NULL, ?, 0, ?, ?)", key.fileId(), key.index(), newLength,
-                    options.clock().millis(), spill ? null : bytes);
+            // A new row (or one moved to a file) is past every append logged for the chunk before.
+            db.update("INSERT OR REPLACE INTO chunks (file_id, idx, dirty, etag, length, crc, last_access_ms, data, "
+                    + "log_seq) VALUES (?, ?, 1, NULL, ?, 0, ?, ?, ?)", key.fileId(), key.index(), newLength,
+                    options.clock().millis(), spill ? null : bytes, appendSequence.get());
+            dropPending(key);
             chunk = new Chunk(true, null, newLength, 0, !spill);
             if (old == null) {
                 chunkCount.incrementAndGet();
@@ -876,6 +966,118 @@ final class SqliteChunkStore implements ChunkStore {
         if (spill && end == options.chunkSize()) {
             syncSoon(key, chunk.generation);
         }
+    }
+
+    /**
+     * Puts {@code data}, written at the end ({@code length}) of a dirty chunk whose bytes are in its
+     * row, in the append log instead of the row: one {@code pwrite} instead of a statement. Returns
+     * false, leaving it to the row, when memory or the log hold as much as they may. Under the
+     * chunk's stripe lock.
+     */
+    private boolean logAppend(ChunkKey key, int length, ByteBuffer data) {
+        int n = data.remaining();
+        if (n == 0 || pendingBytes.get() + n > PENDING_MAX || appendLog.size() > LOG_MAX) {
+            return false;
+        }
+        PendingAppends p = pending.get(key);
+        boolean fresh = p == null;
+        if (fresh) {
+            // Pending before it is in the log: the log starts again only when nothing is pending.
+            p = new PendingAppends(length);
+            pending.put(key, p);
+        }
+        long sequence = appendSequence.incrementAndGet();
+        try {
+            appendLog.append(sequence, key, length, data);
+        } catch (IOException e) {
+            if (fresh) {
+                dropPending(key);
+            }
+            throw writeFailure("cannot write chunk " + key, e);
+        }
+        p.add(data, sequence);
+        pendingBytes.addAndGet(n);
+        return true;
+    }
+
+    /**
+     * Moves a chunk's logged appends into its row (one statement, committed; the row records the
+     * last append's sequence number, so a replay after a crash skips them). Under the chunk's
+     * stripe lock; nothing to do when none are pending.
+     */
+    private void settle(ChunkKey key) {
+        PendingAppends p = pending.get(key);
+        if (p == null) {
+            return;
+        }
+        // || makes text (whose length() ends at a zero byte): the cast keeps the result a blob.
+        db.update("UPDATE chunks SET data = CAST(coalesce(data, x'') || ? AS BLOB), length = ?, log_seq = ? "
+                + "WHERE file_id = ? AND idx = ?", p.tailBytes(), p.rowLength + p.tailLength, p.lastSequence,
+                key.fileId(), key.index());
+        dropPending(key);
+    }
+
+    /** Forgets a chunk's pending appends (taken into its row, or its row replaced or gone); under its stripe lock. */
+    private void dropPending(ChunkKey key) {
+        PendingAppends p = pending.remove(key);
+        if (p == null) {
+            return;
+        }
+        pendingBytes.addAndGet(-p.tailLength);
+        if (appendLog.size() > 1 << 20) { // not after every file: an emptied log costs a truncation
+            try {
+                appendLog.restartIf(pending::isEmpty);
+            } catch (IOException e) {
+                LOG.debug("cannot empty the append log: {}", e.toString()); // it goes on growing; tried again later
+            }
+        }
+    }
+
+    /** Settles the pending appends of a file (before its bytes are made durable), or of all files ({@code fileId} -1). */
+    private void settleFile(long fileId) {
+        for (ChunkKey key : pending.keySet()) {
+            if (fileId == -1 || key.fileId() == fileId) {
+                ReentrantLock lock = stripe(key);
+                lock.lock();
+                try {
+                    settle(key);
+                } finally {
+                    lock.unlock();
+                }
+            }
+        }
+    }
+
+    /**
+     * At start, before anything reads the rows: the appends the log holds that their rows did not
+     * take before the last process ended go into them, in order, in one transaction, made durable
+     * before the log is emptied. An append counts only for a row that is still dirty and in the
+     * index, has not taken it ({@code log_seq} below its number) and ends where it begins; any
+     * other is from before the chunk was settled, replaced, cut or dropped.
+     */
+    private void replayAppends() throws IOException {
+        List<AppendLog.Append> appends = appendLog.records();
+        long rowsMax = db.query("SELECT coalesce(max(log_seq), 0) FROM chunks", rs -> rs.getLong(1)).getFirst();
+        long logMax = appends.stream().mapToLong(AppendLog.Append::sequence).max().orElse(0);
+        appendSequence.set(Math.max(rowsMax, logMax));
+        if (appends.isEmpty()) {
+            appendLog.restartIf(() -> true);
+            return;
+        }
+        int taken = db.transaction(c -> {
+            int n = 0;
+            for (AppendLog.Append a : appends) {
+                n += db.update("UPDATE chunks SET data = CAST(data || ? AS BLOB), length = ? + ?, log_seq = ? "
+                        + "WHERE file_id = ? AND idx = ? AND dirty = 1 AND data IS NOT NULL AND log_seq < ? "
+                        + "AND length(data) = ? AND ? + ? <= ?", a.data(), a.offset(), a.data().length, a.sequence(),
+                        a.key().fileId(), a.key().index(), a.sequence(), a.offset(), a.offset(), a.data().length,
+                        inlineMax);
+            }
+            return n;
+        });
+        db.sync();
+        appendLog.restartIf(() -> true);
+        LOG.info("the cache took {} of {} appends left in its log by the last process", taken, appends.size());
     }
 
     /** The inline chunk's {@code oldLength} bytes with {@code data} written at {@code offset}. */
@@ -939,6 +1141,7 @@ final class SqliteChunkStore implements ChunkStore {
         ReentrantLock lock = stripe(key);
         lock.lock();
         try {
+            settle(key);
             countAgain(key);
             Optional<Chunk> current = row(key);
             if (current.isEmpty() || current.get().length <= keep) {
@@ -982,6 +1185,7 @@ final class SqliteChunkStore implements ChunkStore {
 
     @Override
     public void force(long fileId) {
+        settleFile(fileId); // into the index, which the caller syncs next
         Set<Integer> indexes = unsynced.remove(fileId);
         if (indexes == null) {
             return; // its bytes are in the index (synced with it) or synced already
@@ -1040,6 +1244,7 @@ final class SqliteChunkStore implements ChunkStore {
             ReentrantLock lock = stripe(key);
             lock.lock();
             try {
+                settle(key); // a clean row holds all its bytes
                 Optional<Chunk> current = row(key);
                 if (current.isEmpty()) {
                     continue;
@@ -1112,6 +1317,7 @@ final class SqliteChunkStore implements ChunkStore {
     /** Deletes the row of a chunk; the caller holds its stripe lock. */
     private void deleteRow(ChunkKey key, Chunk chunk) {
         db.update("DELETE FROM chunks WHERE file_id = ? AND idx = ?", key.fileId(), key.index());
+        dropPending(key);
         rows.put(key, ABSENT);
         touched.remove(key);
         totalBytes.addAndGet(-chunk.length);
@@ -1162,8 +1368,21 @@ final class SqliteChunkStore implements ChunkStore {
     }
 
     /** Closes the chunk files held open for reading; the store must not be used afterwards. */
+    /** Closes the append log as a killed process leaves it, nothing settled (tests). */
+    void abandonAppendLog() {
+        closeQuietly(appendLog);
+    }
+
     void closeFiles() {
         readChannels.invalidateAll();
+        try {
+            settleFile(-1);
+            appendLog.restartIf(pending::isEmpty);
+        } catch (IOException e) {
+            LOG.warn("the append log stays for the next start: {}", e.toString());
+        } finally {
+            closeQuietly(appendLog);
+        }
     }
 
     /** Writes the access times gathered in memory to the index, in one transaction. */

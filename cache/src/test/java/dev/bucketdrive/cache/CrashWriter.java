@@ -9,9 +9,12 @@ import java.time.Instant;
 import java.util.Random;
 
 /**
- * The child process of {@link CrashRecoveryIT}: writes files into a cache as fast as it can, each
- * acknowledged in a log only after the cache accepted its writes and journalled its upload, until it
- * is killed. Arguments: cache directory, acknowledgement log, a number that makes its file ids unique.
+ * The child process of {@link CrashRecoveryIT}: writes files into a cache as fast as it can until it
+ * is killed, each chunk the way programs write files (a first piece, then appends of 4 KiB at most),
+ * and acknowledges each file twice in a log: "w ID" once the cache accepted its writes (a write
+ * survives a crash of the process once it returns), "ID" once it also made them durable and
+ * journalled the upload. Arguments: cache directory, acknowledgement log, a number that makes its
+ * file ids unique.
  */
 public final class CrashWriter {
 
@@ -45,8 +48,13 @@ public final class CrashWriter {
             for (int n = 0; ; n++) {
                 long fileId = fileId(run, n);
                 for (int i = 0; i < CHUNKS_PER_FILE; i++) {
-                    cache.chunks().write(new ChunkKey(fileId, i), 0, ByteBuffer.wrap(content(fileId, i)));
+                    byte[] content = content(fileId, i);
+                    for (int at = 0; at < content.length; at += at == 0 ? 700 : 4096) {
+                        int piece = Math.min(content.length - at, at == 0 ? 700 : 4096);
+                        cache.chunks().write(new ChunkKey(fileId, i), at, ByteBuffer.wrap(content, at, piece));
+                    }
                 }
+                acks.write(("w " + fileId + "\n").getBytes(StandardCharsets.US_ASCII));
                 // What a close does: make the data durable, then journal the upload.
                 cache.chunks().force(fileId);
                 cache.journal().scheduleUpload(fileId, "crash/" + fileId, null, Instant.now());

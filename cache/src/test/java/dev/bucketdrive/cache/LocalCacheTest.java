@@ -287,6 +287,105 @@ class LocalCacheTest {
         }
     }
 
+    /** Writes {@code content} into a new chunk as programs write files: a first piece, then appends. */
+    private static void writeInPieces(LocalCache cache, ChunkKey key, byte[] content, int from, int to) {
+        for (int at = from; at < to; at += at == 0 ? 1000 : 2000) {
+            int n = Math.min(to - at, at == 0 ? 1000 : 2000);
+            cache.chunks().write(key, at, ByteBuffer.wrap(content, at, n));
+        }
+    }
+
+    private long appendLogSize() throws IOException {
+        return Files.size(dir.resolve("appends.log"));
+    }
+
+    @Test
+    void appendsToSmallChunksGoToTheLogAndSurviveAKill() throws IOException {
+        ChunkKey key = new ChunkKey(30, 0);
+        byte[] content = bytes(7000, 30);
+        LocalCache cache = open();
+        writeInPieces(cache, key, content, 0, content.length);
+        assertThat(appendLogSize()).as("three appends in the log").isGreaterThan(6000);
+        assertThat(read(cache, key, null)).isEqualTo(content);
+        cache.closeAsAKillWould();
+
+        try (LocalCache reopened = open()) {
+            assertThat(appendLogSize()).as("taken into the index, then emptied").isZero();
+            assertThat(read(reopened, key, null)).isEqualTo(content);
+            assertThat(reopened.chunks().length(key)).isEqualTo(content.length);
+            assertThat(reopened.chunks().usage().dirtyBytes()).isEqualTo(content.length);
+            assertThat(reopened.chunks().dirtyChunks(30)).containsOnlyKeys(0);
+        }
+        try (LocalCache again = open()) { // and a clean stop leaves it in the row
+            assertThat(read(again, key, null)).isEqualTo(content);
+        }
+    }
+
+    @Test
+    void appendsTheIndexTookBeforeAKillAreNotTakenAgainNorBroughtBack() throws IOException {
+        ChunkKey cut = new ChunkKey(31, 0);
+        ChunkKey dropped = new ChunkKey(32, 0);
+        ChunkKey grown = new ChunkKey(33, 0);
+        ChunkKey uploaded = new ChunkKey(34, 0);
+        byte[] content = bytes(9000, 31);
+        LocalCache cache = open();
+        for (ChunkKey key : List.of(cut, dropped, grown, uploaded)) {
+            writeInPieces(cache, key, content, 0, 5000);
+            cache.chunks().force(key.fileId()); // a close: the row takes the appends
+        }
+        cache.chunks().truncate(31, 1000); // where the first append began: only its number tells it was taken
+        cache.chunks().drop(32);
+        writeInPieces(cache, grown, content, 5000, 9000); // logged again, after the ones the row took
+        cache.chunks().markUploaded(34, null, "v1", cache.chunks().dirtyChunks(34));
+        assertThat(appendLogSize()).as("the settled appends are still in the log").isGreaterThan(4 * 4000);
+        cache.closeAsAKillWould();
+
+        try (LocalCache reopened = open()) {
+            assertThat(read(reopened, cut, null)).isEqualTo(Arrays.copyOf(content, 1000));
+            assertThat(read(reopened, dropped, null)).isNull();
+            assertThat(read(reopened, grown, null)).isEqualTo(content);
+            assertThat(read(reopened, uploaded, "v1")).isEqualTo(Arrays.copyOf(content, 5000));
+            assertThat(reopened.chunks().dirtyChunks(34)).isEmpty();
+            assertThat(reopened.chunks().usage().dirtyBytes()).isEqualTo(1000 + 9000);
+        }
+    }
+
+    @Test
+    void aTornAppendAtTheEndOfTheLogIsLeftOutWithNothingAfterIt() throws IOException {
+        ChunkKey key = new ChunkKey(35, 0);
+        byte[] content = bytes(7000, 35);
+        LocalCache cache = open();
+        writeInPieces(cache, key, content, 0, content.length);
+        cache.closeAsAKillWould();
+        Path log = dir.resolve("appends.log");
+        byte[] bytes = Files.readAllBytes(log);
+        Files.write(log, Arrays.copyOf(bytes, bytes.length - 10)); // the last append cut short
+
+        try (LocalCache reopened = open()) {
+            assertThat(read(reopened, key, null)).isEqualTo(Arrays.copyOf(content, 5000));
+        }
+    }
+
+    @Test
+    void writesInTheMiddleCutsAndGrowthPastTheRowLimitTakeTheLoggedAppendsAlong() {
+        ChunkKey rewritten = new ChunkKey(36, 0);
+        ChunkKey spilled = new ChunkKey(36, 1);
+        byte[] content = bytes(9000, 36);
+        byte[] big = bytes(FILE_BACKED, 37);
+        try (LocalCache cache = open()) {
+            writeInPieces(cache, rewritten, content, 0, 9000);
+            cache.chunks().write(rewritten, 10, ByteBuffer.wrap(new byte[] {42}));
+            writeInPieces(cache, spilled, big, 0, 5000);
+            cache.chunks().write(spilled, 5000, ByteBuffer.wrap(big, 5000, FILE_BACKED - 5000)); // to a file
+            byte[] expected = content.clone();
+            expected[10] = 42;
+            assertThat(read(cache, rewritten, null)).isEqualTo(expected);
+            assertThat(read(cache, spilled, null)).isEqualTo(big);
+            cache.chunks().truncate(36, 8000);
+            assertThat(read(cache, rewritten, null)).isEqualTo(Arrays.copyOf(expected, 8000));
+        }
+    }
+
     @Test
     void aChunkWrittenToItsEndIsSyncedInTheBackgroundAndAPartlyWrittenOneIsLeftToForce() {
         ArrayDeque<Runnable> syncs = new ArrayDeque<>();
