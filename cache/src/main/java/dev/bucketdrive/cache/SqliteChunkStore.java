@@ -52,8 +52,9 @@ import org.slf4j.LoggerFactory;
  * row takes the chunk's appends in one statement when anything else is done with the chunk, at the
  * latest at the file's {@link #force} (a close or fsync) or when this store closes, and records the
  * number of the last one it took ({@code log_seq}). At start, appends a crash left in the log go into
- * rows that are still dirty and did not take them; the log starts again whenever nothing is pending. A small chunk that grows past the limit moves to a file (file written first, then
- * the row cleared: a crash leaves a stray file that start-up removes). Caffeine holds the rows of
+ * rows that are still dirty and did not take them; the log starts again whenever nothing is pending.
+ * A small chunk that grows past the limit moves to a file (file written first, then the row
+ * cleared: a crash leaves a stray file that start-up removes). Caffeine holds the rows of
  * hot chunks so a read of a file-backed chunk costs no SQL.
  *
  * <p>Crash safety. A chunk becomes dirty in the index (a committed transaction) <em>before</em> its
@@ -173,8 +174,12 @@ final class SqliteChunkStore implements ChunkStore {
     private final Map<ChunkKey, PendingAppends> pending = new ConcurrentHashMap<>();
     /** The bytes {@link #pending} holds, at most {@link #PENDING_MAX}. */
     private final AtomicLong pendingBytes = new AtomicLong();
-    /** The last sequence number given to an append; above every row's {@code log_seq}. */
+    /**
+     * The last sequence number given to an append; above every row's {@code log_seq}: this process's
+     * numbers are its start's count (in {@code settings}) times 2^{@link #SEQUENCE_BITS} plus one each.
+     */
     private final AtomicLong appendSequence = new AtomicLong();
+    private static final int SEQUENCE_BITS = 40;
     /** What memory may hold of appends not in their rows; past it appends go to the index directly. */
     private static final long PENDING_MAX = 8L << 20;
     /** A log this long takes no more appends until it can start again (when nothing is pending). */
@@ -1033,18 +1038,22 @@ final class SqliteChunkStore implements ChunkStore {
         }
     }
 
-    /** Settles the pending appends of a file (before its bytes are made durable), or of all files ({@code fileId} -1). */
+    /** Settles the pending appends of a file, before its bytes are made durable. */
     private void settleFile(long fileId) {
         for (ChunkKey key : pending.keySet()) {
-            if (fileId == -1 || key.fileId() == fileId) {
-                ReentrantLock lock = stripe(key);
-                lock.lock();
-                try {
-                    settle(key);
-                } finally {
-                    lock.unlock();
-                }
+            if (key.fileId() == fileId) {
+                settleLocking(key);
             }
+        }
+    }
+
+    private void settleLocking(ChunkKey key) {
+        ReentrantLock lock = stripe(key);
+        lock.lock();
+        try {
+            settle(key);
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -1057,9 +1066,13 @@ final class SqliteChunkStore implements ChunkStore {
      */
     private void replayAppends() throws IOException {
         List<AppendLog.Append> appends = appendLog.records();
-        long rowsMax = db.query("SELECT coalesce(max(log_seq), 0) FROM chunks", rs -> rs.getLong(1)).getFirst();
-        long logMax = appends.stream().mapToLong(AppendLog.Append::sequence).max().orElse(0);
-        appendSequence.set(Math.max(rowsMax, logMax));
+        // Past every number an earlier process gave, without reading the rows (a max over log_seq
+        // walks every small chunk's bytes). This count needs no sync of its own: a row holding a
+        // number of this start can only be durable with it.
+        long start = db.transaction(c -> Database.query(c, "INSERT INTO settings VALUES ('append_log_starts', '1') "
+                + "ON CONFLICT (name) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value",
+                rs -> rs.getLong(1)).getFirst());
+        appendSequence.set(start << SEQUENCE_BITS);
         if (appends.isEmpty()) {
             appendLog.restartIf(() -> true);
             return;
@@ -1376,7 +1389,7 @@ final class SqliteChunkStore implements ChunkStore {
     void closeFiles() {
         readChannels.invalidateAll();
         try {
-            settleFile(-1);
+            pending.keySet().forEach(this::settleLocking);
             appendLog.restartIf(pending::isEmpty);
         } catch (IOException e) {
             LOG.warn("the append log stays for the next start: {}", e.toString());
