@@ -87,6 +87,9 @@ final class Database implements AutoCloseable {
             CREATE TABLE multipart_uploads (upload_id TEXT PRIMARY KEY, key TEXT NOT NULL);
             """, """
             ALTER TABLE chunks ADD COLUMN log_seq INTEGER NOT NULL DEFAULT 0;
+            """, """
+            DROP INDEX chunks_by_access;
+            CREATE INDEX chunks_by_access ON chunks (dirty, last_access_ms, length);
             """);
 
     static final int SCHEMA_VERSION = MIGRATIONS.size();

@@ -152,6 +152,23 @@ class LocalCacheTest {
     }
 
     @Test
+    void theStartUpCountOfCleanChunksReadsOnlyAnIndexAlsoAfterAnUpgrade() throws Exception {
+        open().close();
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("index.db"));
+             var s = c.createStatement()) {
+            s.execute("DROP INDEX chunks_by_access");
+            s.execute("CREATE INDEX chunks_by_access ON chunks (dirty, last_access_ms)"); // as schema 6 had it
+            s.execute("PRAGMA user_version = 6");
+        }
+        open().close();
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("index.db"));
+             var rs = c.createStatement().executeQuery("EXPLAIN QUERY PLAN " + SqliteChunkStore.CLEAN_USAGE)) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString("detail")).contains("COVERING INDEX chunks_by_access");
+        }
+    }
+
+    @Test
     void anIndexFromANewerVersionIsRefused() throws Exception {
         open().close();
         try (var c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("index.db"))) {
