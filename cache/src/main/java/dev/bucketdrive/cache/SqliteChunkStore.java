@@ -1486,7 +1486,7 @@ final class SqliteChunkStore implements ChunkStore {
                         }
                         ChunkKey key = parse(name);
                         // No row, or a row that holds the bytes itself (a move to or from a file cut short).
-                        if (key == null || name.endsWith(".tmp") || row(key).map(ch -> ch.inline).orElse(true)) {
+                        if (key == null || name.endsWith(".tmp") || peekRow(key).map(ch -> ch.inline).orElse(true)) {
                             if (key != null) {
                                 readChannels.invalidate(key);
                             }
@@ -1498,7 +1498,7 @@ final class SqliteChunkStore implements ChunkStore {
         }
         List<ChunkKey> all = db.query("SELECT file_id, idx FROM chunks", SqliteChunkStore::chunkKey);
         for (ChunkKey key : all) {
-            if (row(key).map(ch -> !ch.inline).orElse(false) && !Files.exists(path(key))) {
+            if (peekRow(key).map(ch -> !ch.inline).orElse(false) && !Files.exists(path(key))) {
                 Optional<Chunk> chunk = row(key);
                 if (chunk.isPresent() && chunk.get().length > 0) {
                     if (chunk.get().dirty) {
@@ -1509,6 +1509,21 @@ final class SqliteChunkStore implements ChunkStore {
                 }
             }
         }
+    }
+
+    /** How many chunks' rows are held in memory (tests). */
+    long rowsInMemory() {
+        rows.cleanUp();
+        return rows.estimatedSize();
+    }
+
+    /**
+     * A chunk's row, from memory or the index, without keeping it in memory: recovery looks at every
+     * row once, and all of them in {@link #rows} would take about 200 bytes of heap a chunk.
+     */
+    private Optional<Chunk> peekRow(ChunkKey key) {
+        Optional<Chunk> cached = rows.getIfPresent(key);
+        return cached != null ? cached : loadRow(key);
     }
 
     private static ChunkKey chunkKey(ResultSet rs) throws SQLException {

@@ -257,6 +257,21 @@ class LocalCacheTest {
     }
 
     @Test
+    void recoveryLooksAtEveryRowWithoutKeepingThemInMemory() throws IOException {
+        try (LocalCache cache = open()) {
+            for (int i = 0; i < 20; i++) {
+                cache.chunks().putClean(new ChunkKey(7, i), "e", ByteBuffer.wrap(new byte[i < 2 ? FILE_BACKED : 10]));
+            }
+        }
+        Path fileOfAChunk = dir.resolve("chunks/07/7-1");
+        Files.setLastModifiedTime(fileOfAChunk, java.nio.file.attribute.FileTime.fromMillis(0));
+        try (LocalCache cache = open()) { // recovery has run when open returns (Runnable::run)
+            assertThat(((SqliteChunkStore) cache.chunks()).rowsInMemory()).isZero();
+        }
+        assertThat(fileOfAChunk).exists();
+    }
+
+    @Test
     void aSmallChunkLivesInItsRowUntilItGrowsPastTheLimit() {
         ChunkKey key = new ChunkKey(6, 0);
         byte[] head = bytes(1000, 6);
