@@ -217,8 +217,8 @@ final class SqliteChunkStore implements ChunkStore {
 
     /**
      * The clean chunks' count and bytes, read at start. The index {@code chunks_by_access} holds
-     * {@code length} so that this reads the index alone: a scan of the table reads every small
-     * chunk's bytes (about 2 s before a mount with 30,000 of them not in the page cache, 20 ms so).
+     * {@code length} so that this reads the index alone; through the table it read every small
+     * chunk's bytes (30,000 of them, not in the page cache: 1.7 s by the table, 21 ms by the index).
      */
     static final String CLEAN_USAGE = "SELECT count(*), coalesce(sum(length), 0) FROM chunks WHERE dirty = 0";
 

@@ -160,11 +160,9 @@ class LocalCacheTest {
             s.execute("CREATE INDEX chunks_by_access ON chunks (dirty, last_access_ms)"); // as schema 6 had it
             s.execute("PRAGMA user_version = 6");
         }
-        open().close();
-        try (var c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("index.db"));
-             var rs = c.createStatement().executeQuery("EXPLAIN QUERY PLAN " + SqliteChunkStore.CLEAN_USAGE)) {
-            assertThat(rs.next()).isTrue();
-            assertThat(rs.getString("detail")).contains("COVERING INDEX chunks_by_access");
+        try (LocalCache cache = open()) {
+            assertThat(cache.database().queryPlan(SqliteChunkStore.CLEAN_USAGE))
+                    .singleElement().asString().contains("COVERING INDEX chunks_by_access");
         }
     }
 
