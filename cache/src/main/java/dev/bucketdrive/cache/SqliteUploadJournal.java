@@ -40,13 +40,18 @@ final class SqliteUploadJournal implements UploadJournal {
 
     @Override
     public PendingOp holdUpload(long fileId, String key, String baseEtag, Instant due) {
-        // One statement: a new entry, or the file's pending one moved (keeping its base unless one
-        // is given) with its sequence raised; the index on (file_id) for uploads makes them one.
-        return db.transaction(c -> entries(c, "INSERT INTO journal (kind, file_id, key, base_etag, due_ms) "
-                + "VALUES ('UPLOAD', ?, ?, ?, ?) ON CONFLICT (file_id) WHERE kind = 'UPLOAD' DO UPDATE SET "
-                + "key = excluded.key, due_ms = excluded.due_ms, "
-                + "base_etag = coalesce(excluded.base_etag, base_etag), sequence = sequence + 1 "
-                + "RETURNING " + COLUMNS, fileId, key, baseEtag, due.toEpochMilli()).getFirst());
+        // The file's pending upload moved (keeping its base unless one is given) with its sequence
+        // raised, or else a new one; the index on (file_id) for uploads makes them one. Not one INSERT
+        // ... ON CONFLICT DO UPDATE: that draws an id from the AUTOINCREMENT sequence even when it
+        // updates, and writes the sequence's page again (see SqliteMetadataIndex#upsert).
+        return db.transaction(c -> {
+            List<PendingOp> moved = entries(c, "UPDATE journal SET key = ?, due_ms = ?, "
+                    + "base_etag = coalesce(?, base_etag), sequence = sequence + 1 "
+                    + "WHERE kind = 'UPLOAD' AND file_id = ? RETURNING " + COLUMNS, key, due.toEpochMilli(), baseEtag, fileId);
+            return !moved.isEmpty() ? moved.getFirst() : entries(c, "INSERT INTO journal (kind, file_id, key, base_etag, "
+                    + "due_ms) VALUES ('UPLOAD', ?, ?, ?, ?) RETURNING " + COLUMNS, fileId, key, baseEtag,
+                    due.toEpochMilli()).getFirst();
+        });
     }
 
     @Override

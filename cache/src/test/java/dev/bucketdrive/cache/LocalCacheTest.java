@@ -120,6 +120,42 @@ class LocalCacheTest {
         }
     }
 
+    /**
+     * Changing a known entry or a file's pending upload keeps its id and draws none from the id
+     * sequences, whose page each commit would otherwise write again.
+     */
+    @Test
+    void changingAKnownEntryOrPendingUploadLeavesTheIdSequencesAlone() {
+        try (LocalCache cache = open()) {
+            Entry first = cache.index().upsert(new Entry(0, "a.txt", Entry.Type.FILE, 1, 1L, 0100644, 0, 0, null, 0));
+            PendingOp upload = cache.journal().scheduleUpload(first.id(), "a.txt", null, Instant.EPOCH);
+            long entries = sequenceOf(cache, "entries");
+            long journal = sequenceOf(cache, "journal");
+            for (int size = 2; size <= 4; size++) {
+                Entry changed = cache.index().upsert(first.withSize(size).withRemote("\"v" + size + "\"", size));
+                assertThat(changed.id()).isEqualTo(first.id());
+                assertThat(changed.size()).isEqualTo(size);
+                assertThat(changed.etag()).isEqualTo("\"v" + size + "\"");
+                PendingOp moved = cache.journal().scheduleUpload(first.id(), "a.txt", null, Instant.ofEpochSecond(size));
+                assertThat(moved.id()).isEqualTo(upload.id());
+                assertThat(moved.due()).isEqualTo(Instant.ofEpochSecond(size));
+            }
+            assertThat(sequenceOf(cache, "entries")).isEqualTo(entries);
+            assertThat(sequenceOf(cache, "journal")).isEqualTo(journal);
+            Entry second = cache.index().upsert(new Entry(0, "b.txt", Entry.Type.FILE, 1, 1L, 0100644, 0, 0, null, 0));
+            assertThat(second.id()).isEqualTo(entries + 1);
+            assertThat(cache.journal().scheduleUpload(second.id(), "b.txt", null, Instant.EPOCH).id()).isEqualTo(journal + 1);
+        }
+        try (LocalCache cache = open()) {
+            assertThat(cache.index().lookup("a.txt").orElseThrow().size()).isEqualTo(4);
+        }
+    }
+
+    private static long sequenceOf(LocalCache cache, String table) {
+        return cache.database().query("SELECT seq FROM sqlite_sequence WHERE name = ?", rs -> rs.getLong(1), table)
+                .getFirst();
+    }
+
     @Test
     void filesArePrivateToTheUser() throws IOException {
         try (LocalCache cache = open()) {
