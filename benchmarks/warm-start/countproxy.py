@@ -8,32 +8,30 @@ listen, target, log_path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 REQUEST = re.compile(rb'(?:^|\n)(GET|HEAD|PUT|POST|DELETE) (\S+) HTTP/1\.[01]\r\n')
 log = open(log_path, 'a', buffering=1)
 
-async def to_server(reader, writer):
-    pending = b''
-    while True:
-        data = await reader.read(65536)
-        if not data:
-            break
-        writer.write(data)
-        await writer.drain()
-        pending += data
-        cut = pending.rfind(b'\n')  # a request line is counted once its line is whole
-        if cut < 0:
-            pending = pending[-8192:]
-            continue
-        whole = pending[:cut + 1]
-        for m in REQUEST.finditer(whole):
-            log.write('%.3f %s %s\n' % (time.time(), m.group(1).decode(), m.group(2).decode('latin-1')))
-        pending = pending[cut:]  # keep the newline: the next line starts after it
-    writer.write_eof()
+class RequestLines:
+    """Logs the request lines in the bytes fed to it; a line is looked at once it is whole."""
+    def __init__(self):
+        self.pending = b''
 
-async def to_client(reader, writer):
+    def feed(self, data):
+        self.pending += data
+        cut = self.pending.rfind(b'\n')
+        if cut < 0:
+            self.pending = self.pending[-8192:]
+            return
+        for m in REQUEST.finditer(self.pending[:cut + 1]):
+            log.write('%.3f %s %s\n' % (time.time(), m.group(1).decode(), m.group(2).decode('latin-1')))
+        self.pending = self.pending[cut:]  # keep the newline: the next line starts after it
+
+async def pump(reader, writer, watch=None):
     while True:
         data = await reader.read(65536)
         if not data:
             break
         writer.write(data)
         await writer.drain()
+        if watch:
+            watch(data)
     writer.write_eof()
 
 async def handle(cr, cw):
@@ -42,7 +40,7 @@ async def handle(cr, cw):
     except Exception:
         cw.close(); return
     try:
-        await asyncio.gather(to_server(cr, sw), to_client(sr, cw))
+        await asyncio.gather(pump(cr, sw, RequestLines().feed), pump(sr, cw))
     except Exception:
         pass
     finally:
