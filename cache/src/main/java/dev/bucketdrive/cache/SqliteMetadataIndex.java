@@ -108,17 +108,20 @@ final class SqliteMetadataIndex implements MetadataIndex {
     public Entry upsert(Entry e) {
         // An update first, an insert only when no row has the path: an INSERT ... ON CONFLICT DO UPDATE
         // that updates still draws an id from the AUTOINCREMENT sequence, so each such commit wrote the
-        // page of sqlite_sequence too (a tenth of the log an untar writes, docs/BENCHMARKS.md, session 42).
+        // page of sqlite_sequence too (a tenth of the log an untar's uploads wrote; docs/BENCHMARKS.md,
+        // session 42).
         Entry stored = db.transaction(c -> {
             List<Entry> updated = rows(c, "UPDATE entries SET type = ?, size = ?, mtime_ms = ?, mode = ?, uid = ?, "
                     + "gid = ?, etag = ?, listed_at_ms = ?, remote_size = ? WHERE path = ? RETURNING " + COLUMNS,
                     e.type().ordinal(), e.size(), e.mtimeMillis(), e.mode(), e.uid(), e.gid(), e.etag(), e.listedAt(),
                     e.remoteSize(), e.path());
-            return !updated.isEmpty() ? updated.getFirst() : rows(c, "INSERT INTO entries (path, parent, name, type, "
-                    + "size, mtime_ms, mode, uid, gid, etag, listed_at_ms, remote_size) "
-                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " + COLUMNS, e.path(), e.parent(), e.name(),
-                    e.type().ordinal(), e.size(), e.mtimeMillis(), e.mode(), e.uid(), e.gid(), e.etag(), e.listedAt(),
-                    e.remoteSize()).getFirst();
+            if (!updated.isEmpty()) {
+                return updated.getFirst();
+            }
+            return rows(c, "INSERT INTO entries (path, parent, name, type, size, mtime_ms, mode, uid, gid, etag, "
+                    + "listed_at_ms, remote_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " + COLUMNS,
+                    e.path(), e.parent(), e.name(), e.type().ordinal(), e.size(), e.mtimeMillis(), e.mode(), e.uid(),
+                    e.gid(), e.etag(), e.listedAt(), e.remoteSize()).getFirst();
         });
         remember(stored);
         childrenOf.invalidate(stored.parent());

@@ -47,10 +47,14 @@ final class SqliteUploadJournal implements UploadJournal {
         return db.transaction(c -> {
             List<PendingOp> moved = entries(c, "UPDATE journal SET key = ?, due_ms = ?, "
                     + "base_etag = coalesce(?, base_etag), sequence = sequence + 1 "
-                    + "WHERE kind = 'UPLOAD' AND file_id = ? RETURNING " + COLUMNS, key, due.toEpochMilli(), baseEtag, fileId);
-            return !moved.isEmpty() ? moved.getFirst() : entries(c, "INSERT INTO journal (kind, file_id, key, base_etag, "
-                    + "due_ms) VALUES ('UPLOAD', ?, ?, ?, ?) RETURNING " + COLUMNS, fileId, key, baseEtag,
-                    due.toEpochMilli()).getFirst();
+                    + "WHERE kind = 'UPLOAD' AND file_id = ? RETURNING " + COLUMNS,
+                    key, due.toEpochMilli(), baseEtag, fileId);
+            if (!moved.isEmpty()) {
+                return moved.getFirst();
+            }
+            return entries(c, "INSERT INTO journal (kind, file_id, key, base_etag, due_ms) "
+                    + "VALUES ('UPLOAD', ?, ?, ?, ?) RETURNING " + COLUMNS, fileId, key, baseEtag, due.toEpochMilli())
+                    .getFirst();
         });
     }
 

@@ -136,7 +136,8 @@ class LocalCacheTest {
                 assertThat(changed.id()).isEqualTo(first.id());
                 assertThat(changed.size()).isEqualTo(size);
                 assertThat(changed.etag()).isEqualTo("\"v" + size + "\"");
-                PendingOp moved = cache.journal().scheduleUpload(first.id(), "a.txt", null, Instant.ofEpochSecond(size));
+                PendingOp moved = cache.journal().scheduleUpload(first.id(), "a.txt", null,
+                        Instant.ofEpochSecond(size));
                 assertThat(moved.id()).isEqualTo(upload.id());
                 assertThat(moved.due()).isEqualTo(Instant.ofEpochSecond(size));
             }
@@ -144,7 +145,8 @@ class LocalCacheTest {
             assertThat(sequenceOf(cache, "journal")).isEqualTo(journal);
             Entry second = cache.index().upsert(new Entry(0, "b.txt", Entry.Type.FILE, 1, 1L, 0100644, 0, 0, null, 0));
             assertThat(second.id()).isEqualTo(entries + 1);
-            assertThat(cache.journal().scheduleUpload(second.id(), "b.txt", null, Instant.EPOCH).id()).isEqualTo(journal + 1);
+            assertThat(cache.journal().scheduleUpload(second.id(), "b.txt", null, Instant.EPOCH).id())
+                    .isEqualTo(journal + 1);
         }
         try (LocalCache cache = open()) {
             assertThat(cache.index().lookup("a.txt").orElseThrow().size()).isEqualTo(4);
