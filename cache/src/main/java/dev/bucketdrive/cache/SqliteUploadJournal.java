@@ -52,9 +52,7 @@ final class SqliteUploadJournal implements UploadJournal {
             if (!moved.isEmpty()) {
                 return moved.getFirst();
             }
-            return entries(c, "INSERT INTO journal (kind, file_id, key, base_etag, due_ms) "
-                    + "VALUES ('UPLOAD', ?, ?, ?, ?) RETURNING " + COLUMNS, fileId, key, baseEtag, due.toEpochMilli())
-                    .getFirst();
+            return insert(c, PendingOp.Kind.UPLOAD, fileId, key, null, baseEtag, due);
         });
     }
 
