@@ -62,8 +62,8 @@ final class MountCommand implements Callable<Integer> {
     String umask;
 
     @Option(names = "--write-back-delay", paramLabel = "DURATION", defaultValue = "1s",
-            description = "How long a closed file waits before it uploads, counted from the drive's last write:"
-                    + " uploads wait for a pause in writing (default ${DEFAULT-VALUE}).")
+            description = "How long a closed file waits before it uploads (rewrites within it coalesce);"
+                    + " uploads also wait for a pause in writing, 250 ms without a write (default ${DEFAULT-VALUE}).")
     String writeBackDelay;
 
     @Option(names = "--write-back-max-delay", paramLabel = "DURATION", defaultValue = "30s",

@@ -1593,26 +1593,43 @@ class DriveTest {
     void closedFilesUploadOnceWritingPausesOrAfterTheMaxDelay() throws Exception {
         MutableClock clock = reopenWithClock("cache6", o -> o.withWriteBackDelay(Duration.ofSeconds(1), Duration.ofSeconds(10)));
         h.write("/f0.txt", bytes("0"));
-        for (int i = 1; i <= 8; i++) { // a write every half second: f0 falls due, the drive stays busy
-            clock.advance(Duration.ofMillis(500));
+        for (int i = 1; i <= 10; i++) { // a write every 200 ms, to 2 s: f0 to f5 fall due, the drive stays busy
+            clock.advance(Duration.ofMillis(200));
             h.write("/f" + i + ".txt", bytes(Integer.toString(i)));
         }
         Thread.sleep(1500); // the scheduler looks at least once a second
         assertThat(h.store.calls(PUT)).as("uploads while the drive is written").isZero();
 
-        for (int i = 9; i <= 22; i++) { // on writing, to 11 s: f0, f1 and f2 (closed at 0, 0.5, 1 s) waited 10 s
-            clock.advance(Duration.ofMillis(500));
+        for (int i = 11; i <= 55; i++) { // on writing, to 11 s: f0 to f5 (closed by 1 s) waited 10 s
+            clock.advance(Duration.ofMillis(200));
             h.write("/f" + i + ".txt", bytes(Integer.toString(i)));
         }
-        awaitCalls(PUT, 3);
+        awaitCalls(PUT, 6);
         Thread.sleep(1500);
-        assertThat(h.store.calls(PUT)).as("uploads that waited the max delay").isEqualTo(3);
+        assertThat(h.store.calls(PUT)).as("uploads that waited the max delay").isEqualTo(6);
         assertThat(object("f0.txt")).isEqualTo(bytes("0"));
-        assertThat(object("f2.txt")).isEqualTo(bytes("2"));
+        assertThat(object("f5.txt")).isEqualTo(bytes("5"));
 
-        clock.advance(Duration.ofSeconds(1)); // a pause: the rest go
-        awaitCalls(PUT, 23);
-        assertThat(object("f22.txt")).isEqualTo(bytes("22"));
+        // A pause (250 ms without a write), shorter than the delay: the files that fell due go, those
+        // closed in the last second wait for theirs.
+        clock.advance(Duration.ofMillis(300));
+        awaitCalls(PUT, 52); // due by now, 11.3 s: closed by 10.3 s, f0 to f51
+        Thread.sleep(1500);
+        assertThat(h.store.calls(PUT)).as("uploads due at the pause").isEqualTo(52);
+        assertThat(object("f51.txt")).isEqualTo(bytes("51"));
+        clock.advance(Duration.ofSeconds(1));
+        awaitCalls(PUT, 56);
+        assertThat(object("f55.txt")).isEqualTo(bytes("55"));
+    }
+
+    /** A write-back delay shorter than a pause in writing is also the pause that uploads wait for. */
+    @Test
+    void aWriteBackDelayShorterThanAPauseIsThePause() throws Exception {
+        MutableClock clock = reopenWithClock("cache6b", o -> o.withWriteBackDelay(Duration.ofMillis(100), Duration.ofHours(1)));
+        h.write("/f.txt", bytes("f"));
+        clock.advance(Duration.ofMillis(150));
+        awaitCalls(PUT, 1);
+        assertThat(object("f.txt")).isEqualTo(bytes("f"));
     }
 
     @Test

@@ -18,8 +18,8 @@ import java.util.Objects;
  * @param caseInsensitive   match names case-insensitively and show keys that differ only by case apart
  *                          (Windows; see {@link CaseCollisions})
  * @param writeBackDelay    how long a closed dirty file waits before it uploads, so rewrites coalesce;
- *                          counted from the drive's last write, so that uploads wait for a pause in
- *                          writing (a bulk copy runs first, then uploads)
+ *                          uploads also wait for a pause in writing ({@code WriteBack.PAUSE}, or this
+ *                          delay when it is shorter), so that a bulk copy runs first, then uploads
  * @param writeBackMaxDelay the longest a closed file waits for such a pause, counted from its close
  * @param listingTtl        how long a directory listing is trusted before the bucket is listed again
  * @param revalidateAfter   an open of a file whose version was confirmed longer ago than this asks the

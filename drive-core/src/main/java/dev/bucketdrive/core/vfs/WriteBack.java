@@ -75,6 +75,13 @@ final class WriteBack implements AutoCloseable {
      * into the part senders' arrays and need none of it.
      */
     static final int PUT_BODY_BUDGET_KIB = 32 * 1024;
+    /**
+     * A pause in writing, which due uploads wait for: this long without a write to the drive. Within a
+     * bulk copy or an untar the writes come far closer. The write-back delay (1 s by default) counts
+     * from a file's close and coalesces its rewrites; as the pause too it held the uploads of an
+     * untar back for that long after its end (docs/BENCHMARKS.md, session 43).
+     */
+    static final Duration PAUSE = Duration.ofMillis(250);
     /** Upload threads left idle this long end: most of the time nothing uploads. */
     private static final long IDLE_WORKER_SECONDS = 30;
     private static final ByteBuffer NOTHING = ByteBuffer.allocate(0);
@@ -326,17 +333,26 @@ final class WriteBack implements AutoCloseable {
 
     /**
      * The drive took a write (content, attributes or a new file). Uploads that fell due wait until
-     * the drive has taken none for the write-back delay, at most the write-back max delay after the
-     * close: a bulk copy gets the CPU, disk and network first, and its files upload once it pauses.
+     * the drive has taken none for a pause ({@link #pauseMillis}), at most the write-back max delay
+     * after the close: a bulk copy gets the CPU, disk and network first, and its files upload once
+     * it pauses.
      */
     void wrote() {
         lastWriteMillis = drive.now();
     }
 
+    /**
+     * How long the drive must have taken no write for its writing to count as paused: {@link #PAUSE},
+     * or the write-back delay when that is shorter.
+     */
+    private long pauseMillis() {
+        return Math.min(PAUSE.toMillis(), drive.options.writeBackDelay().toMillis());
+    }
+
     /** Uploads due by this time may start; later ones wait for a pause in writing. */
     private Instant uploadsDueBy(long now) {
         long delay = drive.options.writeBackDelay().toMillis();
-        if (draining || delay == 0 || now - lastWriteMillis >= delay) {
+        if (draining || delay == 0 || now - lastWriteMillis >= pauseMillis()) {
             return Instant.ofEpochMilli(now);
         }
         return Instant.ofEpochMilli(now - Math.max(0, drive.options.writeBackMaxDelay().toMillis() - delay));
@@ -605,7 +621,7 @@ final class WriteBack implements AutoCloseable {
                             .orElse(1000L);
                     if (uploadsDueBy(now).toEpochMilli() < now) {
                         // Uploads wait for a pause in writing: look again when one could have begun.
-                        waitMs = Math.max(waitMs, lastWriteMillis + drive.options.writeBackDelay().toMillis() - now);
+                        waitMs = Math.max(waitMs, lastWriteMillis + pauseMillis() - now);
                     }
                     waitMs = Math.min(waitMs, 1000);
                     lock.lock();
