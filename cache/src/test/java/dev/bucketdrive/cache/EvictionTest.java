@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -175,6 +177,41 @@ class EvictionTest {
         Files.createSymbolicLink(file, full);
         assertThatThrownBy(() -> cache.chunks().write(key, 0, ByteBuffer.wrap(new byte[CS])))
                 .isInstanceOf(CacheFullException.class).hasMessageContaining("disk is full");
+    }
+
+    /**
+     * Writes check the disk's free space against the writers' reserve from a reading up to 100 ms
+     * old, less what they wrote since, while that leaves twice the reserve; closer to the limit, or
+     * once the reading is older, they read the disk again, and a disk found short refuses them.
+     */
+    @Test
+    void writesJudgeTheFreeDiskFromARecentReadingWhileItLeavesTwiceTheReserve() {
+        cache.close();
+        cache = LocalCache.open(CacheOptions.defaults(dir).withChunkSize(CS).withLimits(100L * CS, 100L * CS)
+                .withWriteReserveBytes(4L * CS).withDirtyWait(Duration.ofMillis(300)).withClock(clock), Runnable::run);
+        AtomicLong free = new AtomicLong(20L * CS);
+        AtomicInteger readings = new AtomicInteger();
+        ((SqliteChunkStore) cache.chunks()).readFreeDiskWith(() -> {
+            readings.incrementAndGet();
+            return free.get();
+        });
+        int index = 0;
+        cache.chunks().write(new ChunkKey(12, index++), 0, ByteBuffer.wrap(new byte[CS]));
+        assertThat(readings).as("the first write reads the disk").hasValue(1);
+        // 19 chunks free after it: the next 11 writes leave at least 8 (twice the reserve of 4).
+        while (index <= 11) {
+            cache.chunks().write(new ChunkKey(12, index++), 0, ByteBuffer.wrap(new byte[CS]));
+        }
+        assertThat(readings).hasValue(1);
+        cache.chunks().write(new ChunkKey(12, index++), 0, ByteBuffer.wrap(new byte[CS]));
+        assertThat(readings).as("the estimate would leave less than twice the reserve").hasValue(2);
+
+        clock.advance(Duration.ofMillis(100));
+        free.set(3L * CS);
+        assertThatThrownBy(() -> cache.chunks().write(new ChunkKey(13, 0), 0, ByteBuffer.wrap(new byte[] {1})))
+                .as("a reading 100 ms old does not stand").isInstanceOf(CacheFullException.class)
+                .hasMessageContaining("disk has " + 3L * CS + " bytes free");
+        assertThat(cache.chunks().dirtyChunks(13)).isEmpty();
     }
 
     /** With nothing waiting for upload, no wait can make room: a full disk answers at once. */
