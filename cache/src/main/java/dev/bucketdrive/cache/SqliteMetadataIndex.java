@@ -109,8 +109,18 @@ final class SqliteMetadataIndex implements MetadataIndex {
         // An update first, an insert only when no row has the path: an INSERT ... ON CONFLICT DO UPDATE
         // that updates still draws an id from the AUTOINCREMENT sequence, so each such commit wrote the
         // page of sqlite_sequence too (a tenth of the log an untar's uploads wrote; docs/BENCHMARKS.md,
-        // session 42).
+        // session 42). The insert comes first when memory knows the path has no row (a create after
+        // the kernel's lookup of the name): the update would find nothing. Memory may lag a commit of
+        // another thread, so an insert that meets the path's row updates it after all.
+        Optional<Entry> known = byPath.getIfPresent(e.path());
+        boolean absent = known != null && known.isEmpty();
         Entry stored = db.transaction(c -> {
+            if (absent) {
+                List<Entry> inserted = insert(c, e, " ON CONFLICT (path) DO NOTHING");
+                if (!inserted.isEmpty()) {
+                    return inserted.getFirst();
+                }
+            }
             List<Entry> updated = rows(c, "UPDATE entries SET type = ?, size = ?, mtime_ms = ?, mode = ?, uid = ?, "
                     + "gid = ?, etag = ?, listed_at_ms = ?, remote_size = ? WHERE path = ? RETURNING " + COLUMNS,
                     e.type().ordinal(), e.size(), e.mtimeMillis(), e.mode(), e.uid(), e.gid(), e.etag(), e.listedAt(),
@@ -118,10 +128,7 @@ final class SqliteMetadataIndex implements MetadataIndex {
             if (!updated.isEmpty()) {
                 return updated.getFirst();
             }
-            return rows(c, "INSERT INTO entries (path, parent, name, type, size, mtime_ms, mode, uid, gid, etag, "
-                    + "listed_at_ms, remote_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " + COLUMNS,
-                    e.path(), e.parent(), e.name(), e.type().ordinal(), e.size(), e.mtimeMillis(), e.mode(), e.uid(),
-                    e.gid(), e.etag(), e.listedAt(), e.remoteSize()).getFirst();
+            return insert(c, e, "").getFirst();
         });
         remember(stored);
         childrenOf.invalidate(stored.parent());
@@ -219,6 +226,14 @@ final class SqliteMetadataIndex implements MetadataIndex {
 
     private static List<Entry> many(Connection c, String where, Object arg) throws SQLException {
         return rows(c, "SELECT " + COLUMNS + " FROM entries " + where, arg);
+    }
+
+    /** Inserts the entry's row; {@code onConflict} says what a row already there for the path means. */
+    private static List<Entry> insert(Connection c, Entry e, String onConflict) throws SQLException {
+        return rows(c, "INSERT INTO entries (path, parent, name, type, size, mtime_ms, mode, uid, gid, etag, "
+                + "listed_at_ms, remote_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" + onConflict + " RETURNING "
+                + COLUMNS, e.path(), e.parent(), e.name(), e.type().ordinal(), e.size(), e.mtimeMillis(), e.mode(),
+                e.uid(), e.gid(), e.etag(), e.listedAt(), e.remoteSize());
     }
 
     /** The entries a statement yields (a SELECT, or a write that RETURNs {@link #COLUMNS}). */

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@link UploadJournal} in the SQLite index; every change of an entry is a durable transaction. The
@@ -21,6 +22,18 @@ final class SqliteUploadJournal implements UploadJournal {
     private static final String COLUMNS = "id, kind, file_id, key, target, base_etag, due_ms, attempts, last_error, sequence";
 
     private final Database db;
+    /** Raised after each change that may make a step due earlier than {@link #stepsSeen} says. */
+    private final AtomicLong stepChanges = new AtomicLong();
+    /** What {@link #due} last learnt of the steps: see {@link StepsSeen}. */
+    private volatile StepsSeen stepsSeen = new StepsSeen(-1, 0);
+
+    /**
+     * No step is due before {@code noneBeforeMs} while {@link #stepChanges} still reads {@code changes}:
+     * {@link #due} then reads no steps. The write-back loop asks after every upload and steps are
+     * rare (renames, deletes), yet the read that found none cost about 46 µs of CPU each time in an
+     * untar's uploads (docs/BENCHMARKS.md, session 45).
+     */
+    private record StepsSeen(long changes, long noneBeforeMs) {}
 
     SqliteUploadJournal(Database db) {
         this.db = db;
@@ -61,7 +74,12 @@ final class SqliteUploadJournal implements UploadJournal {
         if (kind == PendingOp.Kind.UPLOAD) {
             throw new IllegalArgumentException("uploads are scheduled with scheduleUpload");
         }
-        PendingOp op = db.transaction(c -> insert(c, kind, 0, key, target, baseEtag, due));
+        PendingOp op;
+        try {
+            op = db.transaction(c -> insert(c, kind, 0, key, target, baseEtag, due));
+        } finally {
+            mayComeDueAt(due.toEpochMilli());
+        }
         db.sync();
         return op;
     }
@@ -77,14 +95,40 @@ final class SqliteUploadJournal implements UploadJournal {
         // Two range reads, one per partial index, merged: one query with both bounds would walk every
         // upload held back by a pause in writing (thousands during an untar) on each pass of the
         // write-back loop, which runs after every close.
-        long uploadsBy = Math.min(now.toEpochMilli(), uploadsDueBy.toEpochMilli());
+        long nowMs = now.toEpochMilli();
+        long uploadsBy = Math.min(nowMs, uploadsDueBy.toEpochMilli());
+        StepsSeen seen = stepsSeen;
+        boolean readSteps = seen.changes() != stepChanges.get() || nowMs >= seen.noneBeforeMs();
         return db.read(c -> {
-            List<PendingOp> due = new ArrayList<>(many(c,
-                    "WHERE kind <> 'UPLOAD' AND due_ms <= ? ORDER BY due_ms, id LIMIT ?", now.toEpochMilli(), max));
+            List<PendingOp> due = new ArrayList<>(readSteps ? dueSteps(c, nowMs, max) : List.of());
             due.addAll(many(c, "WHERE kind = 'UPLOAD' AND due_ms <= ? ORDER BY due_ms, id LIMIT ?", uploadsBy, max));
             due.sort(Comparator.comparing(PendingOp::due).thenComparingLong(PendingOp::id));
             return due.size() > max ? List.copyOf(due.subList(0, max)) : due;
         });
+    }
+
+    /**
+     * After a change that sets an entry's time (a new step, or any entry moved by its id): unless
+     * that time is no earlier than what {@link #due} last learnt, it reads the steps again. Called
+     * once the change is committed; {@link #dueSteps} remembers under the database lock, so this
+     * sees what any read before the change remembered.
+     */
+    private void mayComeDueAt(long dueMs) {
+        if (dueMs < stepsSeen.noneBeforeMs()) {
+            stepChanges.incrementAndGet();
+        }
+    }
+
+    /** The steps due by {@code nowMs}; when there are none, remembers when the first will be. Under the database lock. */
+    private List<PendingOp> dueSteps(Connection c, long nowMs, int max) throws SQLException {
+        long changes = stepChanges.get(); // before the read: a change after it reads again
+        long first = Database.query(c, "SELECT coalesce(min(due_ms), ?) FROM journal WHERE kind <> 'UPLOAD'",
+                rs -> rs.getLong(1), Long.MAX_VALUE).getFirst();
+        if (first > nowMs) {
+            stepsSeen = new StepsSeen(changes, first);
+            return List.of();
+        }
+        return many(c, "WHERE kind <> 'UPLOAD' AND due_ms <= ? ORDER BY due_ms, id LIMIT ?", nowMs, max);
     }
 
     @Override
@@ -108,17 +152,26 @@ final class SqliteUploadJournal implements UploadJournal {
 
     @Override
     public void retryLater(long id, Instant due, String error) {
-        db.update("UPDATE journal SET due_ms = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
-                due.toEpochMilli(), error, id);
+        try {
+            db.update("UPDATE journal SET due_ms = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
+                    due.toEpochMilli(), error, id);
+        } finally {
+            mayComeDueAt(due.toEpochMilli());
+        }
     }
 
     @Override
     public void postpone(long id, Instant due) {
-        db.update("UPDATE journal SET due_ms = ? WHERE id = ?", due.toEpochMilli(), id);
+        try {
+            db.update("UPDATE journal SET due_ms = ? WHERE id = ?", due.toEpochMilli(), id);
+        } finally {
+            mayComeDueAt(due.toEpochMilli());
+        }
     }
 
     @Override
     public boolean complete(long id, long sequence) {
+        // Moves no entry to an earlier time: what due() learnt of the steps holds.
         return db.transaction(c -> {
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM journal WHERE id = ? AND sequence = ?")) {
                 ps.setLong(1, id);

@@ -178,4 +178,28 @@ public abstract class UploadJournalContract {
         assertThat(journal().complete(delete.id(), delete.sequence())).isTrue();
         assertThat(journal().nextDue()).isEmpty();
     }
+
+    @Test
+    void stepsComeDueAsTheyChangeBetweenReads() {
+        // Reads between the changes, as the write-back loop makes them: none may answer from what an
+        // earlier read found.
+        assertThat(journal().due(T0, 10)).isEmpty();
+        PendingOp delete = journal().append(PendingOp.Kind.DELETE, "gone", null, "\"e1\"", T0.plusSeconds(10));
+        assertThat(journal().due(T0, 10)).isEmpty();
+        PendingOp copy = journal().append(PendingOp.Kind.COPY, "a", "b", "\"e2\"", T0);
+        assertThat(journal().due(T0, 10)).containsExactly(copy);
+        journal().retryLater(copy.id(), T0.plusSeconds(20), "TRANSIENT: no answer");
+        assertThat(journal().due(T0, 10)).isEmpty();
+        assertThat(journal().due(T0.plusSeconds(10), 10)).extracting(PendingOp::id).containsExactly(delete.id());
+        journal().postpone(delete.id(), T0.plusSeconds(30));
+        assertThat(journal().due(T0.plusSeconds(10), 10)).isEmpty();
+        journal().postpone(delete.id(), T0.plusSeconds(5)); // earlier than any step was
+        assertThat(journal().due(T0.plusSeconds(10), 10)).extracting(PendingOp::id).containsExactly(delete.id());
+        journal().retryLater(delete.id(), T0.plusSeconds(40), "TRANSIENT: no answer");
+        journal().retryLater(copy.id(), T0.plusSeconds(15), "TRANSIENT: no answer again");
+        assertThat(journal().due(T0.plusSeconds(15), 10)).extracting(PendingOp::id).containsExactly(copy.id());
+        assertThat(journal().complete(copy.id(), copy.sequence())).isTrue();
+        assertThat(journal().due(T0.plusSeconds(39), 10)).isEmpty();
+        assertThat(journal().due(T0.plusSeconds(40), 10)).extracting(PendingOp::id).containsExactly(delete.id());
+    }
 }
