@@ -74,12 +74,8 @@ final class SqliteUploadJournal implements UploadJournal {
         if (kind == PendingOp.Kind.UPLOAD) {
             throw new IllegalArgumentException("uploads are scheduled with scheduleUpload");
         }
-        PendingOp op;
-        try {
-            op = db.transaction(c -> insert(c, kind, 0, key, target, baseEtag, due));
-        } finally {
-            mayComeDueAt(due.toEpochMilli());
-        }
+        PendingOp op = db.transaction(c -> insert(c, kind, 0, key, target, baseEtag, due));
+        mayComeDueAt(due.toEpochMilli());
         db.sync();
         return op;
     }
@@ -152,21 +148,15 @@ final class SqliteUploadJournal implements UploadJournal {
 
     @Override
     public void retryLater(long id, Instant due, String error) {
-        try {
-            db.update("UPDATE journal SET due_ms = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
-                    due.toEpochMilli(), error, id);
-        } finally {
-            mayComeDueAt(due.toEpochMilli());
-        }
+        db.update("UPDATE journal SET due_ms = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
+                due.toEpochMilli(), error, id);
+        mayComeDueAt(due.toEpochMilli());
     }
 
     @Override
     public void postpone(long id, Instant due) {
-        try {
-            db.update("UPDATE journal SET due_ms = ? WHERE id = ?", due.toEpochMilli(), id);
-        } finally {
-            mayComeDueAt(due.toEpochMilli());
-        }
+        db.update("UPDATE journal SET due_ms = ? WHERE id = ?", due.toEpochMilli(), id);
+        mayComeDueAt(due.toEpochMilli());
     }
 
     @Override
