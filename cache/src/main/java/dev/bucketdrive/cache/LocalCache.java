@@ -52,7 +52,7 @@ public final class LocalCache implements AutoCloseable {
             LocalFiles.createPrivateDirectories(chunkDir);
             this.chunks = new SqliteChunkStore(db, options, chunkDir, syncer == null ? ownSyncer : syncer);
             this.journal = new SqliteUploadJournal(db);
-            this.index = new SqliteMetadataIndex(db);
+            this.index = new SqliteMetadataIndex(db, chunks::noRowsYet);
         } catch (IOException | RuntimeException e) {
             stopSyncer();
             db.close();

@@ -152,6 +152,14 @@ final class SqliteChunkStore implements ChunkStore {
     /** {@code chunks/00} … {@code chunks/ff}: a file's chunks live under the low byte of its id. */
     private final Path[] chunkDirs = new Path[256];
     private final Map<ChunkKey, Long> touched = new ConcurrentHashMap<>();
+    /**
+     * Files the index has just made ({@link #noRowsYet}): the first row looked up for one is absent
+     * without a query. The first write of each new file looked up its chunk 0 in the index (3,512
+     * queries in an untar). Any lookup takes the file off, so the rows written after it are found as
+     * usual; a file that falls off (the set is bounded) is looked up as usual. No loader: a put here
+     * never waits, so it may run under the database lock.
+     */
+    private final Cache<Long, Boolean> newFiles = Caffeine.newBuilder().maximumSize(1024).executor(Runnable::run).build();
     private final AtomicLong totalBytes = new AtomicLong();
     private final AtomicLong dirtyBytes = new AtomicLong();
     /**
@@ -305,7 +313,18 @@ final class SqliteChunkStore implements ChunkStore {
         return rows.get(key, loadRow);
     }
 
+    /**
+     * A file the index made a moment ago has no chunk rows: its id is new (an AUTOINCREMENT key, never
+     * handed out twice, or again only after the transaction that drew it rolled back).
+     */
+    void noRowsYet(long fileId) {
+        newFiles.put(fileId, Boolean.TRUE);
+    }
+
     private Optional<Chunk> loadRow(ChunkKey k) {
+        if (newFiles.asMap().remove(k.fileId()) != null) {
+            return ABSENT;
+        }
         return db.read(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT dirty, etag, length, crc, data IS NOT NULL, "
                     + "coalesce(length(data), 0) FROM chunks WHERE file_id = ? AND idx = ?")) {

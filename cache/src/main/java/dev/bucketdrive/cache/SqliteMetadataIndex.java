@@ -9,6 +9,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.LongConsumer;
 
 /**
  * {@link MetadataIndex} in the SQLite index. Subtrees are found as a range of the path index, never by a
@@ -44,8 +45,12 @@ final class SqliteMetadataIndex implements MetadataIndex {
     private final Cache<String, List<Entry>> childrenOf = Caffeine.newBuilder().maximumWeight(CHILDREN_REMEMBERED)
             .weigher((String dir, List<Entry> children) -> children.size() + 1).executor(Runnable::run).build();
 
-    SqliteMetadataIndex(Database db) {
+    /** Told the id of each file entry it inserts: a new id, under which nothing is stored yet. */
+    private final LongConsumer fileMade;
+
+    SqliteMetadataIndex(Database db, LongConsumer fileMade) {
         this.db = db;
+        this.fileMade = fileMade;
         // An upsert inside a larger transaction remembers its row before the commit; if that rolls back, forget all.
         db.afterRollback(() -> {
             byPath.invalidateAll();
@@ -229,11 +234,15 @@ final class SqliteMetadataIndex implements MetadataIndex {
     }
 
     /** Inserts the entry's row; {@code onConflict} says what a row already there for the path means. */
-    private static List<Entry> insert(Connection c, Entry e, String onConflict) throws SQLException {
-        return rows(c, "INSERT INTO entries (path, parent, name, type, size, mtime_ms, mode, uid, gid, etag, "
+    private List<Entry> insert(Connection c, Entry e, String onConflict) throws SQLException {
+        List<Entry> inserted = rows(c, "INSERT INTO entries (path, parent, name, type, size, mtime_ms, mode, uid, gid, etag, "
                 + "listed_at_ms, remote_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" + onConflict + " RETURNING "
                 + COLUMNS, e.path(), e.parent(), e.name(), e.type().ordinal(), e.size(), e.mtimeMillis(), e.mode(),
                 e.uid(), e.gid(), e.etag(), e.listedAt(), e.remoteSize());
+        if (!inserted.isEmpty() && e.type() == Entry.Type.FILE) {
+            fileMade.accept(inserted.getFirst().id());
+        }
+        return inserted;
     }
 
     /** The entries a statement yields (a SELECT, or a write that RETURNs {@link #COLUMNS}). */

@@ -10,7 +10,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -35,8 +38,19 @@ final class SqliteUploadJournal implements UploadJournal {
      */
     private record StepsSeen(long changes, long noneBeforeMs) {}
 
+    /**
+     * The files with an upload entry, as far as this process knows: those there at start and those
+     * it held since, less those it completed. {@link #holdUpload} moves the entry of a file in here
+     * and inserts first for any other: an untar's creates each ran an update that found nothing.
+     * Only a hint: an insert that meets an entry moves it, and an update that finds none inserts.
+     */
+    private final Set<Long> withUpload = ConcurrentHashMap.newKeySet();
+
     SqliteUploadJournal(Database db) {
         this.db = db;
+        // The whole journal, once (its steps are few): the files of its uploads.
+        db.query("SELECT kind, file_id FROM journal", rs -> rs.getString(1).equals("UPLOAD") ? rs.getLong(2) : null)
+                .stream().filter(Objects::nonNull).forEach(withUpload::add);
     }
 
     @Override
@@ -56,8 +70,17 @@ final class SqliteUploadJournal implements UploadJournal {
         // The file's pending upload moved (keeping its base unless one is given) with its sequence
         // raised, or else a new one; the index on (file_id) for uploads makes them one. Not one INSERT
         // ... ON CONFLICT DO UPDATE: that draws an id from the AUTOINCREMENT sequence even when it
-        // updates, and writes the sequence's page again (see SqliteMetadataIndex#upsert).
-        return db.transaction(c -> {
+        // updates, and writes the sequence's page again (see SqliteMetadataIndex#upsert). The insert
+        // comes first for a file with no entry as far as memory knows ({@link #withUpload}).
+        boolean known = withUpload.contains(fileId);
+        PendingOp op = db.transaction(c -> {
+            if (!known) {
+                List<PendingOp> inserted = insert(c, PendingOp.Kind.UPLOAD, fileId, key, null, baseEtag, due,
+                        " ON CONFLICT (file_id) WHERE kind = 'UPLOAD' DO NOTHING");
+                if (!inserted.isEmpty()) {
+                    return inserted.getFirst();
+                }
+            }
             List<PendingOp> moved = entries(c, "UPDATE journal SET key = ?, due_ms = ?, "
                     + "base_etag = coalesce(?, base_etag), sequence = sequence + 1 "
                     + "WHERE kind = 'UPLOAD' AND file_id = ? RETURNING " + COLUMNS,
@@ -65,8 +88,10 @@ final class SqliteUploadJournal implements UploadJournal {
             if (!moved.isEmpty()) {
                 return moved.getFirst();
             }
-            return insert(c, PendingOp.Kind.UPLOAD, fileId, key, null, baseEtag, due);
+            return insert(c, PendingOp.Kind.UPLOAD, fileId, key, null, baseEtag, due, "").getFirst();
         });
+        withUpload.add(fileId);
+        return op;
     }
 
     @Override
@@ -74,16 +99,17 @@ final class SqliteUploadJournal implements UploadJournal {
         if (kind == PendingOp.Kind.UPLOAD) {
             throw new IllegalArgumentException("uploads are scheduled with scheduleUpload");
         }
-        PendingOp op = db.transaction(c -> insert(c, kind, 0, key, target, baseEtag, due));
+        PendingOp op = db.transaction(c -> insert(c, kind, 0, key, target, baseEtag, due, "").getFirst());
         mayComeDueAt(due.toEpochMilli());
         db.sync();
         return op;
     }
 
-    private PendingOp insert(Connection c, PendingOp.Kind kind, long fileId, String key, String target,
-                             String baseEtag, Instant due) throws SQLException {
-        return entries(c, "INSERT INTO journal (kind, file_id, key, target, base_etag, due_ms) VALUES (?, ?, ?, ?, ?, ?) "
-                + "RETURNING " + COLUMNS, kind.name(), fileId, key, target, baseEtag, due.toEpochMilli()).getFirst();
+    /** Inserts an entry; {@code onConflict} says what an upload entry already there for the file means. */
+    private static List<PendingOp> insert(Connection c, PendingOp.Kind kind, long fileId, String key, String target,
+                                          String baseEtag, Instant due, String onConflict) throws SQLException {
+        return entries(c, "INSERT INTO journal (kind, file_id, key, target, base_etag, due_ms) VALUES (?, ?, ?, ?, ?, ?)"
+                + onConflict + " RETURNING " + COLUMNS, kind.name(), fileId, key, target, baseEtag, due.toEpochMilli());
     }
 
     @Override
@@ -163,12 +189,11 @@ final class SqliteUploadJournal implements UploadJournal {
     public boolean complete(long id, long sequence) {
         // Moves no entry to an earlier time: what due() learnt of the steps holds.
         return db.transaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM journal WHERE id = ? AND sequence = ?")) {
-                ps.setLong(1, id);
-                ps.setLong(2, sequence);
-                if (ps.executeUpdate() == 1) {
-                    return true;
-                }
+            List<Long> uploadOf = Database.query(c, "DELETE FROM journal WHERE id = ? AND sequence = ? "
+                    + "RETURNING CASE kind WHEN 'UPLOAD' THEN file_id ELSE -1 END", rs -> rs.getLong(1), id, sequence);
+            if (!uploadOf.isEmpty()) {
+                withUpload.remove(uploadOf.getFirst());
+                return true;
             }
             try (PreparedStatement ps = c.prepareStatement(
                     "UPDATE journal SET attempts = 0, last_error = NULL WHERE id = ?")) {

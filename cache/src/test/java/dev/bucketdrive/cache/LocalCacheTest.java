@@ -153,6 +153,61 @@ class LocalCacheTest {
         }
     }
 
+    @Test
+    void theFirstChunkOfAFileTheIndexJustMadeIsWrittenWithoutLookingForItsRow() {
+        try (LocalCache cache = open()) {
+            Entry made = cache.index().upsert(new Entry(0, "new.txt", Entry.Type.FILE, 0, 1L, 0100644, 0, 0, null, 0));
+            ChunkKey first = new ChunkKey(made.id(), 0);
+            cache.chunks().write(first, 0, ByteBuffer.wrap(bytes(100, 1)));
+            assertThat(rowLookups(cache)).as("a new id has no rows to look for").isEmpty();
+            ChunkKey second = new ChunkKey(made.id(), 1);
+            cache.chunks().write(second, 0, ByteBuffer.wrap(bytes(100, 2)));
+            assertThat(rowLookups(cache)).as("its other rows are looked for").hasSize(1);
+            assertThat(read(cache, first, null)).isEqualTo(bytes(100, 1));
+            assertThat(read(cache, second, null)).isEqualTo(bytes(100, 2));
+            cache.chunks().markUploaded(made.id(), null, "\"v1\"", cache.chunks().dirtyChunks(made.id()));
+        }
+        try (LocalCache cache = open()) {
+            // A file the index has already keeps its rows when it is stored again (its rows are not in memory).
+            Entry again = cache.index().upsert(cache.index().lookup("new.txt").orElseThrow().withSize(200));
+            assertThat(read(cache, new ChunkKey(again.id(), 0), "\"v1\"")).isEqualTo(bytes(100, 1));
+            assertThat(read(cache, new ChunkKey(again.id(), 1), "\"v1\"")).isEqualTo(bytes(100, 2));
+        }
+    }
+
+    private static List<String> rowLookups(LocalCache cache) {
+        return cache.database().statementTexts().stream().filter(sql -> sql.startsWith("SELECT dirty, etag")).toList();
+    }
+
+    @Test
+    void theUploadOfAFileWithoutOneIsInsertedWithoutLookingForItsEntryFirst() {
+        Instant t0 = Instant.ofEpochSecond(1_700_000_000L);
+        try (LocalCache cache = open()) {
+            PendingOp first = cache.journal().holdUpload(7, "a.txt", null, t0);
+            assertThat(cache.journal().complete(first.id(), first.sequence())).isTrue();
+            PendingOp second = cache.journal().holdUpload(7, "a.txt", "\"v1\"", t0);
+            assertThat(second.id()).isEqualTo(first.id() + 1);
+            assertThat(uploadMoves(cache)).as("new uploads, inserted at once").isEmpty();
+            PendingOp moved = cache.journal().holdUpload(7, "a.txt", null, t0.plusSeconds(1));
+            assertThat(moved.id()).isEqualTo(second.id());
+            assertThat(moved.sequence()).isEqualTo(second.sequence() + 1);
+            assertThat(moved.baseEtag()).isEqualTo("\"v1\"");
+            assertThat(uploadMoves(cache)).hasSize(1);
+        }
+        try (LocalCache cache = open()) {
+            long drawn = sequenceOf(cache, "journal");
+            PendingOp moved = cache.journal().holdUpload(7, "b.txt", null, t0.plusSeconds(2));
+            assertThat(moved.key()).isEqualTo("b.txt");
+            assertThat(cache.journal().all()).containsExactly(moved);
+            assertThat(sequenceOf(cache, "journal")).as("the entry from before the restart moved, no id drawn")
+                    .isEqualTo(drawn);
+        }
+    }
+
+    private static List<String> uploadMoves(LocalCache cache) {
+        return cache.database().statementTexts().stream().filter(sql -> sql.startsWith("UPDATE journal SET key")).toList();
+    }
+
     private static long sequenceOf(LocalCache cache, String table) {
         return cache.database().query("SELECT seq FROM sqlite_sequence WHERE name = ?", rs -> rs.getLong(1), table)
                 .getFirst();

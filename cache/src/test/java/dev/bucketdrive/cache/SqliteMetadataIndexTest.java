@@ -20,7 +20,7 @@ class SqliteMetadataIndexTest {
     @BeforeEach
     void open() {
         db = new Database(dir.resolve("index.db"));
-        index = new SqliteMetadataIndex(db);
+        index = new SqliteMetadataIndex(db, id -> { });
     }
 
     @AfterEach

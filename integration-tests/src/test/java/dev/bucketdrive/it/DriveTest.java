@@ -325,12 +325,15 @@ class DriveTest {
         assertThat(h.portCalls("force")).isEqualTo(1);
         assertThat(h.portCalls("sync")).as("the close's journal commit made durable").isEqualTo(1);
 
+        long held = h.portCalls("holdUpload");
         h.drive.chmod("/f.txt", 0600);
         h.drive.chown("/f.txt", 1234, -1);
         h.drive.utimens("/f.txt", 1_000_000L);
         assertThat(h.portCalls("force")).as("no fsync for attributes alone").isEqualTo(1);
         assertThat(h.portCalls("sync") + h.portCalls("scheduleUpload")).as("no durable journal commit either")
                 .isEqualTo(1);
+        assertThat(h.portCalls("holdUpload") - held).as("one journal change per change of a closed file's attributes")
+                .isEqualTo(3);
 
         h.writeAt("/f.txt", 0, bytes("C"));
         assertThat(h.portCalls("force")).isEqualTo(2);

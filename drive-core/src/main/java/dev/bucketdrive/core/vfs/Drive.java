@@ -583,10 +583,21 @@ public final class Drive implements AutoCloseable {
         }
         Node node = acquire(entry(p));
         try {
+            boolean persistedAtRelease;
             synchronized (node) {
                 change.accept(node);
+                // No other user (no open handle): the release below stores the entry and holds its
+                // upload in one transaction, so the upload need not be held first in one of its own.
+                persistedAtRelease = node.users == 1 && !node.unlinked;
+                if (persistedAtRelease) {
+                    node.changed = true;
+                }
             }
-            markChanged(node, false);
+            if (persistedAtRelease) {
+                writeBack.wrote();
+            } else {
+                markChanged(node, false);
+            }
         } finally {
             release(node);
         }
