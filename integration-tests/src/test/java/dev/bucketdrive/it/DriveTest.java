@@ -1868,6 +1868,25 @@ class DriveTest {
     }
 
     @Test
+    void theWriteBackReadsTheDueEntriesOnceForManyUploads() {
+        // Held until the drain; four at once, so that most of the 200 wait while others upload.
+        reopen("cache-due", o -> o.withWriteBackDelay(Duration.ofHours(1)).withUploadThreads(4));
+        for (int i = 0; i < 200; i++) {
+            h.write("/f" + i + ".txt", bytes("content " + i));
+        }
+        h.portCalls = new java.util.concurrent.ConcurrentHashMap<>();
+        h.restart();
+        h.portCalls.clear();
+        h.store.latency(Duration.ofMillis(2)); // uploads end one by one, each starting a pass of the scheduler
+        h.drain();
+        for (int i = 0; i < 200; i++) {
+            assertThat(object("f" + i + ".txt")).isEqualTo(bytes("content " + i));
+        }
+        // Each read hands the entries it found but could not start yet to the next passes.
+        assertThat(h.portCalls("due")).as("reads of the due entries for 200 uploads").isLessThan(50);
+    }
+
+    @Test
     void aShrinkWhileTheFilesUploadIsInFlightKeepsTheBytesThatUploadCarried() throws Exception {
         int size = 2 * DriveHarness.CHUNK + 5;
         byte[] expected = random(size, 7);

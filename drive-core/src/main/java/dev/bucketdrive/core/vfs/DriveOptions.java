@@ -114,6 +114,11 @@ public record DriveOptions(String keyPrefix, boolean readOnly, PosixMetadata.Def
                 revalidateAfter, uploadThreads, readAheadChunks, fetchTimeout, fsyncTimeout, hostName, c);
     }
 
+    public DriveOptions withUploadThreads(int threads) {
+        return new DriveOptions(keyPrefix, readOnly, defaults, names, caseInsensitive, writeBackDelay, writeBackMaxDelay, listingTtl,
+                revalidateAfter, threads, readAheadChunks, fetchTimeout, fsyncTimeout, hostName, clock);
+    }
+
     public DriveOptions withTimeouts(Duration fetch, Duration fsync) {
         return new DriveOptions(keyPrefix, readOnly, defaults, names, caseInsensitive, writeBackDelay, writeBackMaxDelay, listingTtl,
                 revalidateAfter, uploadThreads, readAheadChunks, fetch, fsync, hostName, clock);

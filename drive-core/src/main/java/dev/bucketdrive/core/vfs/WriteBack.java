@@ -142,10 +142,17 @@ final class WriteBack implements AutoCloseable {
      * could then wait up to a second for the next look).
      */
     private boolean wakeRequested;
-    private static final int MIN_LOOK_PAST = 8;
+    /** Past the free slots, a read of due entries takes this many more at least: a read costs about the same for 10 rows as for 35. */
+    private static final int MIN_LOOK_PAST = 32;
     private static final int MAX_LOOK_PAST = 4096;
     /** How many due entries past the free slots the scheduler reads. Scheduler thread only. */
     private int lookPast = MIN_LOOK_PAST;
+    /** Due entries the scheduler read and has not looked at yet, oldest first. Scheduler thread only. */
+    private final Deque<PendingOp> dueRead = new ArrayDeque<>();
+    /** When {@link #dueRead} was read, by the drive's clock. */
+    private long dueReadAt;
+    /** How long entries read as due are taken from {@link #dueRead} before the journal is read again. */
+    private static final long DUE_READ_KEPT_MS = 1000;
     private final Deque<String> conflicts = new ArrayDeque<>();
     private final Deque<String> recentErrors = new ArrayDeque<>();
     /**
@@ -650,83 +657,117 @@ final class WriteBack implements AutoCloseable {
     }
 
     private boolean dispatchDue() {
-        boolean dispatched = false;
         if (slots.availablePermits() == 0) {
             return false; // a finishing upload wakes the loop
         }
-        // The oldest due entries: those in flight, then enough to fill the free slots past a few that
-        // must wait (for a rename, say). Not the whole backlog: this runs after every upload, and
-        // reading 70 rows each time cost a tenth of an untar's upload CPU. If the rows read did not
-        // fill the slots, the next pass, at once, looks further.
-        int enough = inFlight.size() + slots.availablePermits() + lookPast;
         long now = drive.now();
-        List<PendingOp> due = new ArrayList<>();
+        boolean dispatched = false;
         for (long fileId : urgent) {
             Optional<PendingOp> op = drive.journal.uploadOf(fileId);
             if (op.isEmpty()) {
                 urgent.remove(fileId);
             } else if (!op.get().due().isAfter(Instant.ofEpochMilli(now))) {
-                due.add(op.get());
+                Start started = start(op.get());
+                if (started == Start.NO_SLOT) {
+                    return dispatched;
+                }
+                dispatched |= started == Start.STARTED;
             }
         }
-        List<PendingOp> oldest = drive.journal.due(Instant.ofEpochMilli(now), uploadsDueBy(now), enough);
-        due.addAll(oldest);
-        for (PendingOp op : due) {
-            if (!running) {
+        // The oldest due entries: those in flight, then enough to fill the free slots past some that
+        // must wait (for a rename, say). Not the whole journal: reading 70 rows after every upload
+        // cost a tenth of an untar's upload CPU. Those not looked at for want of a slot wait in
+        // dueRead for the next passes (this runs after every upload, and a read cost about 90 µs
+        // of CPU whatever its rows: a tenth of the uploads' loop); a read is due again once they
+        // are all looked at, or after DUE_READ_KEPT_MS. Nothing due since can come before them.
+        boolean read = dueRead.isEmpty() || now - dueReadAt > DUE_READ_KEPT_MS;
+        int enough = inFlight.size() + slots.availablePermits() + lookPast;
+        int readRows = 0;
+        if (read) {
+            List<PendingOp> oldest = drive.journal.due(Instant.ofEpochMilli(now), uploadsDueBy(now), enough);
+            dueRead.clear();
+            dueRead.addAll(oldest);
+            dueReadAt = now;
+            readRows = oldest.size();
+        }
+        long uploadsBy = Math.min(now, uploadsDueBy(now).toEpochMilli());
+        while (running && !dueRead.isEmpty()) {
+            PendingOp op = dueRead.peekFirst();
+            // An upload read during a pause in writing waits again once writing resumed.
+            Start started = op.kind() == PendingOp.Kind.UPLOAD && op.due().toEpochMilli() > uploadsBy
+                    ? Start.WAITS : start(op);
+            if (started == Start.NO_SLOT) {
                 break;
             }
-            UploadClaim claim = null;
-            lock.lock();
-            try {
-                if (inFlight.contains(op.id()) || !stillPending(op)) {
-                    continue;
-                }
-                if (op.kind() == PendingOp.Kind.UPLOAD ? !uploadMayRun(op) : !stepMayRun(op) || markerWaits(op)) {
-                    continue;
-                }
-                if (!slots.tryAcquire()) {
-                    break;
-                }
-                inFlight.add(op.id());
-                if (op.kind() == PendingOp.Kind.UPLOAD) {
-                    // Claimed under the lock, so no delete of this key can start before the upload ends.
-                    claim = new UploadClaim(op.fileId());
-                    uploadingKeys.put(op.key(), claim);
-                }
-            } finally {
-                lock.unlock();
-            }
-            dispatched = true;
-            UploadClaim claimed = claim;
-            workers.execute(() -> {
-                try {
-                    if (op.kind() == PendingOp.Kind.UPLOAD) {
-                        upload(op);
-                    } else {
-                        runStep(op);
-                    }
-                    drive.unfinishedUploads.bucketAnswered(store, workers);
-                } catch (ChangedWhileReading _) {
-                    drive.journal.postpone(op.id(), Instant.ofEpochMilli(drive.now() + 200));
-                } catch (Throwable t) {
-                    failed(op, t);
-                } finally {
-                    if (claimed != null) {
-                        uploadingKeys.remove(op.key(), claimed);
-                    }
-                    inFlight.remove(op.id());
-                    slots.release();
-                    wake();
-                }
-            });
+            dueRead.pollFirst();
+            dispatched |= started == Start.STARTED;
         }
-        if (oldest.size() < enough || slots.availablePermits() == 0) {
+        if (!read) {
+            // Every entry kept was looked at and slots are free: read on at once.
+            return dispatched || (dueRead.isEmpty() && slots.availablePermits() > 0);
+        }
+        if (readRows < enough || slots.availablePermits() == 0) {
             lookPast = MIN_LOOK_PAST;
         } else if (lookPast < MAX_LOOK_PAST) {
+            // The rows read did not fill the slots: the next pass, at once, looks further.
             lookPast *= 4;
-            return true; // look again at once
+            return true;
         }
         return dispatched;
+    }
+
+    /** What {@link #start} did with an entry. */
+    private enum Start { STARTED, WAITS, NO_SLOT }
+
+    /**
+     * Starts an entry found due, unless it is in flight or done already, must wait (for a rename's
+     * steps, a marker's contents, a paused prefix), or no slot is free.
+     */
+    private Start start(PendingOp op) {
+        UploadClaim claim = null;
+        lock.lock();
+        try {
+            if (inFlight.contains(op.id()) || !stillPending(op)) {
+                return Start.WAITS;
+            }
+            if (op.kind() == PendingOp.Kind.UPLOAD ? !uploadMayRun(op) : !stepMayRun(op) || markerWaits(op)) {
+                return Start.WAITS;
+            }
+            if (!slots.tryAcquire()) {
+                return Start.NO_SLOT;
+            }
+            inFlight.add(op.id());
+            if (op.kind() == PendingOp.Kind.UPLOAD) {
+                // Claimed under the lock, so no delete of this key can start before the upload ends.
+                claim = new UploadClaim(op.fileId());
+                uploadingKeys.put(op.key(), claim);
+            }
+        } finally {
+            lock.unlock();
+        }
+        UploadClaim claimed = claim;
+        workers.execute(() -> {
+            try {
+                if (op.kind() == PendingOp.Kind.UPLOAD) {
+                    upload(op);
+                } else {
+                    runStep(op);
+                }
+                drive.unfinishedUploads.bucketAnswered(store, workers);
+            } catch (ChangedWhileReading _) {
+                drive.journal.postpone(op.id(), Instant.ofEpochMilli(drive.now() + 200));
+            } catch (Throwable t) {
+                failed(op, t);
+            } finally {
+                if (claimed != null) {
+                    uploadingKeys.remove(op.key(), claimed);
+                }
+                inFlight.remove(op.id());
+                slots.release();
+                wake();
+            }
+        });
+        return Start.STARTED;
     }
 
     /**
