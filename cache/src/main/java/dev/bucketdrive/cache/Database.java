@@ -356,6 +356,11 @@ final class Database implements AutoCloseable {
         return read(StatementCache::texts);
     }
 
+    /** How many times the statement text {@code sql} ran through the statement cache (for tests). */
+    long timesRun(String sql) {
+        return read(c -> StatementCache.timesRun(c, sql));
+    }
+
     /** SQLite's query plan for a statement, one line per step ({@code EXPLAIN QUERY PLAN}'s details). */
     List<String> queryPlan(String sql) {
         return read(c -> query(c, "EXPLAIN QUERY PLAN " + sql, rs -> rs.getString("detail")));

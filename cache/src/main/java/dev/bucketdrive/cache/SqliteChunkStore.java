@@ -92,6 +92,8 @@ final class SqliteChunkStore implements ChunkStore {
         volatile long generation;
         /** The channel {@link #readChannels} last gave for this chunk's file: a read finds it without a lookup. */
         volatile FileChannel readChannel;
+        /** The CRC-32C of a dirty small chunk's bytes as a read found them, or null. */
+        volatile CrcOf crcOf;
 
         Chunk(boolean dirty, String etag, int length, long crc, boolean inline) {
             this.dirty = dirty;
@@ -103,6 +105,16 @@ final class SqliteChunkStore implements ChunkStore {
     }
 
     private static final Optional<Chunk> ABSENT = Optional.empty();
+
+    /**
+     * The CRC-32C of a dirty chunk's bytes at {@code generation}: an upload reads a small file's
+     * bytes, and the chunk turning clean then needs their CRC without reading them from the index a
+     * second time. A read takes the generation before and after the bytes, and a write raises it
+     * after it changed them, so a CRC kept for a generation is that generation's; one taken while a
+     * write was under way carries a generation the chunk has left.
+     */
+    private record CrcOf(long generation, long crc) {
+    }
 
     private final Database db;
     private final CacheOptions options;
@@ -388,7 +400,11 @@ final class SqliteChunkStore implements ChunkStore {
             return 0;
         }
         if (chunk.inline) {
+            long generation = chunk.generation;
             byte[] bytes = inlineBytes(key);
+            if (chunk.dirty && offset == 0 && chunk.generation == generation) {
+                chunk.crcOf = new CrcOf(generation, crc(ByteBuffer.wrap(bytes)));
+            }
             int copied = Math.max(0, Math.min(want, bytes.length - offset));
             dst.put(dst.position(), bytes, offset, copied);
             dst.position(dst.position() + copied);
@@ -501,9 +517,12 @@ final class SqliteChunkStore implements ChunkStore {
         }
     }
 
+    /** The read of a small chunk's bytes from its row. */
+    static final String ROW_BYTES = "SELECT data FROM chunks WHERE file_id = ? AND idx = ?";
+
     private byte[] rowBytes(ChunkKey key) {
         return db.read(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT data FROM chunks WHERE file_id = ? AND idx = ?")) {
+            try (PreparedStatement ps = c.prepareStatement(ROW_BYTES)) {
                 ps.setLong(1, key.fileId());
                 ps.setInt(2, key.index());
                 try (ResultSet rs = ps.executeQuery()) {
@@ -1338,10 +1357,15 @@ final class SqliteChunkStore implements ChunkStore {
 
     private void becomeClean(ChunkKey key, Chunk chunk, String etag) {
         long crc;
-        try {
-            crc = content(key, chunk).crc();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read chunk " + key, e);
+        CrcOf known = chunk.crcOf;
+        if (chunk.inline && known != null && known.generation() == chunk.generation) {
+            crc = known.crc();
+        } else {
+            try {
+                crc = content(key, chunk).crc();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read chunk " + key, e);
+            }
         }
         int length = chunk.length;
         db.update("UPDATE chunks SET dirty = 0, etag = ?, crc = ?, length = ? WHERE file_id = ? AND idx = ?",

@@ -32,6 +32,8 @@ final class StatementCache implements InvocationHandler {
         final PreparedStatement statement;
         final PreparedStatement handedOut;
         boolean inUse;
+        /** How many times it was handed out (for tests of how many statements a change runs). */
+        long handedOutTimes;
         /** It threw: it may be finalized underneath (guarded like the cache: by the caller's lock). */
         boolean failed;
 
@@ -80,6 +82,12 @@ final class StatementCache implements InvocationHandler {
         cache.statements.clear();
     }
 
+    /** How many times the statement kept for {@code sql} was handed out; 0 when none is kept. */
+    static long timesRun(Connection cached, String sql) {
+        Entry e = ((StatementCache) Proxy.getInvocationHandler(cached)).statements.get(sql);
+        return e == null ? 0 : e.handedOutTimes;
+    }
+
     /** The texts prepared so far and kept. */
     static Set<String> texts(Connection cached) {
         return Set.copyOf(((StatementCache) Proxy.getInvocationHandler(cached)).statements.keySet());
@@ -104,6 +112,7 @@ final class StatementCache implements InvocationHandler {
             statements.put(sql, e);
         }
         e.inUse = true;
+        e.handedOutTimes++;
         return e.handedOut;
     }
 

@@ -175,6 +175,30 @@ class LocalCacheTest {
         }
     }
 
+    @Test
+    void aSmallChunkTurningCleanTakesTheChecksumOfItsUploadsReadWhenNoWriteCameBetween() {
+        ChunkKey read = new ChunkKey(1, 0);
+        ChunkKey rewritten = new ChunkKey(2, 0);
+        try (LocalCache cache = open()) {
+            cache.chunks().write(read, 0, ByteBuffer.wrap(bytes(3000, 1)));
+            cache.chunks().write(rewritten, 0, ByteBuffer.wrap(bytes(3000, 2)));
+            assertThat(read(cache, read, null)).isEqualTo(bytes(3000, 1)); // an upload's read
+            assertThat(read(cache, rewritten, null)).isEqualTo(bytes(3000, 2));
+            cache.chunks().write(rewritten, 5, ByteBuffer.wrap(bytes(10, 3))); // after the upload's read
+            long rowReads = cache.database().timesRun(SqliteChunkStore.ROW_BYTES);
+            cache.chunks().markUploaded(1, null, "\"v1\"", cache.chunks().dirtyChunks(1));
+            assertThat(cache.database().timesRun(SqliteChunkStore.ROW_BYTES)).as("bytes read again").isEqualTo(rowReads);
+            cache.chunks().markUploaded(2, null, "\"v2\"", cache.chunks().dirtyChunks(2));
+            assertThat(cache.database().timesRun(SqliteChunkStore.ROW_BYTES)).isEqualTo(rowReads + 1);
+        }
+        byte[] second = bytes(3000, 2);
+        System.arraycopy(bytes(10, 3), 0, second, 5, 10);
+        try (LocalCache cache = open()) { // a clean chunk's first read checks its checksum
+            assertThat(read(cache, read, "\"v1\"")).isEqualTo(bytes(3000, 1));
+            assertThat(read(cache, rewritten, "\"v2\"")).isEqualTo(second);
+        }
+    }
+
     private static List<String> rowLookups(LocalCache cache) {
         return cache.database().statementTexts().stream().filter(sql -> sql.startsWith("SELECT dirty, etag")).toList();
     }
