@@ -71,7 +71,7 @@ final class SqliteUploadJournal implements UploadJournal {
         // raised, or else a new one; the index on (file_id) for uploads makes them one. Not one INSERT
         // ... ON CONFLICT DO UPDATE: that draws an id from the AUTOINCREMENT sequence even when it
         // updates, and writes the sequence's page again (see SqliteMetadataIndex#upsert). The insert
-        // comes first for a file with no entry as far as memory knows ({@link #withUpload}).
+        // comes first for a file with no entry as far as memory knows (withUpload).
         boolean known = withUpload.contains(fileId);
         PendingOp op = db.transaction(c -> {
             if (!known) {
