@@ -742,7 +742,7 @@ final class SqliteChunkStore implements ChunkStore {
         // whenever a write may be refused, the disk is read again.
         if (now < freeDiskEstimateUntil) {
             long estimate = freeDiskEstimate.addAndGet(-bytes);
-            if (estimate >= reserve && estimate - reserve >= reserve) {
+            if (estimate >= 2 * reserve) {
                 return true;
             }
         }

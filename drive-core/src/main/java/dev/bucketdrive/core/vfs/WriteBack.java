@@ -675,11 +675,10 @@ final class WriteBack implements AutoCloseable {
             }
         }
         // The oldest due entries: those in flight, then enough to fill the free slots past some that
-        // must wait (for a rename, say). Not the whole journal: reading 70 rows after every upload
-        // cost a tenth of an untar's upload CPU. Those not looked at for want of a slot wait in
-        // dueRead for the next passes (this runs after every upload, and a read cost about 90 µs
-        // of CPU whatever its rows: a tenth of the uploads' loop); a read is due again once they
-        // are all looked at, or after DUE_READ_KEPT_MS. Nothing due since can come before them.
+        // must wait (for a rename, say); not the whole journal. This runs after every upload and a
+        // read costs about 90 µs of CPU whatever its rows, so those not started for want of a slot
+        // wait in dueRead for the next passes, until all are looked at or DUE_READ_KEPT_MS passed.
+        // Entries falling due since sort after them.
         boolean read = dueRead.isEmpty() || now - dueReadAt > DUE_READ_KEPT_MS;
         int enough = inFlight.size() + slots.availablePermits() + lookPast;
         int readRows = 0;
