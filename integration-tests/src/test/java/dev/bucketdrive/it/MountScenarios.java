@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -310,6 +311,37 @@ abstract class MountScenarios {
         assertThat(Files.exists(made)).isFalse();
         Files.writeString(made, "again");
         assertThat(Files.readString(made)).isEqualTo("again");
+    }
+
+    @Test
+    void aListingHandsTheKernelEachNamesAttributesSoAStatAsksNothingMore() throws Exception {
+        // A kernel timeout far longer than the test, so what the kernel keeps cannot run out in between.
+        mount.close();
+        mount = null; // closed: the clean-up must not close it twice if the next mount fails
+        mount = new MountFixture(store, tmp.resolve("mnt2"), tmp.resolve("cache2"), o -> o,
+                new DriveMount.Options("it", false, 60.0, false));
+        // Twenty files made behind the kernel's back, so it knows none of them (few enough that one
+        // page of a directory read holds them with their attributes, on any kernel).
+        mount.drive.mkdir("/listed", 0755);
+        for (int i = 0; i < 20; i++) {
+            long fh = mount.drive.create("/listed/f" + i, 0644, Set.of(StandardOpenOption.WRITE));
+            mount.drive.write(fh, java.nio.ByteBuffer.wrap(new byte[i + 1]), 0);
+            mount.drive.release(fh);
+        }
+        try (Stream<Path> listed = Files.list(mount.path("listed"))) {
+            assertThat(listed).hasSize(20);
+        }
+        // Changed behind the kernel's back after the listing: a stat that reached the drive would see it.
+        for (int i = 0; i < 20; i++) {
+            mount.drive.chmod("/listed/f" + i, 0600);
+        }
+        for (int i = 0; i < 20; i++) {
+            Path f = mount.path("listed/f" + i);
+            assertThat(Files.size(f)).isEqualTo(i + 1);
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(f)))
+                    .as("the mode the listing gave the kernel").isEqualTo("rw-r--r--");
+        }
+        assertThat(mount.drive.getattr("/listed/f0").mode() & 07777).as("the drive's own answer").isEqualTo(0600);
     }
 
     @Test

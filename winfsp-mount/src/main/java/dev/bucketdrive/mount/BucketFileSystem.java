@@ -25,7 +25,11 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntSupplier;
 
@@ -49,6 +53,13 @@ final class BucketFileSystem implements FuseOperations {
     private final Errno errno;
     private final boolean windows;
     private final LongAdder failures = new LongAdder();
+    /**
+     * Directory handles count down from -1, so a callback that takes a positive handle for an open
+     * file's never mistakes one for it; each maps to the listing its reads go through (see
+     * {@link #readdir}).
+     */
+    private final AtomicLong lastDirectoryHandle = new AtomicLong();
+    private final Map<Long, List<DirectoryEntry>> openListings = new ConcurrentHashMap<>();
     /** The {@code st_blksize} every stat reports (see {@link PreferredIoSize}); 0 until init. */
     private volatile long preferredIoSize;
 
@@ -60,6 +71,11 @@ final class BucketFileSystem implements FuseOperations {
 
     long unexpectedFailures() {
         return failures.sum();
+    }
+
+    /** How many directory handles keep a listing (for tests: each goes at its releasedir). */
+    int listingsKept() {
+        return openListings.size();
     }
 
     @Override
@@ -159,21 +175,47 @@ final class BucketFileSystem implements FuseOperations {
 
     @Override
     public int opendir(String path, FileInfo fi) {
-        return call("opendir", path, () -> drive.getattr(path).isDirectory() ? 0 : -errno.enotdir());
+        return call("opendir", path, () -> {
+            if (!drive.getattr(path).isDirectory()) {
+                return -errno.enotdir();
+            }
+            fi.setFh(lastDirectoryHandle.decrementAndGet());
+            return 0;
+        });
     }
 
+    /**
+     * Gives the names from {@code offset} on, each with its position as the offset to go on from, until
+     * the kernel's buffer is full. Entries whose attributes are known go with them (readdirplus), so
+     * {@code ls -l} or a copy needs no lookup per name; libfuse passes attributes to the kernel only with
+     * such offsets (3.14, Debian 12's, drops them when every offset is 0). The listing taken at offset 0 is
+     * kept under the directory handle for the reads that go on from it, so a name neither added nor
+     * removed meanwhile shows exactly once.
+     */
     @Override
     public int readdir(String path, DirFiller filler, long offset, FileInfo fi, int flags) {
         return call("readdir", path, () -> {
+            long dh = fi != null ? fi.getFh() : 0;
+            List<DirectoryEntry> entries = offset == 0 || dh >= 0 ? null : openListings.get(dh);
+            if (entries == null) {
+                entries = drive.readdir(path);
+                if (dh < 0) {
+                    openListings.put(dh, entries);
+                }
+            }
             boolean plus = (flags & FuseOperations.FUSE_READDIR_PLUS) != 0;
-            filler.fill(".", stat -> { }, 0, 0);
-            filler.fill("..", stat -> { }, 0, 0);
-            for (DirectoryEntry e : drive.readdir(path)) {
-                if (plus && e.attributesKnown()) {
-                    filler.fill(e.name(), stat -> fill(stat, e.attributes()), 0, DirFiller.FUSE_FILL_DIR_PLUS);
+            long position = Math.max(offset, 0);
+            int full = 0;
+            while (full == 0 && position < entries.size() + 2) {
+                position++;
+                if (position <= 2) {
+                    full = filler.fill(position == 1 ? "." : "..", stat -> stat.setMode(PosixAttributes.S_IFDIR), position, 0);
                 } else {
-                    // The type alone (d_type); the kernel asks getattr for the rest when it needs it.
-                    filler.fill(e.name(), stat -> stat.setMode(e.attributes().mode() & PosixAttributes.S_IFMT), 0, 0);
+                    DirectoryEntry e = entries.get((int) position - 3);
+                    full = plus && e.attributesKnown()
+                            ? filler.fill(e.name(), stat -> fill(stat, e.attributes()), position, DirFiller.FUSE_FILL_DIR_PLUS)
+                            // The type alone (d_type); the kernel asks getattr for the rest when it needs it.
+                            : filler.fill(e.name(), stat -> stat.setMode(e.attributes().mode() & PosixAttributes.S_IFMT), position, 0);
                 }
             }
             return 0;
@@ -182,7 +224,12 @@ final class BucketFileSystem implements FuseOperations {
 
     @Override
     public int releasedir(String path, FileInfo fi) {
-        return 0;
+        return call("releasedir", path, () -> {
+            if (fi != null) {
+                openListings.remove(fi.getFh());
+            }
+            return 0;
+        });
     }
 
     @Override
