@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Counts the requests the kernel sends to one FUSE mount while a command runs, by opcode: the
-# kernel's fuse_request_send tracepoint (recent kernels; 6.18 has it), in a trace instance of its
-# own so nothing else tracing is disturbed. Needs root. Any FUSE mount will do (BucketDrive,
+# Counts the requests the kernel sends to one FUSE mount while a command runs, by opcode, with the
+# total and mean time from each request to its answer: the kernel's fuse_request_send and
+# fuse_request_end tracepoints (recent kernels; 6.18 has them), in a trace instance of its own so
+# nothing else tracing is disturbed. Needs root. Any FUSE mount will do (BucketDrive,
 # rclone, s3fs).
 #
 # Usage: benchmarks/fuse-ops/count.sh MOUNTPOINT COMMAND [ARG...]
@@ -17,14 +18,23 @@ I="$T/instances/fuse-ops-$$"
 mkdir "$I"
 trap 'echo 0 > "$I/tracing_on" 2>/dev/null; rmdir "$I"' EXIT
 # A FUSE mount has an anonymous device (major 0): its number is the connection the tracepoint prints.
-echo "connection == $(stat -c %d "$mnt")" > "$I/events/fuse/fuse_request_send/filter"
+for e in fuse_request_send fuse_request_end; do
+  echo "connection == $(stat -c %d "$mnt")" > "$I/events/fuse/$e/filter"
+  echo 1 > "$I/events/fuse/$e/enable"
+done
 echo 65536 > "$I/buffer_size_kb"
-echo 1 > "$I/events/fuse/fuse_request_send/enable"
 status=0
 "$@" || status=$?
 echo 0 > "$I/tracing_on"
-{ grep -o 'opcode [0-9]* ([A-Z_0-9]*)' "$I/trace" || true; } | sed 's/.*(\(.*\))/\1/' | sort | uniq -c | sort -rn
-printf '%7d in all\n' "$(grep -c 'fuse_request_send' "$I/trace" || true)"
+# "… 123.456789: fuse_request_send: connection 39 req 12 opcode 3 (FUSE_GETATTR) len 56"
+awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) t = substr($i, 1, length($i) - 1)
+       for (i = 1; i <= NF; i++) if ($i == "req") r = $(i + 1) }
+     / fuse_request_send: / { op = $0; sub(/.*\(/, "", op); sub(/\).*/, "", op); kind[r] = op; sent[r] = t; n[op]++ }
+     / fuse_request_end: / && (r in sent) { waited[kind[r]] += t - sent[r]; answered[kind[r]]++; delete sent[r] }
+     END { for (op in n) { total += n[op]
+             printf "%7d %-20s %9.1f ms %8.1f us\n", n[op], op, waited[op] * 1000,
+                    answered[op] ? waited[op] / answered[op] * 1e6 : 0 }
+           printf "%7d in all (count, request, time to the answers, mean)\n", total }' "$I/trace" | sort -rn
 lost=$(cat "$I"/per_cpu/cpu*/stats | awk '/^overrun:/ {n += $2} END {print n + 0}')
 [ "$lost" -eq 0 ] || echo "warning: $lost events lost (the trace buffer overflowed): the counts are too low" >&2
 exit $status
