@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -288,11 +289,7 @@ abstract class MountScenarios {
 
     @Test
     void aNameNotFoundIsRememberedByTheKernelButOneMadeThroughTheMountShowsAtOnce() throws Exception {
-        // A kernel timeout far longer than the test: what the kernel remembers cannot run out in between.
-        mount.close();
-        mount = null; // closed: the clean-up must not close it twice if the next mount fails
-        mount = new MountFixture(store, tmp.resolve("mnt2"), tmp.resolve("cache2"), o -> o,
-                new DriveMount.Options("it", false, 60.0, false));
+        remountWithKernelTimeoutsLongerThanTheTest();
         Path late = mount.path("late.txt");
         assertThat(Files.exists(late)).isFalse();
         // Made behind the kernel's back (as the drive does for a file another client added): the kernel
@@ -315,17 +312,13 @@ abstract class MountScenarios {
 
     @Test
     void aListingHandsTheKernelEachNamesAttributesSoAStatAsksNothingMore() throws Exception {
-        // A kernel timeout far longer than the test, so what the kernel keeps cannot run out in between.
-        mount.close();
-        mount = null; // closed: the clean-up must not close it twice if the next mount fails
-        mount = new MountFixture(store, tmp.resolve("mnt2"), tmp.resolve("cache2"), o -> o,
-                new DriveMount.Options("it", false, 60.0, false));
+        remountWithKernelTimeoutsLongerThanTheTest();
         // Twenty files made behind the kernel's back, so it knows none of them (few enough that one
         // page of a directory read holds them with their attributes, on any kernel).
         mount.drive.mkdir("/listed", 0755);
         for (int i = 0; i < 20; i++) {
             long fh = mount.drive.create("/listed/f" + i, 0644, Set.of(StandardOpenOption.WRITE));
-            mount.drive.write(fh, java.nio.ByteBuffer.wrap(new byte[i + 1]), 0);
+            mount.drive.write(fh, ByteBuffer.wrap(new byte[i + 1]), 0);
             mount.drive.release(fh);
         }
         try (Stream<Path> listed = Files.list(mount.path("listed"))) {
@@ -370,6 +363,14 @@ abstract class MountScenarios {
         assertThat(copies).hasSize(1);
         assertThat(new String(object("shared.txt"), StandardCharsets.UTF_8)).isEqualTo("from mount one");
         assertThat(new String(object(copies.get(0)), StandardCharsets.UTF_8)).isEqualTo("from mount two");
+    }
+
+    /** Mounts again (at mnt2) with kernel timeouts of 60 s: what the kernel keeps cannot run out during a test. */
+    private void remountWithKernelTimeoutsLongerThanTheTest() throws Exception {
+        mount.close();
+        mount = null; // closed: the clean-up must not close it twice if the next mount fails
+        mount = new MountFixture(store, tmp.resolve("mnt2"), tmp.resolve("cache2"), o -> o,
+                new DriveMount.Options("it", false, 60.0, false));
     }
 
     private static void awaitTrue(java.util.function.BooleanSupplier condition) throws InterruptedException {

@@ -35,7 +35,8 @@ import java.util.function.IntSupplier;
 
 /**
  * The FUSE operations of a mount: each turns its native arguments into one {@link Drive} call and the
- * result into a status code. No caching, retries or policy here. Every callback ends in
+ * result into a status code. No caching, retries or policy here; the one state kept is the listing an
+ * open directory's reads go through (FUSE reads a directory by offsets). Every callback ends in
  * {@link #call}, which catches {@code Throwable}: an exception escaping an FFM upcall kills the JVM.
  */
 final class BucketFileSystem implements FuseOperations {

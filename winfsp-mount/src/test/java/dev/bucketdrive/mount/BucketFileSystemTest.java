@@ -7,14 +7,12 @@ import dev.bucketdrive.cache.LocalCache;
 import dev.bucketdrive.core.store.InMemoryObjectStore;
 import dev.bucketdrive.core.vfs.Drive;
 import dev.bucketdrive.core.vfs.DriveOptions;
-import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.cryptomator.jfuse.api.DirFiller;
-import org.cryptomator.jfuse.api.Errno;
 import org.cryptomator.jfuse.api.FileInfo;
 import org.cryptomator.jfuse.api.FuseOperations;
 import org.junit.jupiter.api.AfterEach;
@@ -24,14 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The adapter's callbacks called as libfuse calls them, over a drive on an in-memory bucket. */
 class BucketFileSystemTest {
-
-    private static final Errno ERRNO = (Errno) Proxy.newProxyInstance(Errno.class.getClassLoader(),
-            new Class<?>[] {Errno.class}, (proxy, method, args) -> switch (method.getName()) {
-                case "hashCode" -> 0;
-                case "equals" -> false;
-                case "toString" -> "errno";
-                default -> 5;
-            });
 
     @TempDir
     Path tmp;
@@ -44,7 +34,7 @@ class BucketFileSystemTest {
         cache = LocalCache.open(CacheOptions.defaults(tmp.resolve("cache")), Runnable::run);
         drive = Drive.open(new InMemoryObjectStore(), cache.chunks(), cache.journal(), cache.index(),
                 cache.transactions(), DriveOptions.standard());
-        fs = new BucketFileSystem(drive, ERRNO, false);
+        fs = new BucketFileSystem(drive, ErrnoMapTest.NAMED, false);
     }
 
     @AfterEach

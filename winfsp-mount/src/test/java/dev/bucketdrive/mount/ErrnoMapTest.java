@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ErrnoMapTest {
 
     /** An Errno whose every method answers a number derived from its name, so a row names its errno. */
-    private static final Errno NAMED = (Errno) Proxy.newProxyInstance(Errno.class.getClassLoader(),
+    static final Errno NAMED = (Errno) Proxy.newProxyInstance(Errno.class.getClassLoader(),
             new Class<?>[] {Errno.class}, (proxy, method, args) -> switch (method.getName()) {
                 case "hashCode" -> 0;
                 case "equals" -> false;
