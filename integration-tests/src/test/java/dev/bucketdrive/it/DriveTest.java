@@ -26,6 +26,7 @@ import dev.bucketdrive.core.store.PutOptions;
 import dev.bucketdrive.core.store.StoreException;
 import dev.bucketdrive.core.store.WriteCondition;
 import dev.bucketdrive.core.vfs.DirectoryEntry;
+import dev.bucketdrive.core.vfs.Drive;
 import dev.bucketdrive.core.vfs.DriveOptions;
 import dev.bucketdrive.core.vfs.FileAttributes;
 import dev.bucketdrive.core.vfs.FsError;
@@ -42,6 +43,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -1961,12 +1963,17 @@ class DriveTest {
         h.store.afterNext(COPY, () -> h.chunkFault.set("markUploaded"));
         h.drive.chmod("/cut.bin", 0600);
         awaitTrue("the recording failed", () -> h.drive.status().failing() == 1);
-        h.restart();
         // The retry's first HEAD finds the version moved on; the second, in the conflict check, finds ours.
+        // Set before the restart: the retry comes when its backoff ends, which a slow test thread may
+        // not reach first; the cut waits for the restarted drive.
+        CompletableFuture<Drive> restarted = new CompletableFuture<>();
         h.store.afterNext(HEAD, () -> h.store.afterNext(HEAD, () -> {
-            h.drive.truncate("/cut.bin", -1, 17);
-            h.drive.truncate("/cut.bin", -1, 2 * DriveHarness.CHUNK);
+            Drive drive = restarted.orTimeout(30, TimeUnit.SECONDS).join();
+            drive.truncate("/cut.bin", -1, 17);
+            drive.truncate("/cut.bin", -1, 2 * DriveHarness.CHUNK);
         }));
+        h.restart();
+        restarted.complete(h.drive);
         h.drain();
         byte[] expected = new byte[2 * DriveHarness.CHUNK];
         System.arraycopy(original, 0, expected, 0, 17);
