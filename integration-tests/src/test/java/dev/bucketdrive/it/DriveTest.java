@@ -271,18 +271,50 @@ class DriveTest {
     }
 
     @Test
+    void aFirstReadThatMissesHasTheChunksAfterItOnTheirWayWhileItsOwnComes() throws Exception {
+        byte[] content = putAndResetCounters("first.bin", 9, 13);
+        CountDownLatch release = new CountDownLatch(1);
+        h.store.beforeEachGet(get -> {
+            if (get.offset() == 0) {
+                awaitQuietly(release); // the reader's own GET, of chunk 0
+            }
+        });
+        long fh = h.drive.open("/first.bin", Set.of(StandardOpenOption.READ));
+        ExecutorService reader = Executors.newSingleThreadExecutor();
+        try {
+            ByteBuffer buf = ByteBuffer.allocate(DriveHarness.CHUNK / 8);
+            Future<Integer> first = reader.submit(() -> h.drive.read(fh, buf, 0));
+            // Eight chunks ahead, in two GETs of four.
+            awaitTrue("the read-ahead's GETs sent while the first chunk is on its way", () -> h.store.gets().stream()
+                    .map(InstrumentedObjectStore.Get::offset).toList()
+                    .containsAll(List.of((long) DriveHarness.CHUNK, 5L * DriveHarness.CHUNK)));
+            assertThat(first).isNotDone();
+            release.countDown();
+            assertThat(first.get(20, TimeUnit.SECONDS)).isEqualTo(buf.capacity());
+            assertSameBytes(buf.array(), Arrays.copyOf(content, buf.capacity()));
+        } finally {
+            release.countDown();
+            reader.shutdownNow();
+            h.drive.release(fh);
+        }
+    }
+
+    @Test
     void aReaderWaitingForAReadAheadThatFailsFetchesTheChunkItself() throws Exception {
         byte[] content = random(5 * DriveHarness.CHUNK, 4);
         bucket.put("ahead.bin", Body.of(content), PutOptions.DEFAULT);
         h.drive.readdir("/");
         CountDownLatch aheadStarted = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        // The first GET is the reader's own (chunk 0); the second, one read-ahead of chunks 1-4, is
-        // held until the reader waits for it, then fails.
-        h.store.beforeNext(GET, () -> h.store.beforeNext(GET, () -> {
-            aheadStarted.countDown();
-            awaitQuietly(release);
-        }));
+        // The reader's own GET is of chunk 0; the read-ahead's, of chunks 1-4, is held until the
+        // reader waits for it, then fails.
+        java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
+        h.store.beforeEachGet(get -> {
+            if (get.offset() == DriveHarness.CHUNK && held.compareAndSet(false, true)) {
+                aheadStarted.countDown();
+                awaitQuietly(release);
+            }
+        });
         h.store.resetCounters();
         long fh = h.drive.open("/ahead.bin", Set.of(StandardOpenOption.READ));
         ExecutorService reader = Executors.newSingleThreadExecutor();

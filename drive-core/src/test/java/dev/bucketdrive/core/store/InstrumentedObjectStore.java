@@ -35,6 +35,7 @@ public final class InstrumentedObjectStore implements ObjectStore {
     private final Map<Op, Runnable> beforeNext = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<Op, Runnable> afterNext = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile java.util.function.Consumer<ListCall> beforeEachList;
+    private volatile java.util.function.Consumer<Get> beforeEachGet;
     private final java.util.Queue<Get> gets = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /** One GET asked for: the range of {@code key} from {@code offset}, {@code length} bytes. */
@@ -176,7 +177,12 @@ public final class InstrumentedObjectStore implements ObjectStore {
 
     @Override
     public <T> T read(String key, long offset, long length, String ifMatch, BodyReader<T> reader) {
-        gets.add(new Get(key, offset, length));
+        Get get = new Get(key, offset, length);
+        gets.add(get);
+        java.util.function.Consumer<Get> hook = beforeEachGet;
+        if (hook != null) {
+            hook.accept(get);
+        }
         return call(Op.GET, () -> delegate.read(key, offset, length, ifMatch, (object, n, body) ->
                 reader.read(object, n, new FilterInputStream(body) {
                     @Override
@@ -265,6 +271,14 @@ public final class InstrumentedObjectStore implements ObjectStore {
 
     /** A LIST asked for: its prefix, delimiter (null: flat) and continuation token (null: the first page). */
     public record ListCall(String prefix, String delimiter, String continuationToken) {
+    }
+
+    /**
+     * Every GET from now on first runs {@code hook} in the caller's thread (null: none), after
+     * {@link #gets} has it and before it counts as a call.
+     */
+    public void beforeEachGet(java.util.function.Consumer<Get> hook) {
+        beforeEachGet = hook;
     }
 
     /** Every LIST from now on first runs {@code hook} in the caller's thread (null: none). */
