@@ -402,8 +402,8 @@ public final class Drive implements AutoCloseable {
             h.runStart = offset;
         }
         if (h.lastReadEnd == offset || offset == 0) {
-            // Before this read's own bytes: when they are missing, the chunks after them are on their
-            // way while they come, not only once they are here (a fresh mount's first GET took 48 ms).
+            // Before this read's own bytes: when they are missing, the chunks after them travel while
+            // they do, so a far bucket's round trip is waited once at the start of a read, not twice.
             long wanted = offset + dst.remaining();
             readAhead(node, wanted, readAheadWindow(wanted - h.runStart));
         }
