@@ -1184,6 +1184,13 @@ final class SqliteChunkStore implements ChunkStore {
      */
     private static final int IO_SLICE = 64 * 1024;
 
+    /**
+     * The most of a direct buffer written at once. On this project's benchmark machine, chunks of 4 MiB
+     * written in one call each made a cold read of 256 MiB take 0.63-0.65 s, against 0.37-0.44 s in
+     * slices of this size (docs/BENCHMARKS.md, session 49; why, not traced).
+     */
+    private static final int DIRECT_WRITE_SLICE = 256 * 1024;
+
     /** Writes {@code src} into a private chunk file at {@code at}, creating it (and its directory) if needed. */
     private static void writeFile(Path file, ByteBuffer src, long at, boolean replace) throws IOException {
         var flags = replace
@@ -1198,7 +1205,7 @@ final class SqliteChunkStore implements ChunkStore {
             opened = FileChannel.open(file, flags, LocalFiles.privateFile());
         }
         try (FileChannel ch = opened) {
-            int most = src.isDirect() ? src.remaining() : IO_SLICE; // a heap buffer in slices (IO_SLICE)
+            int most = src.isDirect() ? DIRECT_WRITE_SLICE : IO_SLICE;
             while (src.hasRemaining()) {
                 ByteBuffer slice = src.slice(src.position(), Math.min(src.remaining(), most));
                 int n = ch.write(slice, at);

@@ -71,9 +71,10 @@ class LocalCacheTest {
     }
 
     @Test
-    void bytesCrossTheChunkFileWholeFromDirectBuffersAndInSlicesFromHeapOnes() {
-        // A heap buffer goes to the chunk file in 64 KiB slices, a direct one (a FUSE request's) in one
-        // call: both ways, at offsets that do not fall on a slice, every byte lands where it belongs.
+    void bytesCrossTheChunkFileInSlicesFromHeapAndDirectBuffers() {
+        // A heap buffer goes to the chunk file in 64 KiB slices, a direct one (a FUSE request's, a
+        // fetched chunk's) in 256 KiB slices: both ways, at offsets that do not fall on a slice, every
+        // byte lands where it belongs.
         int cs = 4 * 1024 * 1024;
         try (LocalCache cache = LocalCache.open(CacheOptions.defaults(dir).withChunkSize(cs), Runnable::run)) {
             byte[] expected = bytes(cs, 11);
@@ -93,6 +94,14 @@ class LocalCacheTest {
             byte[] got = new byte[700_001];
             directDst.flip().get(got);
             assertThat(got).isEqualTo(Arrays.copyOfRange(expected, 65_535, 65_535 + 700_001));
+
+            ChunkKey fetched = new ChunkKey(6, 0);
+            ByteBuffer whole = ByteBuffer.allocateDirect(cs);
+            whole.put(0, expected);
+            cache.chunks().putClean(fetched, "e", whole.slice(0, cs - 5));
+            ByteBuffer back = ByteBuffer.allocate(cs);
+            assertThat(cache.chunks().read(fetched, "e", 0, back)).isEqualTo(cs - 5);
+            assertThat(Arrays.copyOf(back.array(), cs - 5)).isEqualTo(Arrays.copyOf(expected, cs - 5));
         }
     }
 

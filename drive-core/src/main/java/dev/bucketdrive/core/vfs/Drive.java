@@ -136,13 +136,8 @@ public final class Drive implements AutoCloseable {
     /** Directories whose subtrees had more keys than one flat listing reads: listed per directory. */
     private final Set<String> subtreesTooBig = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<FetchKey, Fetch> fetches = new ConcurrentHashMap<>();
-    /**
-     * The arrays GETs put their chunks through on the way into the cache, whose waiters read them
-     * there; three kept: two read-ahead GETs of a reader and one of its own. The further GETs of a
-     * reader whose read-ahead has grown take new arrays (one per 16 MiB read): kept, they would hold
-     * their 4 MiB each in the small heap for good.
-     */
-    private final BufferPool fetchBuffers;
+    /** The buffers GETs put their chunks through on the way into the cache, whose waiters read them there. */
+    private final ChunkBuffers fetchBuffers;
     /** When each file's version was last confirmed against the bucket (epoch ms). */
     private final ConcurrentHashMap<Long, Long> confirmedAt = new ConcurrentHashMap<>();
     /** When this drive opened: listings taken before are kept from an earlier mount (warm start). */
@@ -192,10 +187,11 @@ public final class Drive implements AutoCloseable {
         this.transactions = transactions;
         this.options = options;
         this.chunkSize = chunks.chunkSize();
-        this.fetchBuffers = new BufferPool(chunkSize, 3);
         // As many threads as GETs of the widest window, and then as many again for other readers.
-        this.readAhead = Executors.newFixedThreadPool(
-                Math.max(1, 2 * options.readAheadChunks() * READ_AHEAD_GROWTH / READ_AHEAD_GET_CHUNKS),
+        int readAheadThreads = Math.max(1, 2 * options.readAheadChunks() * READ_AHEAD_GROWTH / READ_AHEAD_GET_CHUNKS);
+        // Direct buffers for about one reader's GETs on their way (8 of 4 MiB, with the defaults).
+        this.fetchBuffers = new ChunkBuffers(chunkSize, readAheadThreads / 2);
+        this.readAhead = Executors.newFixedThreadPool(readAheadThreads,
                 Thread.ofPlatform().name("read-ahead-", 0).daemon().factory());
         this.writeBack = new WriteBack(this);
         this.watcher = new RemoteWatcher(refreshAfter(), this::now, this::refreshIfAging,
@@ -1393,15 +1389,16 @@ public final class Drive implements AutoCloseable {
         }
         int start = from;
         int end = to + 1;
-        byte[] buffer = fetchBuffers.take(chunkSize);
+        ChunkBuffers.Buffer buffer = fetchBuffers.take();
         try {
             readObject(key(node), (long) (first + start) * chunkSize, (long) (end - start) * chunkSize, etag,
                     (object, length, body) -> {
                         for (int i = start; i < end; i++) {
-                            int n = body.readNBytes(buffer, 0, chunkSize);
+                            ByteBuffer bytes = buffer.fill(body);
+                            int n = bytes.remaining();
                             if (mine[i] && !run.get(i).isDone()) {
                                 // Stored before the waiters go on: a writer that waited writes into it next.
-                                chunks.putClean(new ChunkKey(node.id, first + i), etag, ByteBuffer.wrap(buffer, 0, n));
+                                chunks.putClean(new ChunkKey(node.id, first + i), etag, bytes);
                                 run.get(i).complete(null);
                                 fetches.remove(new FetchKey(node.id, first + i, etag), run.get(i));
                             }
@@ -1435,15 +1432,15 @@ public final class Drive implements AutoCloseable {
 
     private void runFetch(Node node, int idx, FetchKey fk, Fetch mine) {
         ChunkKey key = new ChunkKey(node.id, idx);
-        byte[] buffer = null;
+        ChunkBuffers.Buffer buffer = null;
         try {
             if (chunks.read(key, fk.etag(), 0, EMPTY) < 0) { // else another reader fetched it after our miss
-                buffer = fetchBuffers.take(chunkSize);
-                byte[] into = buffer;
-                int n = readObject(key(node), (long) idx * chunkSize, chunkSize, fk.etag(),
-                        (object, length, body) -> body.readNBytes(into, 0, chunkSize));
+                buffer = fetchBuffers.take();
+                ChunkBuffers.Buffer into = buffer;
+                ByteBuffer bytes = readObject(key(node), (long) idx * chunkSize, chunkSize, fk.etag(),
+                        (object, length, body) -> into.fill(body));
                 // Stored before the waiters go on: a writer that waited for the chunk writes into it next.
-                chunks.putClean(key, fk.etag(), ByteBuffer.wrap(buffer, 0, n));
+                chunks.putClean(key, fk.etag(), bytes);
             }
             mine.complete(null);
         } catch (StoreException e) {
@@ -1529,9 +1526,13 @@ public final class Drive implements AutoCloseable {
     }
 
     /**
-     * Keeps the {@code window} chunks after {@code from} fetched or on their way, in GETs of
-     * {@link #READ_AHEAD_GET_CHUNKS} chunks: it waits until that many are missing (or the window
-     * reaches the end of the file), so a sequential reader costs one request per 16 MiB, not per chunk.
+     * Keeps the {@code window} chunks after {@code from} fetched or on their way, in GETs of as many
+     * chunks as the window has grown times over its first size, up to {@link #READ_AHEAD_GET_CHUNKS}:
+     * a new reader's first window goes in GETs of one chunk each, which a far bucket delivers side by
+     * side (each connection to it is paced on its own), and a long reader's full window in GETs of four,
+     * so it costs one request per 16 MiB, not per chunk. Either way about {@code readAheadChunks} GETs
+     * are on their way. It waits until a GET's worth of chunks is missing (or the window reaches the
+     * end of the file).
      */
     private void readAhead(Node node, long from, int window) {
         String etag;
@@ -1546,7 +1547,7 @@ public final class Drive implements AutoCloseable {
         int first = (int) ((from + chunkSize - 1) / chunkSize);
         int fileChunks = (int) ((limit + chunkSize - 1) / chunkSize);
         int end = Math.min(first + window, fileChunks);
-        int perGet = Math.min(READ_AHEAD_GET_CHUNKS, window);
+        int perGet = Math.max(1, Math.min(READ_AHEAD_GET_CHUNKS, window / options.readAheadChunks()));
         int missing = 0;
         BitSet wanted = new BitSet();
         for (int idx = first; idx < end; idx++) {
