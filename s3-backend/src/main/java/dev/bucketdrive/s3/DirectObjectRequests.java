@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -29,8 +30,6 @@ import software.amazon.awssdk.http.SdkHttpMethod;
 import software.amazon.awssdk.http.SdkHttpResponse;
 import software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner;
 import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
-import software.amazon.awssdk.services.s3.model.GetObjectResponse;
-import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.utils.http.SdkHttpUtils;
 
@@ -44,9 +43,9 @@ import software.amazon.awssdk.utils.http.SdkHttpUtils;
  * JIT compile about a thousand of the pipeline's methods while its parts go out (session 18).
  *
  * <p>Used only where the SDK would add nothing to such a request either: a custom endpoint with
- * checksums only when required (see {@link S3Clients}). The answers are the SDK's own response types,
- * and a failure is the {@link S3Exception} or {@link SdkClientException} the SDK would throw, so the
- * callers and {@link S3Errors} treat both paths alike. Payloads are not signed (as the SDK does over
+ * checksums only when required (see {@link S3Clients}). A HEAD or GET answers with an {@link ObjectHead}
+ * (as the SDK path's answers are turned into), and a failure is the {@link S3Exception} or
+ * {@link SdkClientException} the SDK would throw, so the callers and {@link S3Errors} treat both paths alike. Payloads are not signed (as the SDK does over
  * HTTPS; see {@link UnsignedBodySigner} for plain HTTP).
  */
 final class DirectObjectRequests {
@@ -85,18 +84,21 @@ final class DirectObjectRequests {
         return bucketUrl;
     }
 
-    HeadObjectResponse headObject(String key) {
+    ObjectHead headObject(String key) {
         HttpExecuteResponse r = send(request(SdkHttpMethod.HEAD, key), null);
         SdkHttpResponse h = r.httpResponse();
         closeQuietly(r.responseBody());
         failUnlessSuccessful(h, Optional.empty());
-        return HeadObjectResponse.builder().contentLength(longHeader(h, "Content-Length"))
-                .eTag(header(h, "ETag")).lastModified(lastModified(h)).metadata(metadata(h))
-                .contentType(header(h, "Content-Type")).build();
+        return new ObjectHead(longHeader(h, "Content-Length"), null, header(h, "ETag"), lastModified(h),
+                metadata(h), header(h, "Content-Type"));
     }
 
-    /** @param range an HTTP range ({@code bytes=0-99}); {@code ifMatch} may be {@code null} */
-    ResponseInputStream<GetObjectResponse> getObject(String key, String range, String ifMatch) {
+    /**
+     * @param range an HTTP range ({@code bytes=0-99}); {@code ifMatch} may be {@code null}
+     * @return the answer's body, with no timeout of its own: the caller reads it at once (the SDK's
+     *     default would schedule a task on a timer thread for every GET, to abort a body left unread)
+     */
+    ResponseInputStream<ObjectHead> getObject(String key, String range, String ifMatch) {
         SdkHttpFullRequest.Builder req = request(SdkHttpMethod.GET, key).putHeader("Range", range);
         if (ifMatch != null) {
             req.putHeader("If-Match", ifMatch);
@@ -104,12 +106,11 @@ final class DirectObjectRequests {
         HttpExecuteResponse r = send(req, null);
         SdkHttpResponse h = r.httpResponse();
         failUnlessSuccessful(h, r.responseBody());
-        GetObjectResponse meta = GetObjectResponse.builder().contentLength(longHeader(h, "Content-Length"))
-                .contentRange(header(h, "Content-Range")).eTag(header(h, "ETag")).lastModified(lastModified(h))
-                .metadata(metadata(h)).contentType(header(h, "Content-Type")).build();
+        ObjectHead head = new ObjectHead(longHeader(h, "Content-Length"), header(h, "Content-Range"),
+                header(h, "ETag"), lastModified(h), metadata(h), header(h, "Content-Type"));
         AbortableInputStream body = r.responseBody()
                 .orElseGet(() -> AbortableInputStream.create(InputStream.nullInputStream()));
-        return new ResponseInputStream<>(meta, body);
+        return new ResponseInputStream<>(head, body, Duration.ZERO);
     }
 
     /**

@@ -40,7 +40,6 @@ import software.amazon.awssdk.services.s3.model.Delete;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
 import software.amazon.awssdk.services.s3.model.EncodingType;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
-import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.MetadataDirective;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
@@ -107,8 +106,8 @@ public final class S3ObjectStore implements ObjectStore {
 
     @Override
     public ObjectInfo head(String key) {
-        HeadObjectResponse r = call("HEAD", key, () -> direct != null ? direct.headObject(key)
-                : s3.headObject(b -> b.bucket(bucket).key(key)));
+        ObjectHead r = call("HEAD", key, () -> direct != null ? direct.headObject(key)
+                : ObjectHead.of(s3.headObject(b -> b.bucket(bucket).key(key))));
         return new ObjectInfo(key, r.contentLength(), version(r.eTag(), r.contentLength(), r.lastModified()),
                 instant(r.lastModified()), r.metadata(), r.contentType());
     }
@@ -128,16 +127,16 @@ public final class S3ObjectStore implements ObjectStore {
         // S3 answers 416 when the range starts at or past the end, even for an empty object: that is
         // a read of no bytes, not an error.
         Object r = call("GET", key, () -> {
-            try (ResponseInputStream<GetObjectResponse> in = direct != null ? direct.getObject(key, range, sentIfMatch)
-                    : s3.getObject(b -> b.bucket(bucket).key(key).range(range).ifMatch(sentIfMatch))) {
-                GetObjectResponse meta = in.response();
-                long size = totalSize(meta);
-                ObjectInfo info = new ObjectInfo(key, size, version(meta.eTag(), size, meta.lastModified()),
-                        instant(meta.lastModified()), meta.metadata(), meta.contentType());
-                if (isMadeUp(ifMatch) && !ifMatch.equals(info.etag())) {
-                    throw StoreException.preconditionFailed(key); // the server could not check it
+            try {
+                if (direct != null) {
+                    try (ResponseInputStream<ObjectHead> in = direct.getObject(key, range, sentIfMatch)) {
+                        return readBody(key, ifMatch, in.response(), in, reader);
+                    }
                 }
-                return reader.read(info, meta.contentLength() == null ? -1 : meta.contentLength(), in);
+                try (ResponseInputStream<GetObjectResponse> in = s3.getObject(
+                        b -> b.bucket(bucket).key(key).range(range).ifMatch(sentIfMatch))) {
+                    return readBody(key, ifMatch, ObjectHead.of(in.response()), in, reader);
+                }
             } catch (S3Exception e) {
                 if (e.statusCode() == 416) {
                     return PAST_THE_END;
@@ -167,15 +166,15 @@ public final class S3ObjectStore implements ObjectStore {
         }
     }
 
-    private static long totalSize(GetObjectResponse r) {
-        String contentRange = r.contentRange();
-        if (contentRange != null) {
-            int slash = contentRange.lastIndexOf('/');
-            if (slash >= 0 && !contentRange.endsWith("*")) {
-                return Long.parseLong(contentRange.substring(slash + 1).trim());
-            }
+    private static <T> T readBody(String key, String ifMatch, ObjectHead meta, InputStream body, BodyReader<T> reader)
+            throws IOException {
+        long size = meta.objectSize();
+        ObjectInfo info = new ObjectInfo(key, size, version(meta.eTag(), size, meta.lastModified()),
+                instant(meta.lastModified()), meta.metadata(), meta.contentType());
+        if (isMadeUp(ifMatch) && !ifMatch.equals(info.etag())) {
+            throw StoreException.preconditionFailed(key); // the server could not check it
         }
-        return r.contentLength();
+        return reader.read(info, meta.contentLength() == null ? -1 : meta.contentLength(), body);
     }
 
     /** S3's key limit, checked here because some compatible servers accept longer keys. */
