@@ -45,8 +45,9 @@ import software.amazon.awssdk.utils.http.SdkHttpUtils;
  * <p>Used only where the SDK would add nothing to such a request either: a custom endpoint with
  * checksums only when required (see {@link S3Clients}). A HEAD or GET answers with an {@link ObjectHead}
  * (as the SDK path's answers are turned into), and a failure is the {@link S3Exception} or
- * {@link SdkClientException} the SDK would throw, so the callers and {@link S3Errors} treat both paths alike. Payloads are not signed (as the SDK does over
- * HTTPS; see {@link UnsignedBodySigner} for plain HTTP).
+ * {@link SdkClientException} the SDK would throw, so the callers and {@link S3Errors} treat both paths
+ * alike. Payloads are not signed (as the SDK does over HTTPS; see {@link UnsignedBodySigner} for plain
+ * HTTP).
  */
 final class DirectObjectRequests {
 
@@ -89,8 +90,7 @@ final class DirectObjectRequests {
         SdkHttpResponse h = r.httpResponse();
         closeQuietly(r.responseBody());
         failUnlessSuccessful(h, Optional.empty());
-        return new ObjectHead(longHeader(h, "Content-Length"), null, header(h, "ETag"), lastModified(h),
-                metadata(h), header(h, "Content-Type"));
+        return objectHead(h);
     }
 
     /**
@@ -106,11 +106,15 @@ final class DirectObjectRequests {
         HttpExecuteResponse r = send(req, null);
         SdkHttpResponse h = r.httpResponse();
         failUnlessSuccessful(h, r.responseBody());
-        ObjectHead head = new ObjectHead(longHeader(h, "Content-Length"), header(h, "Content-Range"),
-                header(h, "ETag"), lastModified(h), metadata(h), header(h, "Content-Type"));
+        ObjectHead head = objectHead(h);
         AbortableInputStream body = r.responseBody()
                 .orElseGet(() -> AbortableInputStream.create(InputStream.nullInputStream()));
         return new ResponseInputStream<>(head, body, Duration.ZERO);
+    }
+
+    private static ObjectHead objectHead(SdkHttpResponse h) {
+        return new ObjectHead(longHeader(h, "Content-Length"), header(h, "Content-Range"), header(h, "ETag"),
+                lastModified(h), metadata(h), header(h, "Content-Type"));
     }
 
     /**
