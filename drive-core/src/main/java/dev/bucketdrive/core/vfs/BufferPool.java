@@ -3,9 +3,10 @@ package dev.bucketdrive.core.vfs;
 import java.util.concurrent.ArrayBlockingQueue;
 
 /**
- * A few byte arrays of one size, kept for reuse: the chunks and parts on their way between the cache
- * and the bucket. A new array of megabytes for each would live just long enough (one request) for the
- * garbage collector to copy it, and to promote it when several are in flight.
+ * A few byte arrays of one size, kept for reuse: the parts of uploads on their way from the cache to
+ * the bucket (fetched chunks go the other way through {@link ChunkBuffers}). A new array of megabytes
+ * for each would live just long enough (one request) for the garbage collector to copy it, and to
+ * promote it when several are in flight.
  */
 final class BufferPool {
 
