@@ -62,7 +62,7 @@ class ChunkStoreModelTest {
     @Provide
     Arbitrary<List<int[]>> operations() {
         // [op, chunk index, offset, length, value]
-        Arbitrary<int[]> op = Arbitraries.integers().between(0, 6).flatMap(kind ->
+        Arbitrary<int[]> op = Arbitraries.integers().between(0, 7).flatMap(kind ->
                 Arbitraries.integers().between(0, 3).flatMap(index ->
                         Arbitraries.integers().between(0, CS - 1).flatMap(offset ->
                                 Arbitraries.integers().between(0, 600).flatMap(length ->
@@ -126,6 +126,7 @@ class ChunkStoreModelTest {
                     cache = openCache();
                 }
                 case 5 -> cache.chunks().evict();
+                case 6 -> ((SqliteChunkStore) cache.chunks()).forgetFileChunks(); // read from the table next
                 default -> { // read and compare
                     Model m = model.get(op[1]);
                     ByteBuffer dst = ByteBuffer.allocate(CS);

@@ -185,6 +185,42 @@ class LocalCacheTest {
     }
 
     @Test
+    void anUploadFindsTheChunksOfAFileWithoutAskingTheTableEachTime() {
+        // An upload lists a file's dirty chunks before and after reading them, then all its chunks as
+        // they turn clean: memory keeps each file's chunk indexes, read from the table at most once.
+        long made;
+        try (LocalCache cache = open()) {
+            made = cache.index().upsert(new Entry(0, "new.txt", Entry.Type.FILE, 0, 1L, 0100644, 0, 0, null, 0)).id();
+            cache.chunks().write(new ChunkKey(made, 0), 0, ByteBuffer.wrap(bytes(100, 1)));
+            cache.chunks().write(new ChunkKey(made, 2), 0, ByteBuffer.wrap(bytes(FILE_BACKED, 2)));
+            cache.chunks().putClean(new ChunkKey(made, 3), "\"v0\"", ByteBuffer.wrap(bytes(100, 3)));
+            assertThat(cache.chunks().dirtyChunks(made)).containsOnlyKeys(0, 2);
+            cache.chunks().markUploaded(made, null, "\"v1\"", cache.chunks().dirtyChunks(made));
+            assertThat(cache.chunks().dirtyChunks(made)).isEmpty();
+            assertThat(cache.database().timesRun(SqliteChunkStore.FILE_CHUNKS)).as("a new file has no rows to list")
+                    .isZero();
+            assertThat(read(cache, new ChunkKey(made, 3), "\"v1\"")).as("another version's chunk went").isNull();
+            cache.chunks().write(new ChunkKey(made, 1), 0, ByteBuffer.wrap(bytes(50, 4)));
+        }
+        try (LocalCache cache = open()) {
+            assertThat(cache.chunks().dirtyChunks(made)).containsOnlyKeys(1);
+            assertThat(cache.database().timesRun(SqliteChunkStore.FILE_CHUNKS)).as("read once after a restart")
+                    .isEqualTo(1);
+            cache.chunks().write(new ChunkKey(made, 5), 0, ByteBuffer.wrap(bytes(50, 5)));
+            cache.chunks().truncate(made, 2L * CS); // chunk 5 goes
+            assertThat(cache.chunks().dirtyChunks(made)).containsOnlyKeys(1);
+            cache.chunks().markUploaded(made, "\"v1\"", "\"v2\"", cache.chunks().dirtyChunks(made));
+            assertThat(cache.database().timesRun(SqliteChunkStore.FILE_CHUNKS)).isEqualTo(1);
+            assertThat(read(cache, new ChunkKey(made, 0), "\"v2\"")).isEqualTo(bytes(100, 1));
+            assertThat(read(cache, new ChunkKey(made, 1), "\"v2\"")).isEqualTo(bytes(50, 4));
+            assertThat(read(cache, new ChunkKey(made, 5), "\"v2\"")).isNull();
+            cache.chunks().drop(made);
+            assertThat(cache.chunks().dirtyChunks(made)).isEmpty();
+            assertThat(read(cache, new ChunkKey(made, 0), "\"v2\"")).isNull();
+        }
+    }
+
+    @Test
     void aSmallChunkTurningCleanTakesTheChecksumOfItsUploadsReadWhenNoWriteCameBetween() {
         ChunkKey read = new ChunkKey(1, 0);
         ChunkKey rewritten = new ChunkKey(2, 0);
