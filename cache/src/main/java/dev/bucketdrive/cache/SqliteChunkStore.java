@@ -71,7 +71,7 @@ import org.slf4j.LoggerFactory;
  * first read in this process; a mismatch drops the chunk and reads as a miss.
  *
  * <p>Lock order: a chunk's stripe lock, then Caffeine's lock of the row's key in {@code rows} (a row
- * is loaded inside it), then Caffeine's lock of the file in {@code fileChunks} (its indexes are
+ * is loaded inside it), then the map's lock of the file in {@code fileChunks} (its indexes are
  * loaded inside it), then the {@link Database} lock. So nothing here touches {@code rows} or
  * {@code fileChunks} while it holds the database lock, and no caller may hold it (an outer
  * transaction) while it calls in. The dirty-space monitor ({@code dirtyLock}) is never held while
@@ -180,14 +180,17 @@ final class SqliteChunkStore implements ChunkStore {
      * them three times (its dirty chunks before and after reading them, then every chunk as they
      * turned clean; a tenth of the mount's CPU in an untar's uploads). Loaded from the table at first
      * need, or known empty at the first row looked up of a file the index just made. A row stored,
-     * turned clean or deleted changes its file's indexes after the statement committed, inside
-     * Caffeine's lock of the file: a load under way for the file then finishes first, and one that
-     * read the table before the commit is corrected. In between a caller may miss the row, as it
-     * would miss a write that came a moment later (the generations an upload compares catch both).
-     * An index without a row is harmless: every caller looks the row up.
+     * turned clean or deleted changes its file's indexes after the statement committed, through the
+     * map's {@code computeIfPresent}: a load under way for the file (inside {@code computeIfAbsent})
+     * finishes first, and one that read the table before the commit is corrected. (Caffeine's
+     * {@code computeIfPresent} does not wait for a load under way: it returned at once and the load
+     * then missed the row for good, which {@code ConcurrencyTest} caught.) In between a caller may miss
+     * the row, as it would miss a write that came a moment later (the generations an upload compares
+     * catch both). An index without a row is harmless: every caller looks the row up. Past
+     * {@link #FILES_KEPT} files it forgets them all; each is read from the table again at its next use.
      */
-    private final Cache<Long, FileChunks> fileChunks = Caffeine.newBuilder().maximumSize(8192)
-            .executor(Runnable::run).build();
+    private final ConcurrentHashMap<Long, FileChunks> fileChunks = new ConcurrentHashMap<>();
+    private static final int FILES_KEPT = 8192;
     private final Function<Long, FileChunks> loadFileChunks = this::loadFileChunks;
 
     /** A file's chunk indexes: every row's, and the dirty rows'. */
@@ -358,7 +361,8 @@ final class SqliteChunkStore implements ChunkStore {
 
     private Optional<Chunk> loadRow(ChunkKey k) {
         if (newFiles.asMap().remove(k.fileId()) != null) {
-            fileChunks.asMap().putIfAbsent(k.fileId(), new FileChunks()); // no row yet: the first is looked up now
+            keepRoomForFileChunks();
+            fileChunks.putIfAbsent(k.fileId(), new FileChunks()); // no row yet: the first is looked up now
             return ABSENT;
         }
         return db.read(c -> {
@@ -1299,10 +1303,25 @@ final class SqliteChunkStore implements ChunkStore {
 
     /** The indexes of the file's chunk rows, in order. */
     private List<Integer> indexes(long fileId) {
-        return List.copyOf(fileChunks.get(fileId, loadFileChunks).all);
+        return List.copyOf(chunksOf(fileId).all);
     }
 
     static final String FILE_CHUNKS = "SELECT idx, dirty FROM chunks WHERE file_id = ?";
+
+    private FileChunks chunksOf(long fileId) {
+        FileChunks known = fileChunks.get(fileId);
+        if (known != null) {
+            return known;
+        }
+        keepRoomForFileChunks();
+        return fileChunks.computeIfAbsent(fileId, loadFileChunks);
+    }
+
+    private void keepRoomForFileChunks() {
+        if (fileChunks.size() >= FILES_KEPT) {
+            fileChunks.clear();
+        }
+    }
 
     private FileChunks loadFileChunks(long fileId) {
         FileChunks f = new FileChunks();
@@ -1325,7 +1344,7 @@ final class SqliteChunkStore implements ChunkStore {
 
     /** After the commit of a change to a chunk's row: whether it is there now, and dirty (see {@link #fileChunks}). */
     private void rowNow(ChunkKey key, boolean present, boolean dirty) {
-        fileChunks.asMap().computeIfPresent(key.fileId(), (id, f) -> {
+        fileChunks.computeIfPresent(key.fileId(), (id, f) -> {
             if (present) {
                 f.all.add(key.index());
             } else {
@@ -1342,7 +1361,7 @@ final class SqliteChunkStore implements ChunkStore {
 
     /** Forgets every file's chunk indexes, so that the next use reads them from the table (tests). */
     void forgetFileChunks() {
-        fileChunks.invalidateAll();
+        fileChunks.clear();
     }
 
     @Override
@@ -1388,7 +1407,7 @@ final class SqliteChunkStore implements ChunkStore {
     @Override
     public Map<Integer, Long> dirtyChunks(long fileId) {
         Map<Integer, Long> out = new HashMap<>();
-        for (int index : fileChunks.get(fileId, loadFileChunks).dirty) {
+        for (int index : chunksOf(fileId).dirty) {
             row(new ChunkKey(fileId, index)).filter(ch -> ch.dirty).ifPresent(ch -> out.put(index, ch.generation));
         }
         return out;
@@ -1466,7 +1485,7 @@ final class SqliteChunkStore implements ChunkStore {
             dropChunk(new ChunkKey(fileId, index));
         }
         unsynced.remove(fileId);
-        fileChunks.invalidate(fileId); // read from the table if the file is written again
+        fileChunks.remove(fileId); // read from the table if the file is written again
     }
 
     private void dropChunk(ChunkKey key) {

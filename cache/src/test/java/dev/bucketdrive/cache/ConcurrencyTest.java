@@ -148,6 +148,38 @@ class ConcurrencyTest {
     }
 
     /**
+     * A chunk whose row is stored while its file's chunk indexes are being read from the table is among
+     * them afterwards: the read waits for the store's update or the update for the read. (With
+     * Caffeine, whose {@code computeIfPresent} does not wait for a load under way, a chunk was left
+     * out in round 3, 24 and 282 of three runs; an upload would have taken it for clean.)
+     */
+    @Test
+    @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aChunkStoredWhileItsFilesIndexesAreReadIsAmongThem() throws Exception {
+        try (LocalCache cache = LocalCache.open(CacheOptions.defaults(dir).withChunkSize(CS), Runnable::run)) {
+            SqliteChunkStore chunks = (SqliteChunkStore) cache.chunks();
+            ExecutorService lister = Executors.newSingleThreadExecutor();
+            try {
+                for (int round = 0; round < 3000; round++) {
+                    chunks.forgetFileChunks();
+                    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                    Future<?> listing = lister.submit(() -> {
+                        go.await();
+                        return chunks.dirtyChunks(SHARED_FILE);
+                    });
+                    ChunkKey key = new ChunkKey(SHARED_FILE, round);
+                    go.countDown();
+                    chunks.write(key, 0, ByteBuffer.wrap(new byte[] {1, 2, 3}));
+                    listing.get(1, TimeUnit.MINUTES);
+                    assertThat(chunks.dirtyChunks(SHARED_FILE)).as("round %d", round).containsKey(round);
+                }
+            } finally {
+                lister.shutdownNow();
+            }
+        }
+    }
+
+    /**
      * A lookup that waits for the index (held by a transaction) must not hold anything the transaction
      * takes when it changes the same entries: before, the lookup waited inside the memory's per-key
      * load, and the transaction's update of that key waited for the load, each for ever.
