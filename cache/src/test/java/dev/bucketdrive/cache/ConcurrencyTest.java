@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -162,7 +163,7 @@ class ConcurrencyTest {
             try {
                 for (int round = 0; round < 3000; round++) {
                     chunks.forgetFileChunks();
-                    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                    CountDownLatch go = new CountDownLatch(1);
                     Future<?> listing = lister.submit(() -> {
                         go.await();
                         return chunks.dirtyChunks(SHARED_FILE);
