@@ -1325,20 +1325,12 @@ final class SqliteChunkStore implements ChunkStore {
 
     private FileChunks loadFileChunks(long fileId) {
         FileChunks f = new FileChunks();
-        db.read(c -> {
-            try (PreparedStatement ps = c.prepareStatement(FILE_CHUNKS)) {
-                ps.setLong(1, fileId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        f.all.add(rs.getInt(1));
-                        if (rs.getInt(2) == 1) {
-                            f.dirty.add(rs.getInt(1));
-                        }
-                    }
-                }
+        for (int[] row : db.query(FILE_CHUNKS, rs -> new int[] {rs.getInt(1), rs.getInt(2)}, fileId)) {
+            f.all.add(row[0]);
+            if (row[1] == 1) {
+                f.dirty.add(row[0]);
             }
-            return null;
-        });
+        }
         return f;
     }
 
