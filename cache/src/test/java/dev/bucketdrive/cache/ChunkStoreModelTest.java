@@ -121,8 +121,12 @@ class ChunkStoreModelTest {
                         }
                     }
                 }
-                case 4 -> { // reopen, as after a crash or restart
-                    cache.close();
+                case 4 -> { // reopen, after a stop or as after a kill
+                    if (op[4] % 2 == 0) {
+                        cache.close();
+                    } else {
+                        cache.closeAsAKillWould();
+                    }
                     cache = openCache();
                 }
                 case 5 -> cache.chunks().evict();
