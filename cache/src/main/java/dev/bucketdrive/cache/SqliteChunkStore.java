@@ -1558,12 +1558,12 @@ final class SqliteChunkStore implements ChunkStore {
         }
     }
 
-    /** Closes the chunk files held open for reading; the store must not be used afterwards. */
     /** Closes the append log as a killed process leaves it, nothing settled (tests). */
     void abandonAppendLog() {
         closeQuietly(appendLog);
     }
 
+    /** Closes the chunk files held open for reading; the store must not be used afterwards. */
     void closeFiles() {
         readChannels.invalidateAll();
         try {
