@@ -36,6 +36,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -213,6 +214,8 @@ final class SqliteChunkStore implements ChunkStore {
     /** See {@link #roomMadeBy}. */
     private volatile BooleanSupplier somethingUnderway = () -> true;
     private final AtomicLong generations = new AtomicLong();
+    /** Numbers the temporary files of {@link StreamedChunk}s, so that two for one chunk never share one. */
+    private final AtomicLong streamedFiles = new AtomicLong();
     /**
      * The chunk files of each file written since their last fsync: what {@link #force} syncs, so the
      * close of a small file (no chunk file) asks the index nothing. Each write adds its chunk once its
@@ -623,17 +626,35 @@ final class SqliteChunkStore implements ChunkStore {
 
     @Override
     public <T> T putClean(List<CleanChunk> chunks, Supplier<T> alongside) {
-        Set<ChunkKey> keys = new HashSet<>();
         for (CleanChunk c : chunks) {
             if (c.data().remaining() > options.chunkSize()) {
                 throw new IllegalArgumentException("chunk larger than the chunk size");
             }
-            if (!keys.add(c.key())) {
-                throw new IllegalArgumentException("chunk " + c.key() + " twice in one batch");
+        }
+        return storeClean(chunks.stream().map(CleanChunk::key).toList(),
+                (i, current) -> prepareClean(chunks.get(i), current), alongside);
+    }
+
+    @Override
+    public CleanChunkWriter storeClean(ChunkKey key, String etag) {
+        return new StreamedChunk(key, etag);
+    }
+
+    /**
+     * Stores the clean chunks {@code chunks} and the changes of {@code alongside} in one transaction:
+     * under the chunks' stripe locks, {@code prepare} (given a chunk's position in the list and its row
+     * as it is) makes the bytes of each chunk that is not dirty ready for its row.
+     */
+    private <T> T storeClean(List<ChunkKey> chunks, BiFunction<Integer, Optional<Chunk>, Stored> prepare,
+            Supplier<T> alongside) {
+        Set<ChunkKey> keys = new HashSet<>();
+        for (ChunkKey key : chunks) {
+            if (!keys.add(key)) {
+                throw new IllegalArgumentException("chunk " + key + " twice in one batch");
             }
         }
         // Each stripe once, in the order of their index: two batches never wait for each other's.
-        ReentrantLock[] locks = chunks.size() == 1 ? new ReentrantLock[] {stripe(chunks.getFirst().key())}
+        ReentrantLock[] locks = chunks.size() == 1 ? new ReentrantLock[] {stripe(chunks.getFirst())}
                 : keys.stream().mapToInt(SqliteChunkStore::stripeIndex).distinct().sorted()
                         .mapToObj(i -> stripes[i]).toArray(ReentrantLock[]::new);
         int held = 0;
@@ -645,10 +666,10 @@ final class SqliteChunkStore implements ChunkStore {
             }
             List<Stored> stored = new ArrayList<>(chunks.size());
             try {
-                for (CleanChunk c : chunks) {
-                    Optional<Chunk> current = row(c.key());
+                for (int i = 0; i < chunks.size(); i++) {
+                    Optional<Chunk> current = row(chunks.get(i));
                     if (current.isEmpty() || !current.get().dirty) {
-                        stored.add(prepareClean(c, current));
+                        stored.add(prepare.apply(i, current));
                     }
                 }
                 // The stripe locks before the database's (the lock order): the rows and what goes
@@ -707,13 +728,118 @@ final class SqliteChunkStore implements ChunkStore {
             Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
             try {
                 writeFile(tmp, data.duplicate(), 0, true);
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot store chunk " + c.key(), e);
             }
-            readChannels.invalidate(c.key()); // it was open on the file just replaced
+            moveIntoPlace(tmp, c.key());
         }
         return new Stored(c.key(), current, new Chunk(false, c.etag(), length, crc(data.duplicate()), inline), bytes);
+    }
+
+    /** Under the chunk's stripe lock: makes a complete temporary file the chunk's file. */
+    private void moveIntoPlace(Path tmp, ChunkKey key) {
+        try {
+            Files.move(tmp, path(key), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot store chunk " + key, e);
+        }
+        readChannels.invalidate(key); // it was open on the file just replaced
+    }
+
+    /**
+     * A clean chunk stored as its bytes come ({@link #storeClean(ChunkKey, String)}): the first
+     * {@link #inlineMax} held in memory; once there are more, all of them in a temporary file of this
+     * writer's own, written under no lock. The chunk's stripe lock is taken only to move the file into
+     * place and store the row, as {@link #putClean} does. A file left by a crash is removed at start
+     * ({@link #reconcile}: its name is not a chunk's).
+     */
+    private final class StreamedChunk implements CleanChunkWriter {
+        private final ChunkKey key;
+        private final String etag;
+        private final CRC32C crc = new CRC32C();
+        private byte[] head;
+        private int length;
+        private Path tmp;
+        private FileChannel file;
+        private boolean ended;
+
+        StreamedChunk(ChunkKey key, String etag) {
+            this.key = key;
+            this.etag = etag;
+        }
+
+        @Override
+        public void append(ByteBuffer data) {
+            if (ended) {
+                throw new IllegalStateException("chunk " + key + " already stored or dropped");
+            }
+            int n = data.remaining();
+            if (length + n > options.chunkSize()) {
+                throw new IllegalArgumentException("chunk larger than the chunk size");
+            }
+            crc.update(data.duplicate());
+            if (file == null && length + n <= inlineMax) {
+                if (head == null) {
+                    head = new byte[inlineMax];
+                }
+                data.get(head, length, n);
+                length += n;
+                return;
+            }
+            try {
+                if (file == null) {
+                    Path target = path(key);
+                    tmp = target.resolveSibling(target.getFileName() + "." + streamedFiles.incrementAndGet() + ".tmp");
+                    file = openForWriting(tmp, true);
+                    writeAll(file, ByteBuffer.wrap(head == null ? new byte[0] : head, 0, length), 0);
+                    head = null;
+                }
+                writeAll(file, data, length);
+                length += n;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot store chunk " + key, e);
+            }
+        }
+
+        @Override
+        public void store() {
+            if (ended) {
+                throw new IllegalStateException("chunk " + key + " already stored or dropped");
+            }
+            ended = true;
+            try {
+                if (file != null) {
+                    file.close();
+                }
+                storeClean(List.of(key), (i, current) -> {
+                    boolean inline = file == null;
+                    if (!inline) {
+                        moveIntoPlace(tmp, key);
+                        tmp = null;
+                    }
+                    byte[] bytes = inline ? Arrays.copyOf(head == null ? new byte[0] : head, length) : null;
+                    return new Stored(key, current, new Chunk(false, etag, length, crc.getValue(), inline), bytes);
+                }, () -> null);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot store chunk " + key, e);
+            } finally {
+                close();
+            }
+        }
+
+        @Override
+        public void close() {
+            ended = true;
+            closeQuietly(file);
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException e) {
+                    LOG.debug("cannot remove {}: {}", tmp, e.toString()); // start-up removes it
+                }
+                tmp = null;
+            }
+        }
     }
 
     @Override
@@ -1224,25 +1350,33 @@ final class SqliteChunkStore implements ChunkStore {
 
     /** Writes {@code src} into a private chunk file at {@code at}, creating it (and its directory) if needed. */
     private static void writeFile(Path file, ByteBuffer src, long at, boolean replace) throws IOException {
+        try (FileChannel ch = openForWriting(file, replace)) {
+            writeAll(ch, src, at);
+        }
+    }
+
+    /** Opens a private chunk file for writing, creating it (and its directory) if needed. */
+    private static FileChannel openForWriting(Path file, boolean replace) throws IOException {
         var flags = replace
                 ? java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)
                 : java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        FileChannel opened;
         try {
-            opened = FileChannel.open(file, flags, LocalFiles.privateFile());
+            return FileChannel.open(file, flags, LocalFiles.privateFile());
         } catch (NoSuchFileException e) {
             // Its directory is made at the first chunk file in it (or again, if it was removed).
             LocalFiles.createPrivateDirectories(file.getParent());
-            opened = FileChannel.open(file, flags, LocalFiles.privateFile());
+            return FileChannel.open(file, flags, LocalFiles.privateFile());
         }
-        try (FileChannel ch = opened) {
-            int most = src.isDirect() ? DIRECT_WRITE_SLICE : IO_SLICE;
-            while (src.hasRemaining()) {
-                ByteBuffer slice = src.slice(src.position(), Math.min(src.remaining(), most));
-                int n = ch.write(slice, at);
-                at += n;
-                src.position(src.position() + n);
-            }
+    }
+
+    /** Writes all of {@code src} at {@code at}, in slices ({@link #IO_SLICE}, {@link #DIRECT_WRITE_SLICE}). */
+    private static void writeAll(FileChannel ch, ByteBuffer src, long at) throws IOException {
+        int most = src.isDirect() ? DIRECT_WRITE_SLICE : IO_SLICE;
+        while (src.hasRemaining()) {
+            ByteBuffer slice = src.slice(src.position(), Math.min(src.remaining(), most));
+            int n = ch.write(slice, at);
+            at += n;
+            src.position(src.position() + n);
         }
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.bucketdrive.core.local.ChunkKey;
+import dev.bucketdrive.core.local.ChunkStore;
 import dev.bucketdrive.core.local.Entry;
 import dev.bucketdrive.core.local.PendingOp;
 import java.io.IOException;
@@ -72,8 +73,8 @@ class LocalCacheTest {
 
     @Test
     void bytesCrossTheChunkFileInSlicesFromHeapAndDirectBuffers() {
-        // A heap buffer goes to the chunk file in 64 KiB slices, a direct one (a FUSE request's, a
-        // fetched chunk's) in 256 KiB slices: both ways, at offsets that do not fall on a slice, every
+        // A heap buffer goes to the chunk file in 64 KiB slices, a direct one (a FUSE request's) in
+        // 256 KiB slices: both ways, at offsets that do not fall on a slice, every
         // byte lands where it belongs.
         int cs = 4 * 1024 * 1024;
         try (LocalCache cache = LocalCache.open(CacheOptions.defaults(dir).withChunkSize(cs), Runnable::run)) {
@@ -413,6 +414,44 @@ class LocalCacheTest {
             assertThat(cache.chunks().length(new ChunkKey(5, 0))).isEqualTo(FILE_BACKED);
             assertThat(read(cache, new ChunkKey(5, 2), "e")).isEqualTo(new byte[10]);
             assertThat(cache.chunks().usage().totalBytes()).isEqualTo(FILE_BACKED + 10);
+        }
+    }
+
+    private List<String> chunkFilesOf(int fileId) throws IOException {
+        try (Stream<Path> files = Files.list(dir.resolve(String.format("chunks/%02x", fileId & 0xff)))) {
+            return files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith(fileId + "-")).sorted().toList();
+        }
+    }
+
+    @Test
+    void aChunkGivenInPiecesLeavesNoTemporaryFileAndOneAKillLeftGoesAtTheNextStart() throws IOException {
+        byte[] content = bytes(FILE_BACKED, 40);
+        LocalCache cache = open();
+        try (ChunkStore.CleanChunkWriter stored = cache.chunks().storeClean(new ChunkKey(40, 0), "e")) {
+            stored.append(ByteBuffer.wrap(content, 0, 30_000)); // held in memory: fits in a row
+            stored.append(ByteBuffer.wrap(content, 30_000, FILE_BACKED - 30_000)); // now in a file
+            stored.store();
+        }
+        try (ChunkStore.CleanChunkWriter dropped = cache.chunks().storeClean(new ChunkKey(40, 1), "e")) {
+            dropped.append(ByteBuffer.wrap(content));
+        }
+        cache.chunks().write(new ChunkKey(40, 2), 0, ByteBuffer.wrap(new byte[] {1}));
+        try (ChunkStore.CleanChunkWriter overDirty = cache.chunks().storeClean(new ChunkKey(40, 2), "e")) {
+            overDirty.append(ByteBuffer.wrap(content));
+            overDirty.store();
+        }
+        assertThat(chunkFilesOf(40)).containsExactly("40-0");
+        assertThat(read(cache, new ChunkKey(40, 2), null)).containsExactly(1);
+
+        ChunkStore.CleanChunkWriter cut = cache.chunks().storeClean(new ChunkKey(40, 3), "e");
+        cut.append(ByteBuffer.wrap(content));
+        assertThat(chunkFilesOf(40)).hasSize(2).anyMatch(name -> name.startsWith("40-3.") && name.endsWith(".tmp"));
+        cache.closeAsAKillWould();
+
+        try (LocalCache reopened = open()) {
+            assertThat(chunkFilesOf(40)).containsExactly("40-0");
+            assertThat(read(reopened, new ChunkKey(40, 0), "e")).isEqualTo(content);
+            assertThat(reopened.chunks().length(new ChunkKey(40, 3))).isEqualTo(-1);
         }
     }
 

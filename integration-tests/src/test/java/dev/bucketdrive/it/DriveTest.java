@@ -31,8 +31,10 @@ import dev.bucketdrive.core.vfs.DriveOptions;
 import dev.bucketdrive.core.vfs.FileAttributes;
 import dev.bucketdrive.core.vfs.FsError;
 import dev.bucketdrive.core.vfs.FsException;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -50,6 +52,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -229,6 +232,32 @@ class DriveTest {
         assertThat(h.store.gets()).extracting(InstrumentedObjectStore.Get::length).contains(4L * DriveHarness.CHUNK);
         assertThat(h.store.mostAtOnce(GET)).isGreaterThanOrEqualTo(5);
         assertThat(h.store.bytesReceived()).isEqualTo(content.length);
+    }
+
+    @Test
+    void aBodyThatBreaksOffStoresTheChunksItBroughtWholeAndNoneOfTheOneItBrokeIn() throws IOException {
+        int chunks = 64;
+        byte[] content = putAndResetCounters("cut.bin", chunks, 41);
+        // The reader's own GET of chunk 0 breaks in the middle of it, and later the first read-ahead
+        // GET of several chunks breaks in the middle of its second one.
+        h.store.cutBody(g -> g.offset() == 0, DriveHarness.CHUNK / 2);
+        h.store.cutBody(g -> g.length() > DriveHarness.CHUNK, DriveHarness.CHUNK + DriveHarness.CHUNK / 2);
+        long fh = h.drive.open("/cut.bin", Set.of(StandardOpenOption.READ));
+        try {
+            assertThatThrownBy(() -> h.drive.read(fh, ByteBuffer.allocate(4096), 0)).isInstanceOf(FsException.class);
+        } finally {
+            h.drive.release(fh);
+        }
+        h.store.latency(Duration.ofMillis(20)); // the read-ahead grows while the reader reads on
+        assertSameBytes(readInKernelSizedPieces("/cut.bin", content.length), content);
+        assertThat(h.store.bodyCutsLeft()).as("both GETs broke off").isZero();
+        awaitTrue("no GET under way", () -> h.store.running(GET) == 0);
+        try (Stream<Path> files = Files.walk(tmp.resolve("cache"))) {
+            assertThat(files.map(f -> f.getFileName().toString())).noneMatch(name -> name.endsWith(".tmp"));
+        }
+        h.store.resetCounters();
+        assertSameBytes(h.read("/cut.bin"), content);
+        assertThat(h.store.totalCalls()).as("every chunk stored whole once read").isZero();
     }
 
     @Test

@@ -54,6 +54,28 @@ public interface ChunkStore {
     }
 
     /**
+     * Starts a chunk fetched from the bucket for version {@code etag} whose bytes come in pieces, as
+     * from a response body: they go to local disk as they are given, so no buffer of a whole chunk is
+     * needed, and no lock of the chunk is held meanwhile. Nothing is stored until
+     * {@link CleanChunkWriter#store}; a writer closed without it leaves nothing behind.
+     */
+    CleanChunkWriter storeClean(ChunkKey key, String etag);
+
+    /** The bytes of one clean chunk on their way into the store ({@link #storeClean}); for one thread. */
+    interface CleanChunkWriter extends AutoCloseable {
+
+        /** Adds the bytes {@code data} has left, after the ones given so far; no more than a chunk in all. */
+        void append(ByteBuffer data);
+
+        /** Stores the bytes given as {@link #putClean(ChunkKey, String, ByteBuffer)} would; then appends end. */
+        void store();
+
+        /** Drops what was given unless it was stored. */
+        @Override
+        void close();
+    }
+
+    /**
      * Writes into a chunk and marks it dirty; when this returns the write survives a crash of the
      * process (not yet a power cut: see {@link #force}). Bytes of a chunk that was absent and are not
      * written read as zeros: to change part of a remote chunk, fetch it first.

@@ -21,6 +21,8 @@ import dev.bucketdrive.core.store.StoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.StandardOpenOption;
@@ -117,6 +119,12 @@ public final class Drive implements AutoCloseable {
     /** Chunks one read-ahead GET covers (see {@link #readAhead}). */
     static final int READ_AHEAD_GET_CHUNKS = 4;
     /**
+     * Bytes of a fetched chunk read from the response at once, on their way into the cache: no buffer
+     * of a whole chunk is needed (eight direct ones of 4 MiB took 32 MB of the mount's resident size;
+     * docs/BENCHMARKS.md, session 53).
+     */
+    static final int FETCH_TRANSFER = 128 * 1024;
+    /**
      * How fast the read-ahead of a run of reads in order grows (chunks ahead per chunk read), and
      * how many times {@code readAheadChunks} it grows to.
      */
@@ -137,7 +145,6 @@ public final class Drive implements AutoCloseable {
     private final Set<String> subtreesTooBig = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<FetchKey, Fetch> fetches = new ConcurrentHashMap<>();
     /** The buffers GETs put their chunks through on the way into the cache, whose waiters read them there. */
-    private final ChunkBuffers fetchBuffers;
     /** When each file's version was last confirmed against the bucket (epoch ms). */
     private final ConcurrentHashMap<Long, Long> confirmedAt = new ConcurrentHashMap<>();
     /** When this drive opened: listings taken before are kept from an earlier mount (warm start). */
@@ -189,8 +196,6 @@ public final class Drive implements AutoCloseable {
         this.chunkSize = chunks.chunkSize();
         // As many threads as GETs of the widest window, and then as many again for other readers.
         int readAheadThreads = Math.max(1, 2 * options.readAheadChunks() * READ_AHEAD_GROWTH / READ_AHEAD_GET_CHUNKS);
-        // Direct buffers for about one reader's GETs on their way (8 of 4 MiB, with the defaults).
-        this.fetchBuffers = new ChunkBuffers(chunkSize, readAheadThreads / 2);
         this.readAhead = Executors.newFixedThreadPool(readAheadThreads,
                 Thread.ofPlatform().name("read-ahead-", 0).daemon().factory());
         this.writeBack = new WriteBack(this);
@@ -1389,18 +1394,19 @@ public final class Drive implements AutoCloseable {
         }
         int start = from;
         int end = to + 1;
-        ChunkBuffers.Buffer buffer = fetchBuffers.take();
         try {
             readObject(key(node), (long) (first + start) * chunkSize, (long) (end - start) * chunkSize, etag,
                     (object, length, body) -> {
+                        byte[] transfer = new byte[FETCH_TRANSFER];
                         for (int i = start; i < end; i++) {
-                            ByteBuffer bytes = buffer.fill(body);
-                            int n = bytes.remaining();
+                            int n;
                             if (mine[i] && !run.get(i).isDone()) {
                                 // Stored before the waiters go on: a writer that waited writes into it next.
-                                chunks.putClean(new ChunkKey(node.id, first + i), etag, bytes);
+                                n = storeFetched(new ChunkKey(node.id, first + i), etag, body, transfer);
                                 run.get(i).complete(null);
                                 fetches.remove(new FetchKey(node.id, first + i, etag), run.get(i));
+                            } else {
+                                n = passChunk(body, transfer, null);
                             }
                             if (n < chunkSize) {
                                 break;
@@ -1417,7 +1423,6 @@ public final class Drive implements AutoCloseable {
                 }
             }
         } finally {
-            fetchBuffers.give(buffer);
             for (int i = start; i < end; i++) {
                 if (mine[i] && !run.get(i).isDone()) {
                     run.get(i).completeExceptionally(new FsException(FsError.IO, "read of " + node.path
@@ -1432,15 +1437,11 @@ public final class Drive implements AutoCloseable {
 
     private void runFetch(Node node, int idx, FetchKey fk, Fetch mine) {
         ChunkKey key = new ChunkKey(node.id, idx);
-        ChunkBuffers.Buffer buffer = null;
         try {
             if (chunks.read(key, fk.etag(), 0, EMPTY) < 0) { // else another reader fetched it after our miss
-                buffer = fetchBuffers.take();
-                ChunkBuffers.Buffer into = buffer;
-                ByteBuffer bytes = readObject(key(node), (long) idx * chunkSize, chunkSize, fk.etag(),
-                        (object, length, body) -> into.fill(body));
                 // Stored before the waiters go on: a writer that waited for the chunk writes into it next.
-                chunks.putClean(key, fk.etag(), bytes);
+                readObject(key(node), (long) idx * chunkSize, chunkSize, fk.etag(),
+                        (object, length, body) -> storeFetched(key, fk.etag(), body, new byte[FETCH_TRANSFER]));
             }
             mine.complete(null);
         } catch (StoreException e) {
@@ -1451,11 +1452,41 @@ public final class Drive implements AutoCloseable {
             mine.completeExceptionally(e);
             throw e;
         } finally {
-            if (buffer != null) {
-                fetchBuffers.give(buffer);
-            }
             fetches.remove(fk, mine);
         }
+    }
+
+    /**
+     * Stores the next chunk of {@code body} as clean chunk {@code key} of version {@code etag}, its bytes
+     * passing through {@code transfer} on their way to the cache's disk; returns how many it has (a
+     * chunk, or fewer where the body ends). A failure reading the body stores nothing.
+     */
+    private int storeFetched(ChunkKey key, String etag, InputStream body, byte[] transfer) throws IOException {
+        try (ChunkStore.CleanChunkWriter writer = chunks.storeClean(key, etag)) {
+            int n = passChunk(body, transfer, writer);
+            writer.store();
+            return n;
+        }
+    }
+
+    /**
+     * Reads the next chunk of {@code body} (a chunk, or less where it ends) through {@code transfer}, into
+     * {@code to} unless it is null; returns how many bytes it had.
+     */
+    private int passChunk(InputStream body, byte[] transfer, ChunkStore.CleanChunkWriter to) throws IOException {
+        int n = 0;
+        while (n < chunkSize) {
+            int want = Math.min(transfer.length, chunkSize - n);
+            int got = body.readNBytes(transfer, 0, want);
+            if (got > 0 && to != null) {
+                to.append(ByteBuffer.wrap(transfer, 0, got));
+            }
+            n += got;
+            if (got < want) {
+                break; // the body ended
+            }
+        }
+        return n;
     }
 
     private String key(Node node) {

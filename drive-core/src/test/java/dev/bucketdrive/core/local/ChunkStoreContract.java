@@ -1,6 +1,7 @@
 package dev.bucketdrive.core.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -58,6 +59,101 @@ public abstract class ChunkStoreContract {
         ByteBuffer big = ByteBuffer.allocate(100);
         assertThat(store().read(K, "e", 950, big)).isEqualTo(50);
         assertThat(store().read(K, "e", 1000, ByteBuffer.allocate(10))).isZero();
+    }
+
+    /** Gives {@code data} to a writer of {@code key} in pieces of {@code piece} bytes, then stores it. */
+    private void storeInPieces(ChunkKey key, String etag, byte[] data, int piece) {
+        try (ChunkStore.CleanChunkWriter writer = store().storeClean(key, etag)) {
+            for (int at = 0; at < data.length; at += piece) {
+                writer.append(ByteBuffer.wrap(data, at, Math.min(piece, data.length - at)));
+            }
+            writer.store();
+        }
+    }
+
+    @Test
+    void aChunkGivenInPiecesIsStoredAsAWholeOneIs() {
+        int cs = store().chunkSize();
+        ChunkKey whole = new ChunkKey(8, 0);
+        ChunkKey last = new ChunkKey(8, 1);
+        ChunkKey none = new ChunkKey(8, 2);
+        byte[] full = bytes(cs, 21);
+        byte[] small = bytes(1000, 22); // a short last chunk: in the row where the store keeps small ones
+        storeInPieces(whole, "v1", full, 4096 + 7);
+        storeInPieces(last, "v1", small, 300);
+        storeInPieces(none, "v1", new byte[0], 1);
+        assertThat(readChunk(whole, "v1")).isEqualTo(full);
+        assertThat(readChunk(last, "v1")).isEqualTo(small);
+        assertThat(readChunk(none, "v1")).isEmpty();
+        assertThat(readChunk(whole, "v2")).isNull();
+        assertThat(store().length(whole)).isEqualTo(cs);
+        assertThat(store().usage()).isEqualTo(new ChunkStore.Usage(cs + 1000, 0, 3, 0));
+
+        // A newer version replaces it, in pieces of any size.
+        byte[] newer = bytes(cs, 23);
+        storeInPieces(whole, "v2", newer, cs / 3);
+        assertThat(readChunk(whole, "v2")).isEqualTo(newer);
+        assertThat(readChunk(whole, "v1")).isNull();
+        assertThat(store().usage().totalBytes()).isEqualTo(cs + 1000);
+    }
+
+    @Test
+    void aChunkGivenInPiecesIsNothingUntilStoredAndNothingIfDropped() {
+        int cs = store().chunkSize();
+        byte[] data = bytes(cs, 24);
+        try (ChunkStore.CleanChunkWriter writer = store().storeClean(K, "v1")) {
+            writer.append(ByteBuffer.wrap(data, 0, cs / 2));
+            assertThat(readChunk(K, "v1")).as("half given").isNull();
+            writer.append(ByteBuffer.wrap(data, cs / 2, cs - cs / 2));
+            assertThat(readChunk(K, "v1")).as("all given, not stored").isNull();
+            assertThatThrownBy(() -> writer.append(ByteBuffer.wrap(new byte[1])))
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+        assertThat(readChunk(K, "v1")).as("dropped").isNull();
+        assertThat(store().usage()).isEqualTo(new ChunkStore.Usage(0, 0, 0, 0));
+
+        // Dropped over a stored version, that version stays.
+        store().putClean(K, "v0", ByteBuffer.wrap(data));
+        try (ChunkStore.CleanChunkWriter writer = store().storeClean(K, "v1")) {
+            writer.append(ByteBuffer.wrap(bytes(cs, 25)));
+        }
+        assertThat(readChunk(K, "v0")).isEqualTo(data);
+        assertThat(readChunk(K, "v1")).isNull();
+    }
+
+    @Test
+    void aChunkGivenInPiecesLeavesADirtyChunkAlone() {
+        int cs = store().chunkSize();
+        byte[] fetched = bytes(cs, 26);
+        try (ChunkStore.CleanChunkWriter writer = store().storeClean(K, "v1")) {
+            writer.append(ByteBuffer.wrap(fetched));
+            // Written while the fetch was on its way: the local change wins.
+            store().write(K, 0, ByteBuffer.wrap(new byte[] {9, 9}));
+            writer.store();
+        }
+        assertThat(readChunk(K, null)).containsExactly(9, 9);
+        assertThat(store().dirtyChunks(7)).containsOnlyKeys(2);
+        assertThat(store().usage()).isEqualTo(new ChunkStore.Usage(2, 2, 1, 1));
+    }
+
+    @Test
+    void twoWritersOfOneChunkStoreTheLaterOne() {
+        int cs = store().chunkSize();
+        byte[] a = bytes(cs, 27);
+        byte[] b = bytes(cs, 28);
+        try (ChunkStore.CleanChunkWriter first = store().storeClean(K, "va");
+                ChunkStore.CleanChunkWriter second = store().storeClean(K, "vb")) {
+            first.append(ByteBuffer.wrap(a, 0, cs / 2));
+            second.append(ByteBuffer.wrap(b, 0, cs / 2));
+            first.append(ByteBuffer.wrap(a, cs / 2, cs - cs / 2));
+            second.append(ByteBuffer.wrap(b, cs / 2, cs - cs / 2));
+            first.store();
+            assertThat(readChunk(K, "va")).isEqualTo(a);
+            second.store();
+        }
+        assertThat(readChunk(K, "vb")).isEqualTo(b);
+        assertThat(readChunk(K, "va")).isNull();
+        assertThat(store().usage()).isEqualTo(new ChunkStore.Usage(cs, 0, 1, 0));
     }
 
     @Test

@@ -37,6 +37,11 @@ public final class InstrumentedObjectStore implements ObjectStore {
     private volatile java.util.function.Consumer<ListCall> beforeEachList;
     private volatile java.util.function.Consumer<Get> beforeEachGet;
     private final java.util.Queue<Get> gets = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.Queue<BodyCut> bodyCuts = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    /** A GET's body that breaks off after {@code afterBytes} (see {@link #cutBody}). */
+    private record BodyCut(java.util.function.Predicate<Get> which, long afterBytes) {
+    }
 
     /** One GET asked for: the range of {@code key} from {@code offset}, {@code length} bytes. */
     public record Get(String key, long offset, long length) {
@@ -183,26 +188,43 @@ public final class InstrumentedObjectStore implements ObjectStore {
         if (hook != null) {
             hook.accept(get);
         }
+        BodyCut cut = bodyCuts.stream().filter(c -> c.which().test(get)).findFirst()
+                .filter(bodyCuts::remove).orElse(null);
+        long[] left = {cut == null ? Long.MAX_VALUE : cut.afterBytes()};
         return call(Op.GET, () -> delegate.read(key, offset, length, ifMatch, (object, n, body) ->
                 reader.read(object, n, new FilterInputStream(body) {
                     @Override
                     public int read() throws IOException {
-                        int b = super.read();
-                        if (b >= 0) {
-                            bytesReceived.incrementAndGet();
-                        }
-                        return b;
+                        byte[] one = new byte[1];
+                        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
                     }
 
                     @Override
                     public int read(byte[] buf, int off, int len) throws IOException {
-                        int got = super.read(buf, off, len);
+                        if (left[0] <= 0 && len > 0) {
+                            throw new IOException("injected: the body of " + get + " broke off");
+                        }
+                        int got = super.read(buf, off, (int) Math.min(len, left[0]));
                         if (got > 0) {
                             bytesReceived.addAndGet(got);
+                            left[0] -= got;
                         }
                         return got;
                     }
                 })));
+    }
+
+    /**
+     * The next GET that {@code which} picks gets a body that breaks off with an I/O error after
+     * {@code afterBytes} bytes (as a connection that drops half-way). Several cuts may wait at once.
+     */
+    public void cutBody(java.util.function.Predicate<Get> which, long afterBytes) {
+        bodyCuts.add(new BodyCut(which, afterBytes));
+    }
+
+    /** How many cuts {@link #cutBody} asked for have not met their GET yet. */
+    public int bodyCutsLeft() {
+        return bodyCuts.size();
     }
 
     @Override
