@@ -109,7 +109,7 @@ final class UnfinishedUploads {
     void abortLeftovers(ObjectStore store, Executor runner) {
         List<MultipartUpload> left = journal.multipartsStarted();
         toAbort.addAll(left);
-        abortPending(store, runner);
+        abortPending(store, runner, false);
     }
 
     /**
@@ -117,7 +117,7 @@ final class UnfinishedUploads {
      * this run are tried once more.
      */
     void bucketAnswered(ObjectStore store, Executor runner) {
-        abortPending(store, runner);
+        abortPending(store, runner, false);
     }
 
     /**
@@ -127,13 +127,21 @@ final class UnfinishedUploads {
      */
     void retryWhenDue(ObjectStore store, Executor runner) {
         if (!toAbort.isEmpty() && clock.getAsLong() >= nextPassAt) {
-            abortPending(store, runner);
+            abortPending(store, runner, true);
         }
     }
 
-    /** One pass over {@link #toAbort} with {@code runner}, through {@code store}; one pass at a time. */
-    private void abortPending(ObjectStore store, Executor runner) {
+    /**
+     * One pass over {@link #toAbort} with {@code runner}, through {@code store}; one pass at a time. With
+     * {@code onlyWhenDue}, none before {@link #nextPassAt}, read again once this pass is the only one: a
+     * pass that ended since the caller looked has set it anew (before it let go of {@link #aborting}).
+     */
+    private void abortPending(ObjectStore store, Executor runner, boolean onlyWhenDue) {
         if (toAbort.isEmpty() || !aborting.compareAndSet(false, true)) {
+            return;
+        }
+        if (onlyWhenDue && clock.getAsLong() < nextPassAt) {
+            aborting.set(false);
             return;
         }
         try {
