@@ -3,6 +3,7 @@ package dev.bucketdrive.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.bucketdrive.core.local.ChunkKey;
+import dev.bucketdrive.core.local.ChunkStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -71,6 +72,17 @@ class ChunkStoreModelTest {
         return op.list().ofMinSize(1).ofMaxSize(40);
     }
 
+    /** Reads chunk {@code key} as a reader of {@code version} would; compares it with the model's {@code m}. */
+    private void readsAsModelHas(ChunkKey key, Model m, int version) {
+        ByteBuffer dst = ByteBuffer.allocate(CS);
+        int n = cache.chunks().read(key, m == null ? "v" + version : m.etag, 0, dst);
+        if (m == null) {
+            assertThat(n).isEqualTo(-1);
+        } else {
+            assertThat(Arrays.copyOf(dst.array(), n)).isEqualTo(m.bytes);
+        }
+    }
+
     @Property(tries = 60)
     void behavesLikeTheModel(@ForAll("operations") List<int[]> ops) {
         Map<Integer, Model> model = new HashMap<>();
@@ -94,15 +106,32 @@ class ChunkStoreModelTest {
                     System.arraycopy(data, 0, now, offset, length);
                     model.put(op[1], new Model(now, true, null));
                 }
-                case 1 -> { // fetch from the bucket
-                    byte[] data = new byte[op[3]];
+                case 1 -> { // fetch from the bucket: whole, or as a body comes (in pieces; a fifth cut off)
+                    boolean streamed = op[4] % 2 == 1;
+                    // Half the streamed ones nearly a whole chunk: through a file of their own, not the row.
+                    boolean big = op[4] % 4 == 1;
+                    byte[] data = new byte[big ? CS - op[2] % 1024 : op[3]];
                     Arrays.fill(data, (byte) op[4]);
                     String etag = "v" + version;
-                    cache.chunks().putClean(key, etag, ByteBuffer.wrap(data));
+                    boolean stored = !streamed || op[4] % 5 != 0;
+                    if (!streamed) {
+                        cache.chunks().putClean(key, etag, ByteBuffer.wrap(data));
+                    } else {
+                        try (ChunkStore.CleanChunkWriter writer = cache.chunks().storeClean(key, etag)) {
+                            int piece = op[2] % 997 + 1;
+                            for (int at = 0; at < data.length; at += piece) {
+                                writer.append(ByteBuffer.wrap(data, at, Math.min(piece, data.length - at)));
+                            }
+                            if (stored) {
+                                writer.store();
+                            }
+                        }
+                    }
                     Model m = model.get(op[1]);
-                    if (m == null || !m.dirty) {
+                    if (stored && (m == null || !m.dirty)) {
                         model.put(op[1], new Model(data, false, etag));
                     }
+                    readsAsModelHas(key, model.get(op[1]), version); // what a waiting reader does next
                 }
                 case 2 -> { // upload everything dirty as a new version
                     String base = "v" + version;
@@ -134,16 +163,7 @@ class ChunkStoreModelTest {
                 }
                 case 5 -> cache.chunks().evict();
                 case 6 -> ((SqliteChunkStore) cache.chunks()).forgetFileChunks(); // read from the table next
-                default -> { // read and compare
-                    Model m = model.get(op[1]);
-                    ByteBuffer dst = ByteBuffer.allocate(CS);
-                    int n = cache.chunks().read(key, m == null ? "v" + version : m.etag, 0, dst);
-                    if (m == null) {
-                        assertThat(n).isEqualTo(-1);
-                    } else {
-                        assertThat(Arrays.copyOf(dst.array(), n)).isEqualTo(m.bytes);
-                    }
-                }
+                default -> readsAsModelHas(key, model.get(op[1]), version);
             }
             long dirtyBytes = model.values().stream().filter(Model::dirty).mapToLong(m -> m.bytes.length).sum();
             long totalBytes = model.values().stream().mapToLong(m -> m.bytes.length).sum();
