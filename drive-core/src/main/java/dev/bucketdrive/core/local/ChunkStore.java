@@ -61,13 +61,13 @@ public interface ChunkStore {
      */
     CleanChunkWriter storeClean(ChunkKey key, String etag);
 
-    /** The bytes of one clean chunk on their way into the store ({@link #storeClean}); for one thread. */
+    /** The bytes of one clean chunk on their way into the store ({@link ChunkStore#storeClean}); for one thread. */
     interface CleanChunkWriter extends AutoCloseable {
 
         /** Adds the bytes {@code data} has left, after the ones given so far; no more than a chunk in all. */
         void append(ByteBuffer data);
 
-        /** Stores the bytes given as {@link #putClean(ChunkKey, String, ByteBuffer)} would; then appends end. */
+        /** Stores the bytes given as {@link ChunkStore#putClean(ChunkKey, String, ByteBuffer)} would; appends end. */
         void store();
 
         /** Drops what was given unless it was stored. */

@@ -144,7 +144,6 @@ public final class Drive implements AutoCloseable {
     /** Directories whose subtrees had more keys than one flat listing reads: listed per directory. */
     private final Set<String> subtreesTooBig = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<FetchKey, Fetch> fetches = new ConcurrentHashMap<>();
-    /** The buffers GETs put their chunks through on the way into the cache, whose waiters read them there. */
     /** When each file's version was last confirmed against the bucket (epoch ms). */
     private final ConcurrentHashMap<Long, Long> confirmedAt = new ConcurrentHashMap<>();
     /** When this drive opened: listings taken before are kept from an earlier mount (warm start). */
