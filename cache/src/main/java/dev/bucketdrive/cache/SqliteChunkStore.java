@@ -791,7 +791,9 @@ final class SqliteChunkStore implements ChunkStore {
                     Path target = path(key);
                     tmp = target.resolveSibling(target.getFileName() + "." + streamedFiles.incrementAndGet() + ".tmp");
                     file = openForWriting(tmp, true);
-                    writeAll(file, ByteBuffer.wrap(head == null ? new byte[0] : head, 0, length), 0);
+                    if (length > 0) { // what was held in memory goes first
+                        writeAll(file, ByteBuffer.wrap(head, 0, length), 0);
+                    }
                     head = null;
                 }
                 writeAll(file, data, length);
