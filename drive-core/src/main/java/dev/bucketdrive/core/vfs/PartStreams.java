@@ -247,6 +247,9 @@ final class PartStreams implements AutoCloseable {
 
     /** A new stream for the file, now listed; null if one came first or this closed meanwhile. */
     private Stream newStream(long fileId, Target t) {
+        if (closed) {
+            return null;
+        }
         Stream created = new Stream(fileId, t.key(), t.base(), partSize, t.options().metadata(),
                 store.createMultipart(t.key(), t.options()));
         if (streams.putIfAbsent(fileId, created) != null || closed) {
