@@ -333,6 +333,37 @@ class DriveTest {
         }
     }
 
+    /**
+     * A stop waits for the read-ahead's GETs to end (it interrupts them; this one holds on regardless),
+     * so none writes into the cache once its owner has closed it, or into the next one on its directory.
+     */
+    @Test
+    void aStopWaitsForTheReadAheadToEnd() throws Exception {
+        byte[] content = putAndResetCounters("ahead.bin", 5, 71);
+        CountDownLatch aheadStarted = new CountDownLatch(1);
+        CountDownLatch mayAnswer = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
+        h.store.beforeEachGet(get -> {
+            if (get.offset() == DriveHarness.CHUNK && held.compareAndSet(false, true)) {
+                aheadStarted.countDown();
+                awaitThroughInterrupts(mayAnswer);
+            }
+        });
+        long fh = h.drive.open("/ahead.bin", Set.of(StandardOpenOption.READ));
+        assertThat(h.drive.read(fh, ByteBuffer.allocate(4096), 0)).isEqualTo(4096);
+        assertThat(aheadStarted.await(20, TimeUnit.SECONDS)).isTrue();
+        h.drive.release(fh);
+
+        CompletableFuture<Void> stopping = CompletableFuture.runAsync(h::stop);
+        Thread.sleep(200);
+        assertThat(stopping).as("the stop waits for the read-ahead").isNotDone();
+        mayAnswer.countDown();
+        stopping.get(30, TimeUnit.SECONDS);
+        h.store.beforeEachGet(null);
+        h.open();
+        assertSameBytes(h.read("/ahead.bin"), content);
+    }
+
     @Test
     void aReaderWaitingForAReadAheadThatFailsFetchesTheChunkItself() throws Exception {
         byte[] content = random(5 * DriveHarness.CHUNK, 4);
@@ -717,6 +748,21 @@ class DriveTest {
         }
     }
 
+    /** Waits for {@code latch} even when interrupted, as a call that does not heed interrupts would; keeps the interrupt. */
+    private static void awaitThroughInterrupts(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (latch.getCount() > 0) {
+            try {
+                latch.await();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Test
     void directoriesInUseAreListedAgainInTheBackground() throws Exception {
         reopen("cache2", o -> o.withListingTtl(Duration.ofMillis(300), Duration.ofMillis(300)));
@@ -730,6 +776,32 @@ class DriveTest {
             Thread.sleep(50);
         }
         assertThat(h.store.calls(LIST)).as("background LISTs, nobody looking").isPositive();
+        assertThat(h.drive.readdir("/shared")).extracting(e -> e.name()).containsExactly("from-elsewhere.txt");
+    }
+
+    /** A stop waits for a background listing to end, so none updates the index once the cache is closed. */
+    @Test
+    void aStopWaitsForABackgroundListingToEnd() throws Exception {
+        reopen("cache2", o -> o.withListingTtl(Duration.ofMillis(300), Duration.ofMillis(300)));
+        h.drive.mkdir("/shared", 0755);
+        h.drain();
+        assertThat(h.drive.readdir("/shared")).isEmpty();
+        bucket.put("shared/from-elsewhere.txt", Body.of(bytes("hello")), PutOptions.DEFAULT);
+        CountDownLatch listing = new CountDownLatch(1);
+        CountDownLatch mayAnswer = new CountDownLatch(1);
+        h.store.beforeEachList(call -> {
+            listing.countDown();
+            awaitThroughInterrupts(mayAnswer);
+        });
+        assertThat(listing.await(20, TimeUnit.SECONDS)).as("a background LIST").isTrue();
+
+        CompletableFuture<Void> stopping = CompletableFuture.runAsync(h::stop);
+        Thread.sleep(200);
+        assertThat(stopping).as("the stop waits for the listing").isNotDone();
+        mayAnswer.countDown();
+        stopping.get(30, TimeUnit.SECONDS);
+        h.store.beforeEachList(null);
+        h.open();
         assertThat(h.drive.readdir("/shared")).extracting(e -> e.name()).containsExactly("from-elsewhere.txt");
     }
 
@@ -1585,17 +1657,7 @@ class DriveTest {
         CountDownLatch mayCreate = new CountDownLatch(1);
         h.store.beforeNext(CREATE_MULTIPART, () -> {
             creating.countDown();
-            boolean interrupted = false; // the stop interrupts the sender: it must still wait here
-            while (mayCreate.getCount() > 0) {
-                try {
-                    mayCreate.await();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            awaitThroughInterrupts(mayCreate); // the stop interrupts the sender
         });
         byte[] content = random(3 * PART, 61);
         long fh = h.drive.create("/racing.bin", 0644, Set.of(StandardOpenOption.WRITE));

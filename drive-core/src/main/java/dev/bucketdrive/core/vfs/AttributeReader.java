@@ -155,6 +155,6 @@ final class AttributeReader implements AutoCloseable {
 
     @Override
     public void close() {
-        pool.shutdownNow();
+        Pools.stop("attribute reads", pool);
     }
 }

@@ -881,8 +881,8 @@ public final class Drive implements AutoCloseable {
     public void close() {
         watcher.close();
         attributeReader.close();
+        Pools.stop("read-ahead", readAhead);
         writeBack.close();
-        readAhead.shutdownNow();
     }
 
     // ---------------------------------------------------------------- nodes

@@ -139,7 +139,6 @@ final class RemoteWatcher implements AutoCloseable {
 
     @Override
     public void close() {
-        timer.shutdownNow();
-        listAhead.shutdownNow();
+        Pools.stop("background listings", timer, listAhead);
     }
 }

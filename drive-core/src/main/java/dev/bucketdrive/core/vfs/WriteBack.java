@@ -68,8 +68,6 @@ final class WriteBack implements AutoCloseable {
     /** Parts of a multipart copy: big, since nothing is sent (S3 allows up to 5 GiB). */
     static final long COPY_PART_SIZE = 512L * 1024 * 1024;
     static final int PART_SENDERS = 4;
-    /** How long a close waits for the senders of streams, given up by then, to end: an abort's round trip. */
-    private static final Duration STREAM_SENDERS_AT_CLOSE = Duration.ofSeconds(10);
     /**
      * The most bytes, in KiB, that the bodies of single PUTs (files up to {@link Drive#SINGLE_PUT_LIMIT},
      * read whole into memory) hold at once, all uploads together: 32 MiB. Small files upload as many
@@ -603,30 +601,9 @@ final class WriteBack implements AutoCloseable {
             workers.shutdownNow();
         } finally {
             streams.close();
-            streamSenders.shutdownNow();
-            partSenders.shutdownNow();
-            awaitSenders();
-        }
-    }
-
-    /**
-     * Waits for the senders to end after {@link PartStreams#close}: one that looked at its file before
-     * may still be creating a stream's upload, and aborts it itself once it sees the streams closed.
-     * Returning first would leave that upload, and the sender's use of the journal, to outlive the drive.
-     */
-    private void awaitSenders() {
-        boolean interrupted = Thread.interrupted();
-        try {
-            if (!streamSenders.awaitTermination(STREAM_SENDERS_AT_CLOSE.toMillis(), TimeUnit.MILLISECONDS)
-                    || !partSenders.awaitTermination(STREAM_SENDERS_AT_CLOSE.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.warn("a streamed upload still running at close; the journal keeps it and the next mount aborts it");
-            }
-        } catch (InterruptedException e) {
-            interrupted = true;
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            // A sender that looked at its file before may still be creating a stream's upload: it
+            // aborts it itself once it sees the streams closed, before the drive is gone.
+            Pools.stop("senders of streamed parts", streamSenders, partSenders);
         }
     }
 
