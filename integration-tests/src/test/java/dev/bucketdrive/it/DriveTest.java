@@ -354,14 +354,18 @@ class DriveTest {
         assertThat(aheadStarted.await(20, TimeUnit.SECONDS)).isTrue();
         h.drive.release(fh);
 
-        CompletableFuture<Void> stopping = CompletableFuture.runAsync(h::stop);
-        Thread.sleep(200);
-        assertThat(stopping).as("the stop waits for the read-ahead").isNotDone();
-        mayAnswer.countDown();
-        stopping.get(30, TimeUnit.SECONDS);
-        h.store.beforeEachGet(null);
-        h.open();
-        assertSameBytes(h.read("/ahead.bin"), content);
+        try {
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(h::stop);
+            Thread.sleep(200);
+            assertThat(stopping).as("the stop waits for the read-ahead").isNotDone();
+            mayAnswer.countDown();
+            stopping.get(30, TimeUnit.SECONDS);
+            h.store.beforeEachGet(null);
+            h.open();
+            assertSameBytes(h.read("/ahead.bin"), content);
+        } finally {
+            mayAnswer.countDown(); // a failed check leaves no thread held
+        }
     }
 
     @Test
@@ -748,7 +752,7 @@ class DriveTest {
         }
     }
 
-    /** Waits for {@code latch} even when interrupted, as a call that does not heed interrupts would; keeps the interrupt. */
+    /** Waits for {@code latch} through interrupts, as a call that does not heed them would; keeps the interrupt. */
     private static void awaitThroughInterrupts(CountDownLatch latch) {
         boolean interrupted = false;
         while (latch.getCount() > 0) {
@@ -779,6 +783,41 @@ class DriveTest {
         assertThat(h.drive.readdir("/shared")).extracting(e -> e.name()).containsExactly("from-elsewhere.txt");
     }
 
+    /**
+     * A stop from an interrupted thread (it cannot wait for the uploads to finish) still waits for
+     * the upload it interrupts to end, so that upload's outcome reaches the journal before the cache
+     * closes; the file is in the bucket after the next start.
+     */
+    @Test
+    void aStopFromAnInterruptedThreadWaitsForTheUploadItInterrupts() throws Exception {
+        CountDownLatch putting = new CountDownLatch(1);
+        CountDownLatch mayPut = new CountDownLatch(1);
+        h.store.beforeNext(PUT, () -> {
+            putting.countDown();
+            awaitThroughInterrupts(mayPut);
+        });
+        h.write("/held.txt", bytes("held"));
+        assertThat(putting.await(20, TimeUnit.SECONDS)).as("the upload's PUT").isTrue();
+
+        try {
+            CompletableFuture<Void> stopping = new CompletableFuture<>();
+            Thread.ofPlatform().start(() -> {
+                Thread.currentThread().interrupt();
+                h.stop();
+                stopping.complete(null);
+            });
+            Thread.sleep(200);
+            assertThat(stopping).as("the stop waits for the upload").isNotDone();
+            mayPut.countDown();
+            stopping.get(30, TimeUnit.SECONDS);
+            h.open();
+            h.drain();
+            assertThat(object("held.txt")).isEqualTo(bytes("held"));
+        } finally {
+            mayPut.countDown(); // a failed check leaves no thread held
+        }
+    }
+
     /** A stop waits for a background listing to end, so none updates the index once the cache is closed. */
     @Test
     void aStopWaitsForABackgroundListingToEnd() throws Exception {
@@ -795,14 +834,18 @@ class DriveTest {
         });
         assertThat(listing.await(20, TimeUnit.SECONDS)).as("a background LIST").isTrue();
 
-        CompletableFuture<Void> stopping = CompletableFuture.runAsync(h::stop);
-        Thread.sleep(200);
-        assertThat(stopping).as("the stop waits for the listing").isNotDone();
-        mayAnswer.countDown();
-        stopping.get(30, TimeUnit.SECONDS);
-        h.store.beforeEachList(null);
-        h.open();
-        assertThat(h.drive.readdir("/shared")).extracting(e -> e.name()).containsExactly("from-elsewhere.txt");
+        try {
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(h::stop);
+            Thread.sleep(200);
+            assertThat(stopping).as("the stop waits for the listing").isNotDone();
+            mayAnswer.countDown();
+            stopping.get(30, TimeUnit.SECONDS);
+            h.store.beforeEachList(null);
+            h.open();
+            assertThat(h.drive.readdir("/shared")).extracting(e -> e.name()).containsExactly("from-elsewhere.txt");
+        } finally {
+            mayAnswer.countDown(); // a failed check leaves no thread held
+        }
     }
 
     /** The background lists a directory in use once its listing is half the TTL old, before it goes stale. */
@@ -1664,19 +1707,23 @@ class DriveTest {
         h.drive.write(fh, ByteBuffer.wrap(content), 0);
         assertThat(creating.await(20, TimeUnit.SECONDS)).isTrue();
 
-        CompletableFuture<Void> stopping = CompletableFuture.runAsync(h::stop);
-        Thread.sleep(200);
-        assertThat(stopping).as("the stop waits for the sender").isNotDone();
-        mayCreate.countDown();
-        stopping.get(30, TimeUnit.SECONDS);
-        assertThat(h.store.calls(CREATE_MULTIPART)).isEqualTo(1);
-        assertThat(h.store.calls(ABORT_MULTIPART)).isEqualTo(1);
-        assertThat(bucket.uploadsInProgress()).isZero();
+        try {
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(h::stop);
+            Thread.sleep(200);
+            assertThat(stopping).as("the stop waits for the sender").isNotDone();
+            mayCreate.countDown();
+            stopping.get(30, TimeUnit.SECONDS);
+            assertThat(h.store.calls(CREATE_MULTIPART)).isEqualTo(1);
+            assertThat(h.store.calls(ABORT_MULTIPART)).isEqualTo(1);
+            assertThat(bucket.uploadsInProgress()).isZero();
 
-        h.open();
-        assertThat(h.cache.journal().multipartsStarted()).isEmpty();
-        h.drain();
-        assertSameBytes(object("racing.bin"), content); // open at the stop: what reached the cache uploads
+            h.open();
+            assertThat(h.cache.journal().multipartsStarted()).isEmpty();
+            h.drain();
+            assertSameBytes(object("racing.bin"), content); // open at the stop: what reached the cache uploads
+        } finally {
+            mayCreate.countDown(); // a failed check leaves no thread held
+        }
     }
 
     /**

@@ -594,11 +594,11 @@ final class WriteBack implements AutoCloseable {
             workers.shutdown();
             if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
                 LOG.warn("uploads still running at close; they stay in the journal and resume at the next mount");
-                workers.shutdownNow();
+                Pools.stop("uploads", workers);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            workers.shutdownNow();
+            Pools.stop("uploads", workers);
         } finally {
             streams.close();
             // A sender that looked at its file before may still be creating a stream's upload: it
