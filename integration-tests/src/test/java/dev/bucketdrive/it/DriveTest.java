@@ -342,30 +342,27 @@ class DriveTest {
         byte[] content = putAndResetCounters("ahead.bin", 5, 71);
         CountDownLatch aheadStarted = new CountDownLatch(1);
         CountDownLatch mayAnswer = new CountDownLatch(1);
-        java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
-        h.store.beforeEachGet(get -> {
-            if (get.offset() == DriveHarness.CHUNK && held.compareAndSet(false, true)) {
-                aheadStarted.countDown();
-                awaitThroughInterrupts(mayAnswer);
-            }
-        });
+        holdFirstGetAt(DriveHarness.CHUNK, aheadStarted, () -> awaitThroughInterrupts(mayAnswer));
         long fh = h.drive.open("/ahead.bin", Set.of(StandardOpenOption.READ));
         assertThat(h.drive.read(fh, ByteBuffer.allocate(4096), 0)).isEqualTo(4096);
         assertThat(aheadStarted.await(20, TimeUnit.SECONDS)).isTrue();
         h.drive.release(fh);
 
-        try {
-            CompletableFuture<Void> stopping = CompletableFuture.runAsync(h::stop);
-            Thread.sleep(200);
-            assertThat(stopping).as("the stop waits for the read-ahead").isNotDone();
-            mayAnswer.countDown();
-            stopping.get(30, TimeUnit.SECONDS);
-            h.store.beforeEachGet(null);
-            h.open();
-            assertSameBytes(h.read("/ahead.bin"), content);
-        } finally {
-            mayAnswer.countDown(); // a failed check leaves no thread held
-        }
+        stopWhileHeld(mayAnswer, "the read-ahead", false);
+        h.store.beforeEachGet(null);
+        h.open();
+        assertSameBytes(h.read("/ahead.bin"), content);
+    }
+
+    /** The first GET from {@code offset} counts {@code started} down, then runs {@code hold} before it goes on. */
+    private void holdFirstGetAt(long offset, CountDownLatch started, Runnable hold) {
+        java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
+        h.store.beforeEachGet(get -> {
+            if (get.offset() == offset && held.compareAndSet(false, true)) {
+                started.countDown();
+                hold.run();
+            }
+        });
     }
 
     @Test
@@ -377,13 +374,7 @@ class DriveTest {
         CountDownLatch release = new CountDownLatch(1);
         // The reader's own GET is of chunk 0; the read-ahead's of chunk 1 (one of four, a chunk each)
         // is held until the reader waits for it, then fails.
-        java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
-        h.store.beforeEachGet(get -> {
-            if (get.offset() == DriveHarness.CHUNK && held.compareAndSet(false, true)) {
-                aheadStarted.countDown();
-                awaitQuietly(release);
-            }
-        });
+        holdFirstGetAt(DriveHarness.CHUNK, aheadStarted, () -> awaitQuietly(release));
         h.store.resetCounters();
         long fh = h.drive.open("/ahead.bin", Set.of(StandardOpenOption.READ));
         ExecutorService reader = Executors.newSingleThreadExecutor();
@@ -752,6 +743,32 @@ class DriveTest {
         }
     }
 
+    /**
+     * Stops the drive (from a thread interrupted first, if {@code interrupted}) while a call waits for
+     * {@code held}, checks that the stop waits for {@code what}, then lets the call go and waits for the stop.
+     */
+    private void stopWhileHeld(CountDownLatch held, String what, boolean interrupted) throws Exception {
+        CompletableFuture<Void> stopping = new CompletableFuture<>();
+        Thread.ofPlatform().start(() -> {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            try {
+                h.stop();
+                stopping.complete(null);
+            } catch (Throwable t) {
+                stopping.completeExceptionally(t);
+            }
+        });
+        try {
+            Thread.sleep(200);
+            assertThat(stopping).as("the stop waits for " + what).isNotDone();
+        } finally {
+            held.countDown(); // a failed check leaves no call held
+        }
+        stopping.get(30, TimeUnit.SECONDS);
+    }
+
     /** Waits for {@code latch} through interrupts, as a call that does not heed them would; keeps the interrupt. */
     private static void awaitThroughInterrupts(CountDownLatch latch) {
         boolean interrupted = false;
@@ -767,13 +784,18 @@ class DriveTest {
         }
     }
 
-    @Test
-    void directoriesInUseAreListedAgainInTheBackground() throws Exception {
+    /** A drive with a listing TTL of 300 ms; /shared, listed empty, and then an object put there by another client. */
+    private void sharedDirectoryInUseWithANewObjectFromElsewhere() {
         reopen("cache2", o -> o.withListingTtl(Duration.ofMillis(300), Duration.ofMillis(300)));
         h.drive.mkdir("/shared", 0755);
         h.drain();
         assertThat(h.drive.readdir("/shared")).isEmpty();
         bucket.put("shared/from-elsewhere.txt", Body.of(bytes("hello")), PutOptions.DEFAULT);
+    }
+
+    @Test
+    void directoriesInUseAreListedAgainInTheBackground() throws Exception {
+        sharedDirectoryInUseWithANewObjectFromElsewhere();
         h.store.resetCounters();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (h.store.calls(LIST) == 0 && System.nanoTime() < deadline) {
@@ -799,33 +821,16 @@ class DriveTest {
         h.write("/held.txt", bytes("held"));
         assertThat(putting.await(20, TimeUnit.SECONDS)).as("the upload's PUT").isTrue();
 
-        try {
-            CompletableFuture<Void> stopping = new CompletableFuture<>();
-            Thread.ofPlatform().start(() -> {
-                Thread.currentThread().interrupt();
-                h.stop();
-                stopping.complete(null);
-            });
-            Thread.sleep(200);
-            assertThat(stopping).as("the stop waits for the upload").isNotDone();
-            mayPut.countDown();
-            stopping.get(30, TimeUnit.SECONDS);
-            h.open();
-            h.drain();
-            assertThat(object("held.txt")).isEqualTo(bytes("held"));
-        } finally {
-            mayPut.countDown(); // a failed check leaves no thread held
-        }
+        stopWhileHeld(mayPut, "the upload", true);
+        h.open();
+        h.drain();
+        assertThat(object("held.txt")).isEqualTo(bytes("held"));
     }
 
     /** A stop waits for a background listing to end, so none updates the index once the cache is closed. */
     @Test
     void aStopWaitsForABackgroundListingToEnd() throws Exception {
-        reopen("cache2", o -> o.withListingTtl(Duration.ofMillis(300), Duration.ofMillis(300)));
-        h.drive.mkdir("/shared", 0755);
-        h.drain();
-        assertThat(h.drive.readdir("/shared")).isEmpty();
-        bucket.put("shared/from-elsewhere.txt", Body.of(bytes("hello")), PutOptions.DEFAULT);
+        sharedDirectoryInUseWithANewObjectFromElsewhere();
         CountDownLatch listing = new CountDownLatch(1);
         CountDownLatch mayAnswer = new CountDownLatch(1);
         h.store.beforeEachList(call -> {
@@ -834,18 +839,10 @@ class DriveTest {
         });
         assertThat(listing.await(20, TimeUnit.SECONDS)).as("a background LIST").isTrue();
 
-        try {
-            CompletableFuture<Void> stopping = CompletableFuture.runAsync(h::stop);
-            Thread.sleep(200);
-            assertThat(stopping).as("the stop waits for the listing").isNotDone();
-            mayAnswer.countDown();
-            stopping.get(30, TimeUnit.SECONDS);
-            h.store.beforeEachList(null);
-            h.open();
-            assertThat(h.drive.readdir("/shared")).extracting(e -> e.name()).containsExactly("from-elsewhere.txt");
-        } finally {
-            mayAnswer.countDown(); // a failed check leaves no thread held
-        }
+        stopWhileHeld(mayAnswer, "the listing", false);
+        h.store.beforeEachList(null);
+        h.open();
+        assertThat(h.drive.readdir("/shared")).extracting(e -> e.name()).containsExactly("from-elsewhere.txt");
     }
 
     /** The background lists a directory in use once its listing is half the TTL old, before it goes stale. */
@@ -1707,23 +1704,15 @@ class DriveTest {
         h.drive.write(fh, ByteBuffer.wrap(content), 0);
         assertThat(creating.await(20, TimeUnit.SECONDS)).isTrue();
 
-        try {
-            CompletableFuture<Void> stopping = CompletableFuture.runAsync(h::stop);
-            Thread.sleep(200);
-            assertThat(stopping).as("the stop waits for the sender").isNotDone();
-            mayCreate.countDown();
-            stopping.get(30, TimeUnit.SECONDS);
-            assertThat(h.store.calls(CREATE_MULTIPART)).isEqualTo(1);
-            assertThat(h.store.calls(ABORT_MULTIPART)).isEqualTo(1);
-            assertThat(bucket.uploadsInProgress()).isZero();
+        stopWhileHeld(mayCreate, "the sender", false);
+        assertThat(h.store.calls(CREATE_MULTIPART)).isEqualTo(1);
+        assertThat(h.store.calls(ABORT_MULTIPART)).isEqualTo(1);
+        assertThat(bucket.uploadsInProgress()).isZero();
 
-            h.open();
-            assertThat(h.cache.journal().multipartsStarted()).isEmpty();
-            h.drain();
-            assertSameBytes(object("racing.bin"), content); // open at the stop: what reached the cache uploads
-        } finally {
-            mayCreate.countDown(); // a failed check leaves no thread held
-        }
+        h.open();
+        assertThat(h.cache.journal().multipartsStarted()).isEmpty();
+        h.drain();
+        assertSameBytes(object("racing.bin"), content); // open at the stop: what reached the cache uploads
     }
 
     /**
