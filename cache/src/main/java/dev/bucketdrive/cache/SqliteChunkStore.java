@@ -631,7 +631,7 @@ final class SqliteChunkStore implements ChunkStore {
                 throw new IllegalArgumentException("chunk larger than the chunk size");
             }
         }
-        return storeClean(chunks.stream().map(CleanChunk::key).toList(),
+        return commitClean(chunks.stream().map(CleanChunk::key).toList(),
                 (i, current) -> prepareClean(chunks.get(i), current), alongside);
     }
 
@@ -645,7 +645,7 @@ final class SqliteChunkStore implements ChunkStore {
      * under the chunks' stripe locks, {@code prepare} (given a chunk's position in the list and its row
      * as it is) makes the bytes of each chunk that is not dirty ready for its row.
      */
-    private <T> T storeClean(List<ChunkKey> chunks, BiFunction<Integer, Optional<Chunk>, Stored> prepare,
+    private <T> T commitClean(List<ChunkKey> chunks, BiFunction<Integer, Optional<Chunk>, Stored> prepare,
             Supplier<T> alongside) {
         Set<ChunkKey> keys = new HashSet<>();
         for (ChunkKey key : chunks) {
@@ -813,7 +813,7 @@ final class SqliteChunkStore implements ChunkStore {
                 if (file != null) {
                     file.close();
                 }
-                storeClean(List.of(key), (i, current) -> {
+                commitClean(List.of(key), (i, current) -> {
                     boolean inline = file == null;
                     if (!inline) {
                         moveIntoPlace(tmp, key);

@@ -4,9 +4,9 @@ import java.util.concurrent.ArrayBlockingQueue;
 
 /**
  * A few byte arrays of one size, kept for reuse: the parts of uploads on their way from the cache to
- * the bucket (fetched chunks go the other way in small pieces, {@link Drive#FETCH_TRANSFER}). A new array of megabytes
- * for each would live just long enough (one request) for the garbage collector to copy it, and to
- * promote it when several are in flight.
+ * the bucket (fetched chunks go the other way in small pieces, {@link Drive#FETCH_TRANSFER}). A new
+ * array of megabytes for each would live just long enough (one request) for the garbage collector to
+ * copy it, and to promote it when several are in flight.
  */
 final class BufferPool {
 
