@@ -1094,6 +1094,50 @@ class DriveTest {
     }
 
     /**
+     * Nor does a flat listing of a subtree remove a file from a directory below it while our own
+     * deletes elsewhere in the subtree land: S3Proxy's filesystem store, listing
+     * {@code moved/java.base/java/util/} flat while an {@code rm -r} deleted the files directly in it,
+     * answered 136 keys (of more than 380) and no further page. The files of {@code util/function/}
+     * and others vanished from the drive, so the {@code rm -r} never deleted them and they stayed in
+     * the bucket.
+     */
+    @Test
+    void aFlatListingDuringOurOwnDeletesInItsSubtreeRemovesNoFileBelow() throws Exception {
+        MutableClock clock = reopenWithClock("cache-flat-deletes", o -> o.withListingTtl(HAND_AGED_TTL, HAND_AGED_TTL));
+        for (String key : List.of("t/top.txt", "t/a/f.txt", "t/b/left-out.txt", "t/c/h.txt")) {
+            bucket.put(key, Body.of(bytes(key)), PutOptions.DEFAULT);
+        }
+        for (String d : List.of("/t", "/t/a", "/t/b", "/t/c")) {
+            h.drive.readdir(d);
+        }
+        clock.advance(PAST_HAND_AGED_TTL);
+        CountDownLatch flatListing = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        h.store.beforeEachList(call -> {
+            if (call.delimiter() == null && call.prefix().equals("t/")) {
+                flatListing.countDown();
+                awaitQuietly(release);
+            }
+        });
+        try {
+            h.drive.readdir("/t"); // stale: listed on demand, and its subtree flat behind
+            assertThat(flatListing.await(20, TimeUnit.SECONDS)).isTrue();
+            h.drive.unlink("/t/top.txt");
+            h.drain(); // our delete lands while the flat listing is in flight
+            bucket.delete("t/b/left-out.txt"); // and the server's answer leaves this out
+        } finally {
+            release.countDown();
+            h.store.beforeEachList(null);
+        }
+        awaitListingsSettled();
+        bucket.put("t/b/left-out.txt", Body.of(bytes("t/b/left-out.txt")), PutOptions.DEFAULT);
+        assertThat(h.drive.readdir("/t/b")).extracting(e -> e.name()).containsExactly("left-out.txt");
+        h.drive.unlink("/t/b/left-out.txt");
+        h.drain();
+        assertThat(bucket.list("t/b/", null, null, 1000).objects()).isEmpty();
+    }
+
+    /**
      * A flat listing of a subtree also counts for the directories made here whose files are not in
      * the bucket yet: it went past where their keys would be.
      */

@@ -2094,13 +2094,16 @@ public final class Drive implements AutoCloseable {
             // Names here changed while the listing was in flight: it may predate that change, so it
             // only adds names; the next listing does the rest.
             boolean quiet = watch.quiet(dir);
-            // Our own uploads below here ran while it was in flight: a server may then list an object
-            // being written under a name of its own (S3Proxy's filesystem store shows `<key>-<uuid>`
-            // while a PUT runs), and leave out objects that were there before the listing began (the
-            // same store, 3.3.0: 67 of 90 listings of a directory taken during four streams of PUTs
-            // into it missed objects written before they started). So it neither adds nor removes a
-            // file; the next listing does, and brings what others changed.
-            boolean whole = !recentWrites.changedUnderSince(dirKey(dir), mark) && !writeBack.uploadingUnder(dirKey(dir));
+            // Our own uploads or deletes below what it lists ran while it was in flight: a server may
+            // then list an object being written under a name of its own (S3Proxy's filesystem store
+            // shows `<key>-<uuid>` while a PUT runs), and leave out objects that were there before the
+            // listing began (the same store, 3.3.0: 67 of 90 listings of a directory taken during four
+            // streams of PUTs into it missed objects written before they started; a flat listing of a
+            // subtree during an `rm -r` of the files at its top missed whole directories below). So it
+            // neither adds nor removes a file; the next listing does, and brings what others changed.
+            // A flat listing is one walk of its whole subtree: changes anywhere in it count.
+            String listed = dirKey(watch.subtree ? watch.top : dir);
+            boolean whole = !recentWrites.changedUnderSince(listed, mark) && !writeBack.uploadingUnder(listed);
             Map<String, Entry> local = new HashMap<>();
             for (Entry c : index.children(dir)) {
                 local.put(c.name(), c);
