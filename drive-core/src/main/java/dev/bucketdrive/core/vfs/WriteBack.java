@@ -113,6 +113,10 @@ final class WriteBack implements AutoCloseable {
     /** Steps not done yet (mirror of the journal). Guarded by {@link #lock}. */
     private final PendingSteps steps = new PendingSteps();
     private final Set<Long> inFlight = ConcurrentHashMap.newKeySet();
+    /** The server answered a DeleteObjects as not implemented: several DELETE steps go one a request. */
+    private volatile boolean deleteObjectsRefused;
+    /** DELETE requests the scheduler has in flight, at most one (see {@link #deletesAlongside}). Guarded by {@link #lock}. */
+    private int deleteRequests;
     /**
      * Keys being uploaded right now → the upload's claim. Each claim is its own object, so that an
      * upload ending removes only its own and never that of the file's next upload.
@@ -474,7 +478,7 @@ final class WriteBack implements AutoCloseable {
                 i = j;
                 continue;
             }
-            if (!claim(op) || !runStep(op)) {
+            if (!claim(op) || !runCopy(op)) {
                 break;
             }
             i++;
@@ -725,12 +729,10 @@ final class WriteBack implements AutoCloseable {
      */
     private Start start(PendingOp op) {
         UploadClaim claim = null;
+        List<PendingOp> deletes = null;
         lock.lock();
         try {
-            if (inFlight.contains(op.id()) || !stillPending(op)) {
-                return Start.WAITS;
-            }
-            if (op.kind() == PendingOp.Kind.UPLOAD ? !uploadMayRun(op) : !stepMayRun(op) || markerWaits(op)) {
+            if (!mayStart(op)) {
                 return Start.WAITS;
             }
             if (!slots.tryAcquire()) {
@@ -741,17 +743,32 @@ final class WriteBack implements AutoCloseable {
                 // Claimed under the lock, so no delete of this key can start before the upload ends.
                 claim = new UploadClaim(op.fileId());
                 uploadingKeys.put(op.key(), claim);
+            } else if (op.kind() == PendingOp.Kind.DELETE) {
+                deletes = deletesAlongside(op);
+                deleteRequests++;
             }
         } finally {
             lock.unlock();
         }
         UploadClaim claimed = claim;
+        List<PendingOp> batch = deletes;
         workers.execute(() -> {
             try {
                 if (op.kind() == PendingOp.Kind.UPLOAD) {
                     upload(op);
+                } else if (batch != null) {
+                    try {
+                        sendDeletes(batch);
+                    } finally {
+                        lock.lock();
+                        try {
+                            deleteRequests--;
+                        } finally {
+                            lock.unlock();
+                        }
+                    }
                 } else {
-                    runStep(op);
+                    runCopy(op);
                 }
                 drive.unfinishedUploads.bucketAnswered(store, workers);
             } catch (ChangedWhileReading _) {
@@ -768,6 +785,40 @@ final class WriteBack implements AutoCloseable {
             }
         });
         return Start.STARTED;
+    }
+
+    /** Whether an entry found due may start now (no slot asked for yet). Called with {@link #lock} held. */
+    private boolean mayStart(PendingOp op) {
+        if (inFlight.contains(op.id()) || !stillPending(op)) {
+            return false;
+        }
+        if (op.kind() == PendingOp.Kind.DELETE && deleteRequests > 0) {
+            return false;
+        }
+        return op.kind() == PendingOp.Kind.UPLOAD ? uploadMayRun(op) : stepMayRun(op) && !markerWaits(op);
+    }
+
+    /**
+     * {@code first}, a DELETE just claimed, with the other DELETEs read as due that may start, claimed
+     * too (up to a request's {@link ObjectStore#MAX_BATCH}): they go in one request and one slot. An
+     * {@code rm -r} journals a DELETE per file, and one request each cost the mount more than the
+     * removal (a request's way through the SDK was a third of the mount's CPU). One such request is in
+     * flight at a time ({@link #deleteRequests}), so the deletes falling due meanwhile gather for the
+     * next. Called with {@link #lock} held.
+     */
+    private List<PendingOp> deletesAlongside(PendingOp first) {
+        List<PendingOp> batch = new ArrayList<>();
+        batch.add(first);
+        for (PendingOp op : dueRead) {
+            if (batch.size() == ObjectStore.MAX_BATCH) {
+                break;
+            }
+            if (op.kind() == PendingOp.Kind.DELETE && mayStart(op)) {
+                inFlight.add(op.id());
+                batch.add(op);
+            }
+        }
+        return batch;
     }
 
     /**
@@ -840,15 +891,10 @@ final class WriteBack implements AutoCloseable {
 
     // ---------------------------------------------------------------- steps
 
-    /** Runs a claimed step; false when it failed (it is then retried later). */
-    private boolean runStep(PendingOp op) {
+    /** Runs a claimed COPY step; false when it failed (it is then retried later). */
+    private boolean runCopy(PendingOp op) {
         try {
-            if (op.kind() == PendingOp.Kind.COPY) {
-                copy(op);
-            } else {
-                store.delete(op.key());
-                completeStep(op);
-            }
+            copy(op);
             return true;
         } catch (RuntimeException e) {
             failed(op, e);
@@ -858,6 +904,7 @@ final class WriteBack implements AutoCloseable {
         }
     }
 
+    /** Runs a rename's DELETE steps; true when all of them are done. */
     private boolean deleteBatch(List<PendingOp> ops) {
         List<PendingOp> claimed = new ArrayList<>();
         for (PendingOp op : ops) {
@@ -869,22 +916,25 @@ final class WriteBack implements AutoCloseable {
         if (claimed.isEmpty()) {
             return false; // the scheduler has taken the first one: the rest waits for it
         }
+        return sendDeletes(claimed) && claimed.size() == ops.size();
+    }
+
+    /**
+     * Sends claimed DELETE steps, one DELETE for one and a DeleteObjects for several, and records
+     * those done in one commit; false when any failed (it is then retried later).
+     */
+    private boolean sendDeletes(List<PendingOp> claimed) {
         try {
-            if (claimed.size() == 1) {
-                store.delete(claimed.get(0).key());
-                completeStep(claimed.get(0));
-                return ops.size() == 1;
-            }
-            Map<String, StoreException> failures = store.deleteAll(claimed.stream().map(PendingOp::key).toList());
+            Map<String, StoreException> failures = claimed.size() == 1 || deleteObjectsRefused
+                    ? deleteOneByOne(claimed) : deleteAll(claimed);
+            completeSteps(claimed.stream().filter(op -> !failures.containsKey(op.key())).toList());
             for (PendingOp op : claimed) {
                 StoreException f = failures.get(op.key());
-                if (f == null) {
-                    completeStep(op);
-                } else {
+                if (f != null) {
                     failed(op, f);
                 }
             }
-            return failures.isEmpty() && claimed.size() == ops.size();
+            return failures.isEmpty();
         } catch (RuntimeException e) {
             for (PendingOp op : claimed) {
                 failed(op, e);
@@ -978,11 +1028,53 @@ final class WriteBack implements AutoCloseable {
         }
     }
 
+    private Map<String, StoreException> deleteAll(List<PendingOp> ops) {
+        try {
+            return store.deleteAll(ops.stream().map(PendingOp::key).toList());
+        } catch (StoreException e) {
+            if (e.kind() != StoreException.Kind.NOT_IMPLEMENTED) {
+                throw e;
+            }
+            LOG.info("the server does not take DeleteObjects; deleting one key a request: {}", e.getMessage());
+            deleteObjectsRefused = true;
+            return deleteOneByOne(ops);
+        }
+    }
+
+    /** The first failure ends it: the rest are failed with it, as a failing server fails them too. */
+    private Map<String, StoreException> deleteOneByOne(List<PendingOp> ops) {
+        Map<String, StoreException> failures = new HashMap<>();
+        StoreException failure = null;
+        for (PendingOp op : ops) {
+            if (failure == null) {
+                try {
+                    store.delete(op.key());
+                } catch (StoreException e) {
+                    failure = e;
+                }
+            }
+            if (failure != null) {
+                failures.put(op.key(), failure);
+            }
+        }
+        return failures;
+    }
+
     private void completeStep(PendingOp op) {
-        drive.journal.complete(op.id(), op.sequence());
+        completeSteps(List.of(op));
+    }
+
+    private void completeSteps(List<PendingOp> done) {
+        if (done.isEmpty()) {
+            return;
+        }
+        drive.transactions.inOne(() -> {
+            done.forEach(op -> drive.journal.complete(op.id(), op.sequence()));
+            return null;
+        });
         lock.lock();
         try {
-            steps.remove(op.id());
+            done.forEach(op -> steps.remove(op.id()));
             changed.signalAll();
         } finally {
             lock.unlock();
