@@ -744,7 +744,7 @@ final class WriteBack implements AutoCloseable {
                 claim = new UploadClaim(op.fileId());
                 uploadingKeys.put(op.key(), claim);
             } else if (op.kind() == PendingOp.Kind.DELETE) {
-                deletes = deletesAlongside(op);
+                deletes = deletesAlongside(op); // before the count: mayStart refuses DELETEs while one is out
                 deleteRequests++;
             }
         } finally {
