@@ -101,7 +101,6 @@ final class SqliteUploadJournal implements UploadJournal {
         }
         PendingOp op = db.transaction(c -> insert(c, kind, 0, key, target, baseEtag, due, "").getFirst());
         mayComeDueAt(due.toEpochMilli());
-        db.sync();
         return op;
     }
 
@@ -132,8 +131,9 @@ final class SqliteUploadJournal implements UploadJournal {
     /**
      * After a change that sets an entry's time (a new step, or any entry moved by its id): unless
      * that time is no earlier than what {@link #due} last learnt, it reads the steps again. Called
-     * once the change is committed; {@link #dueSteps} remembers under the database lock, so this
-     * sees what any read before the change remembered.
+     * once the change is made (committed, or inside a transaction that holds the database lock until
+     * it commits); {@link #dueSteps} remembers under that lock, so this sees what any read before the
+     * change remembered.
      */
     private void mayComeDueAt(long dueMs) {
         if (dueMs < stepsSeen.noneBeforeMs()) {

@@ -72,6 +72,20 @@ class LocalCacheTest {
     }
 
     @Test
+    void aStepIsCommittedAtOnceAndReachesTheDiskWithTheNextSync() {
+        // An rm -r appends a DELETE a file: the unlink does not wait for the disk; the write-back
+        // syncs before it sends the step. A scheduled upload still waits for the disk.
+        try (LocalCache cache = open()) {
+            Instant t0 = Instant.ofEpochSecond(1_700_000_000L);
+            cache.journal().scheduleUpload(1, "closed.txt", null, t0);
+            assertThat(cache.database().sync()).as("the scheduled upload was synced already").isFalse();
+            PendingOp delete = cache.journal().append(PendingOp.Kind.DELETE, "gone", null, null, t0);
+            assertThat(cache.journal().due(t0, 10)).contains(delete);
+            assertThat(cache.database().sync()).as("the step's commit waited for this sync").isTrue();
+        }
+    }
+
+    @Test
     void bytesCrossTheChunkFileInSlicesFromHeapAndDirectBuffers() {
         // A heap buffer goes to the chunk file in 64 KiB slices, a direct one (a FUSE request's) in
         // 256 KiB slices: both ways, at offsets that do not fall on a slice, every

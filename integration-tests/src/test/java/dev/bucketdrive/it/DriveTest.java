@@ -194,6 +194,112 @@ class DriveTest {
         assertThat(bucket.keys()).isEmpty();
     }
 
+    /** Counts the calls of the cache's ports (the drive over a new cache {@code cache}). */
+    private void reopenCountingPortCalls(String cache, UnaryOperator<DriveOptions> tune) {
+        reopen(cache, tune);
+        h.portCalls = new java.util.concurrent.ConcurrentHashMap<>();
+        h.restart();
+    }
+
+    /**
+     * An unlink removes the name and journals its delete in one commit that does not wait for the
+     * disk (an {@code rm -r} waited for one fsync a file). The write-back syncs the journal before it
+     * sends the delete, so that a power cut cannot bring back a name whose object is gone.
+     */
+    @Test
+    void anUnlinksDeleteIsSyncedBeforeItIsSent() {
+        reopenCountingPortCalls("cache-unlink-sync", o -> o);
+        h.write("/a.txt", bytes("a"));
+        h.drain();
+        long before = h.portCalls("sync");
+        java.util.concurrent.atomic.AtomicLong atSend = new java.util.concurrent.atomic.AtomicLong(-1);
+        h.store.beforeNext(DELETE, () -> atSend.set(h.portCalls("sync")));
+        h.drive.unlink("/a.txt");
+        h.drain();
+        assertThat(atSend.get()).as("journal syncs before the DELETE went").isGreaterThan(before);
+        assertThat(bucket.keys()).isEmpty();
+    }
+
+    /** fsync(2) of a directory makes the changes of names so far survive a power cut. */
+    @Test
+    void anFsyncOfADirectorySyncsTheJournal() {
+        reopenCountingPortCalls("cache-fsyncdir", o -> o.withWriteBackDelay(Duration.ofHours(1)));
+        h.drive.mkdir("/d", 0755);
+        h.write("/d/f.txt", bytes("f"));
+        long before = h.portCalls("sync");
+        h.drive.fsyncDirectory("/d");
+        assertThat(h.portCalls("sync")).isEqualTo(before + 1);
+        assertThatThrownBy(() -> h.drive.fsyncDirectory("/d/f.txt")).isInstanceOf(FsException.class)
+                .extracting(e -> ((FsException) e).error()).isEqualTo(FsError.NOT_A_DIRECTORY);
+        assertThatThrownBy(() -> h.drive.fsyncDirectory("/none")).isInstanceOf(FsException.class)
+                .extracting(e -> ((FsException) e).error()).isEqualTo(FsError.NOT_FOUND);
+    }
+
+    /**
+     * A rename is one transaction (a directory's: its new names and a copy and a delete an object),
+     * synced before it returns. Here it owes the bucket no step (the file's upload waits): the sync
+     * is the rename's own.
+     */
+    @Test
+    void aRenameIsOnStableStorageWhenItReturns() {
+        reopenCountingPortCalls("cache-rename-sync", o -> o.withWriteBackDelay(Duration.ofHours(1)));
+        h.write("/new.txt", bytes("not uploaded yet"));
+        long before = h.portCalls("sync");
+        h.drive.rename("/new.txt", "/moved.txt", false);
+        assertThat(h.portCalls("sync")).isGreaterThan(before);
+        h.drain();
+        assertThat(bucket.keys()).containsExactly("moved.txt");
+    }
+
+    @Test
+    void anUnlinkWhoseTransactionFailsKeepsTheFileAndOwesNoDelete() {
+        h.write("/a.txt", bytes("v1"));
+        h.drain();
+        h.commitFault.set(new IllegalStateException("cache index: disk I/O error"));
+        assertThatThrownBy(() -> h.drive.unlink("/a.txt")).hasMessageContaining("disk I/O error");
+        assertThat(h.read("/a.txt")).isEqualTo(bytes("v1"));
+        assertThat(h.drive.status().pendingSteps()).isZero();
+        // A delete the write-back still thought pending would hold this upload back.
+        h.write("/a.txt", bytes("v2"));
+        h.drain();
+        assertThat(object("a.txt")).isEqualTo(bytes("v2"));
+        h.drive.unlink("/a.txt");
+        h.drain();
+        assertThat(bucket.keys()).isEmpty();
+    }
+
+    @Test
+    void aRenameWhoseTransactionFailsChangesNothingHereOrInTheBucket() {
+        h.drive.mkdir("/d", 0755);
+        h.write("/d/a.txt", bytes("a"));
+        h.write("/d/b.txt", bytes("b"));
+        h.write("/f.txt", bytes("f"));
+        h.drain();
+        h.store.resetCounters();
+        h.commitFault.set(new IllegalStateException("cache index: disk I/O error"));
+        assertThatThrownBy(() -> h.drive.rename("/d", "/e", false)).hasMessageContaining("disk I/O error");
+        h.commitFault.set(new IllegalStateException("cache index: disk I/O error"));
+        assertThatThrownBy(() -> h.drive.rename("/f.txt", "/g.txt", false)).hasMessageContaining("disk I/O error");
+        assertThat(h.drive.readdir("/")).extracting(DirectoryEntry::name).contains("d", "f.txt")
+                .doesNotContain("e", "g.txt");
+        assertThat(h.read("/d/a.txt")).isEqualTo(bytes("a"));
+        assertThat(h.drive.status().pendingSteps()).isZero();
+        h.drain();
+        assertThat(h.store.calls(COPY) + h.store.calls(DELETE) + h.store.calls(DELETE_BATCH)).isZero();
+        assertThat(bucket.keys()).containsExactlyInAnyOrder("d/", "d/a.txt", "d/b.txt", "f.txt");
+
+        // Copies and deletes the write-back still thought pending would hold these uploads back.
+        h.write("/d/a.txt", bytes("a2"));
+        h.write("/f.txt", bytes("f2"));
+        h.drain();
+        assertThat(object("d/a.txt")).isEqualTo(bytes("a2"));
+        assertThat(object("f.txt")).isEqualTo(bytes("f2"));
+        h.drive.rename("/d", "/e", false);
+        h.drive.rename("/f.txt", "/g.txt", false);
+        h.drain();
+        assertThat(bucket.keys()).containsExactlyInAnyOrder("e/", "e/a.txt", "e/b.txt", "g.txt");
+    }
+
     /**
      * Writes {@code count} files and deletes them (and {@code more}) through the drive, holding the
      * first delete request until every delete is journaled; {@code whileHeld} runs meanwhile. Drains.
@@ -485,9 +591,7 @@ class DriveTest {
     void aCloseWaitsForTheDiskButAChangeOfAttributesAloneDoesNot() {
         // Uploads wait for the drain: one running meanwhile could be deferred by the open file and
         // rescheduled at its close, an extra journal call this test does not count on.
-        reopen("cache-ports", o -> o.withWriteBackDelay(Duration.ofHours(1)));
-        h.portCalls = new java.util.concurrent.ConcurrentHashMap<>();
-        h.restart();
+        reopenCountingPortCalls("cache-ports", o -> o.withWriteBackDelay(Duration.ofHours(1)));
         h.portCalls.clear();
         h.write("/f.txt", bytes("content"));
         assertThat(h.portCalls("force")).isEqualTo(1);

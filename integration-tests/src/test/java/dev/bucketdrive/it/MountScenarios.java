@@ -15,6 +15,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -262,6 +263,9 @@ abstract class MountScenarios {
         try (RandomAccessFile open = new RandomAccessFile(file.toFile(), "r")) {
             Files.delete(file);
             assertThat(Files.exists(file)).isFalse();
+            try (FileChannel root = FileChannel.open(mount.path("."), StandardOpenOption.READ)) {
+                root.force(true); // fsyncdir: the unlink survives a power cut from here
+            }
             byte[] back = new byte[10];
             open.readFully(back);
             assertThat(new String(back, StandardCharsets.UTF_8)).isEqualTo("still here");

@@ -88,9 +88,9 @@ final class BucketFileSystem implements FuseOperations {
     public Set<Operation> supportedOperations() {
         return EnumSet.of(Operation.INIT, Operation.GET_ATTR, Operation.READ_DIR, Operation.OPEN_DIR,
                 Operation.RELEASE_DIR, Operation.OPEN, Operation.CREATE, Operation.READ, Operation.WRITE,
-                Operation.FLUSH, Operation.FSYNC, Operation.RELEASE, Operation.TRUNCATE, Operation.RENAME,
-                Operation.UNLINK, Operation.MKDIR, Operation.RMDIR, Operation.SYMLINK, Operation.READLINK,
-                Operation.CHMOD, Operation.CHOWN, Operation.UTIMENS, Operation.STATFS, Operation.DESTROY);
+                Operation.FLUSH, Operation.FSYNC, Operation.FSYNCDIR, Operation.RELEASE, Operation.TRUNCATE,
+                Operation.RENAME, Operation.UNLINK, Operation.MKDIR, Operation.RMDIR, Operation.SYMLINK,
+                Operation.READLINK, Operation.CHMOD, Operation.CHOWN, Operation.UTIMENS, Operation.STATFS, Operation.DESTROY);
     }
 
     /** Runs a callback's body; a failure ends in {@link #failed}. */
@@ -285,6 +285,14 @@ final class BucketFileSystem implements FuseOperations {
     public int fsync(String path, int datasync, FileInfo fi) {
         return call("fsync", path, () -> {
             drive.fsync(fi.getFh());
+            return 0;
+        });
+    }
+
+    @Override
+    public int fsyncdir(String path, int datasync, FileInfo fi) {
+        return call("fsyncdir", path, () -> {
+            drive.fsyncDirectory(path);
             return 0;
         });
     }

@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The durable queue of what the drive still owes the bucket. An entry is on stable storage when the
- * call that adds it returns, so a close that scheduled an upload survives kill -9 and power cuts;
- * at start the drive resumes every entry. Entries are never dropped for failing: they are retried.
+ * The durable queue of what the drive still owes the bucket. A scheduled upload is on stable storage
+ * when the call that adds it returns, so a close that scheduled an upload survives kill -9 and power
+ * cuts; at start the drive resumes every entry. Entries are never dropped for failing: they are retried.
  */
 public interface UploadJournal {
 
@@ -40,7 +40,11 @@ public interface UploadJournal {
      */
     void rebase(long fileId, String baseEtag);
 
-    /** Appends a DELETE or COPY step; steps of one rename are done in the order they were added. */
+    /**
+     * Appends a DELETE or COPY step; steps of one rename are done in the order they were added. The
+     * step survives a crash of the process at once, a power cut from the next {@link #sync} (a rename
+     * syncs before it returns; the write-back syncs before it sends a step).
+     */
     PendingOp append(PendingOp.Kind kind, String key, String target, String baseEtag, Instant due);
 
     /** Entries due at {@code now}, oldest due first, at most {@code max}. */

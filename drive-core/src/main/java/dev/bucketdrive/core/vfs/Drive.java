@@ -504,6 +504,19 @@ public final class Drive implements AutoCloseable {
         }
     }
 
+    /**
+     * fsync(2) of a directory: the changes of names made so far (unlinks and rmdirs, whose deletes
+     * are otherwise synced just before they are sent) survive a power cut once this returns. It does
+     * not wait for the bucket.
+     */
+    public void fsyncDirectory(String path) {
+        Entry e = entry(resolve(path));
+        if (e.type() != Entry.Type.DIRECTORY) {
+            throw new FsException(FsError.NOT_A_DIRECTORY, path + " is not a directory");
+        }
+        journal.sync();
+    }
+
     public void release(long fh) {
         Handle h = handles.remove(fh);
         if (h == null) {
@@ -633,8 +646,10 @@ public final class Drive implements AutoCloseable {
             if (!index.children(p).isEmpty()) {
                 throw new FsException(FsError.NOT_EMPTY, path + " is not empty");
             }
-            index.remove(p);
-            writeBack.append(PendingOp.Kind.DELETE, dirKey(p), null, null);
+            withSteps(steps -> {
+                index.remove(p);
+                steps.add(writeBack.append(PendingOp.Kind.DELETE, dirKey(p), null, null));
+            });
         } finally {
             changedIn(Entry.parentOf(p), false);
             changedIn(p, true);
@@ -655,11 +670,13 @@ public final class Drive implements AutoCloseable {
         try {
             // Read again under the lock: an upload that finished meanwhile gave the entry an ETag.
             Entry current = index.lookup(p).orElse(e);
-            index.remove(p);
+            withSteps(steps -> {
+                index.remove(p);
+                if (current.etag() != null || writeBack.mayHaveUploaded(current.id())) {
+                    steps.add(writeBack.append(PendingOp.Kind.DELETE, key(p), null, null));
+                }
+            });
             detach(current.id());
-            if (current.etag() != null || writeBack.mayHaveUploaded(current.id())) {
-                writeBack.append(PendingOp.Kind.DELETE, key(p), null, null);
-            }
         } finally {
             changedIn(Entry.parentOf(p), false);
             namespace.unlock();
@@ -697,8 +714,9 @@ public final class Drive implements AutoCloseable {
     /**
      * rename(2). A file moves by server-side copy and delete (one all of whose bytes are here, with its
      * upload pending, by that upload and a delete); a directory by one copy and one delete per object.
-     * The steps are journaled before anything changes, run at once, and resumed by the write-back
-     * after a failure or a crash; the local view shows the new names immediately.
+     * The steps and the new names are one transaction, on stable storage when this returns; the steps
+     * run at once and are resumed by the write-back after a failure or a crash; the local view shows
+     * the new names immediately.
      */
     public void rename(String from, String to, boolean noReplace) {
         checkWritable();
@@ -757,36 +775,47 @@ public final class Drive implements AutoCloseable {
         } else {
             steps = renameFile(s, dst, existing.orElse(null));
         }
+        journal.sync(); // a rename survives a power cut once it returns
         writeBack.runNow(steps);
     }
 
     private List<PendingOp> renameFile(Entry stale, String dst, Entry replaced) {
-        List<PendingOp> steps = new ArrayList<>();
+        List<PendingOp> steps;
         namespace.lock();
         try {
             // Read both again under the lock: an upload that finished meanwhile gave its entry an ETag.
             Entry s = index.byId(stale.id()).orElse(stale);
             Entry r = replaced == null ? null : index.byId(replaced.id()).orElse(replaced);
             requireDirectory(Entry.parentOf(dst));
-            if (s.etag() != null) {
-                steps.add(writeBack.append(PendingOp.Kind.COPY, key(s.path()), key(dst), s.etag()));
-                steps.add(writeBack.append(PendingOp.Kind.DELETE, key(s.path()), null, null));
-            } else {
-                // All of the file is here; its upload writes it under the new name, in place of what
-                // this mount saw there, and the object it was to replace under the old name goes.
-                String atSource = objectVersion(s);
-                String atTarget = r == null ? null : objectVersion(r);
-                if (atSource != null) {
-                    steps.add(writeBack.append(PendingOp.Kind.DELETE, key(s.path()), null, null));
+            boolean hadUpload = writeBack.hasPendingUpload(s.id());
+            try {
+                steps = withSteps(appended -> {
+                    if (s.etag() != null) {
+                        appended.add(writeBack.append(PendingOp.Kind.COPY, key(s.path()), key(dst), s.etag()));
+                        appended.add(writeBack.append(PendingOp.Kind.DELETE, key(s.path()), null, null));
+                    } else {
+                        // All of the file is here; its upload writes it under the new name, in place of what
+                        // this mount saw there, and the object it was to replace under the old name goes.
+                        String atSource = objectVersion(s);
+                        String atTarget = r == null ? null : objectVersion(r);
+                        if (atSource != null) {
+                            appended.add(writeBack.append(PendingOp.Kind.DELETE, key(s.path()), null, null));
+                        }
+                        if (atSource != null || atTarget != null) {
+                            writeBack.rebase(s.id(), key(dst), atTarget);
+                        }
+                    }
+                    index.rename(s.path(), dst);
+                });
+            } catch (RuntimeException e) {
+                if (!hadUpload) {
+                    writeBack.forgetUpload(s.id()); // the upload the rebase scheduled went with the transaction
                 }
-                if (atSource != null || atTarget != null) {
-                    writeBack.rebase(s.id(), key(dst), atTarget);
-                }
+                throw e;
             }
             if (r != null) {
                 detach(r.id());
             }
-            index.rename(s.path(), dst);
             moveNodes(s.path(), dst);
         } finally {
             changedIn(stale.parent(), false);
@@ -797,7 +826,7 @@ public final class Drive implements AutoCloseable {
     }
 
     private List<PendingOp> renameDirectory(Entry s, String dst, Entry replaced) {
-        List<PendingOp> steps = new ArrayList<>();
+        List<PendingOp> steps;
         String fromPrefix = dirKey(s.path());
         String toPrefix = dirKey(dst);
         List<ObjectSummary> objects = listAll(fromPrefix);
@@ -809,20 +838,23 @@ public final class Drive implements AutoCloseable {
         namespace.lock();
         try {
             requireDirectory(Entry.parentOf(dst));
-            List<PendingOp> deletes = new ArrayList<>();
-            if (replaced != null) {
-                deletes.add(writeBack.append(PendingOp.Kind.DELETE, toPrefix, null, null));
-            }
-            for (ObjectSummary o : objects) {
-                steps.add(writeBack.append(PendingOp.Kind.COPY, o.key(),
-                        toPrefix + o.key().substring(fromPrefix.length()), o.etag()));
-            }
-            // Last key first: each directory's marker after everything below it (see WriteBack.markerWaits).
-            for (ObjectSummary o : objects.reversed()) {
-                deletes.add(writeBack.append(PendingOp.Kind.DELETE, o.key(), null, null));
-            }
-            steps.addAll(deletes);
-            index.rename(s.path(), dst);
+            List<PendingOp> appended = withSteps(added -> {
+                if (replaced != null) {
+                    added.add(writeBack.append(PendingOp.Kind.DELETE, toPrefix, null, null));
+                }
+                for (ObjectSummary o : objects) {
+                    added.add(writeBack.append(PendingOp.Kind.COPY, o.key(),
+                            toPrefix + o.key().substring(fromPrefix.length()), o.etag()));
+                }
+                // Last key first: each directory's marker after everything below it (see WriteBack.markerWaits).
+                for (ObjectSummary o : objects.reversed()) {
+                    added.add(writeBack.append(PendingOp.Kind.DELETE, o.key(), null, null));
+                }
+                index.rename(s.path(), dst);
+            });
+            // The copies first, then the deletes (the replaced directory's marker first among them).
+            steps = new ArrayList<>(appended.stream().filter(op -> op.kind() == PendingOp.Kind.COPY).toList());
+            steps.addAll(appended.stream().filter(op -> op.kind() == PendingOp.Kind.DELETE).toList());
             moveNodes(s.path(), dst);
         } finally {
             for (String d : List.of(s.path(), dst)) {
@@ -830,6 +862,26 @@ public final class Drive implements AutoCloseable {
                 changedIn(d, true);
             }
             namespace.unlock();
+        }
+        return steps;
+    }
+
+    /**
+     * Runs changes to the index and the journal as one transaction (one commit, not synced: the
+     * caller syncs if it promises more than surviving a crash of the process). The steps they append
+     * go in the list they are given, which this returns; if the transaction rolls back, the
+     * write-back forgets them.
+     */
+    private List<PendingOp> withSteps(Consumer<List<PendingOp>> changes) {
+        List<PendingOp> steps = new ArrayList<>();
+        try {
+            transactions.inOne(() -> {
+                changes.accept(steps);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            writeBack.forgetSteps(steps);
+            throw e;
         }
         return steps;
     }

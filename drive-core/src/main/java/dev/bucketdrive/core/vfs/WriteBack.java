@@ -390,6 +390,16 @@ final class WriteBack implements AutoCloseable {
         return op;
     }
 
+    /** The transaction that appended these steps rolled back: they are not owed. */
+    void forgetSteps(List<PendingOp> ops) {
+        lock.lock();
+        try {
+            ops.forEach(op -> steps.remove(op.id()));
+        } finally {
+            lock.unlock();
+        }
+    }
+
     boolean hasPendingUpload(long fileId) {
         return pendingUploads.containsKey(fileId);
     }
@@ -925,6 +935,9 @@ final class WriteBack implements AutoCloseable {
      */
     private boolean sendDeletes(List<PendingOp> claimed) {
         try {
+            // An unlink's or rmdir's step is not synced when it is appended: what the bucket loses is
+            // on stable storage before it goes, so a power cut cannot bring back a name whose object is gone.
+            drive.journal.sync();
             Map<String, StoreException> failures = claimed.size() == 1 || deleteObjectsRefused
                     ? deleteOneByOne(claimed) : deleteAll(claimed);
             completeSteps(claimed.stream().filter(op -> !failures.containsKey(op.key())).toList());
