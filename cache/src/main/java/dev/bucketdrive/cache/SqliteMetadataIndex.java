@@ -154,7 +154,12 @@ final class SqliteMetadataIndex implements MetadataIndex {
     public int remove(String path) {
         boolean tree = path.isEmpty() || isDirectory(path);
         int removed = db.transaction(c -> removeTree(c, path));
-        forget(path, tree);
+        // An empty directory (an rmdir's) leaves nothing below it to forget: the walk of everything
+        // remembered took each rmdir of an rm -r over half a millisecond.
+        forget(path, tree && (path.isEmpty() || removed > 1));
+        if (tree) {
+            childrenOf.invalidate(path);
+        }
         return removed;
     }
 

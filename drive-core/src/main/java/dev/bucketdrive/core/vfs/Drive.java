@@ -655,7 +655,7 @@ public final class Drive implements AutoCloseable {
             changedIn(p, true);
             namespace.unlock();
         }
-        writeBack.wake();
+        writeBack.deleteJournaled();
     }
 
     public void unlink(String path) {
@@ -666,11 +666,12 @@ public final class Drive implements AutoCloseable {
             throw new FsException(FsError.IS_A_DIRECTORY, path + " is a directory");
         }
         keepReadableWhileOpen(e);
+        List<PendingOp> deletes;
         namespace.lock();
         try {
             // Read again under the lock: an upload that finished meanwhile gave the entry an ETag.
             Entry current = index.lookup(p).orElse(e);
-            withSteps(steps -> {
+            deletes = withSteps(steps -> {
                 index.remove(p);
                 if (current.etag() != null || writeBack.mayHaveUploaded(current.id())) {
                     steps.add(writeBack.append(PendingOp.Kind.DELETE, key(p), null, null));
@@ -681,7 +682,11 @@ public final class Drive implements AutoCloseable {
             changedIn(Entry.parentOf(p), false);
             namespace.unlock();
         }
-        writeBack.wake();
+        if (deletes.isEmpty()) {
+            writeBack.wake();
+        } else {
+            writeBack.deleteJournaled();
+        }
     }
 
     public void symlink(String target, String path) {

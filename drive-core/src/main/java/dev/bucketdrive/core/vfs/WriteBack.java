@@ -519,6 +519,23 @@ final class WriteBack implements AutoCloseable {
         }
     }
 
+    /**
+     * A delete was journaled: the scheduler looks for it now, unless a delete request is out, whose
+     * end wakes it (and this delete goes with the next batch). An {@code rm -r} woke it for each file
+     * and each pass read the due rows only to find every delete waiting for the one request out.
+     */
+    void deleteJournaled() {
+        lock.lock();
+        try {
+            if (deleteRequests > 0) {
+                return;
+            }
+        } finally {
+            lock.unlock();
+        }
+        wake();
+    }
+
     /** Waits until an upload of the file at or after {@code sequence} finished, or nothing is pending. */
     boolean awaitUploaded(long fileId, long sequence, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();

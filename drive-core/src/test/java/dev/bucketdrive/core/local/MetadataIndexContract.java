@@ -63,6 +63,26 @@ public abstract class MetadataIndexContract {
     }
 
     @Test
+    void anEmptyDirectoryRemovedAndMadeAgainHoldsOnlyWhatComesAfter() {
+        index().upsert(dir("d"));
+        index().upsert(dir("d/sub"));
+        index().upsert(file("d/x", 1));
+        assertThat(index().children("d")).hasSize(2);
+        assertThat(index().lookup("d/sub/none")).isEmpty();
+        assertThat(index().remove("d/x")).isEqualTo(1);
+        assertThat(index().remove("d/sub")).isEqualTo(1);
+        assertThat(index().children("d")).isEmpty();
+        assertThat(index().remove("d")).isEqualTo(1);
+        assertThat(index().lookup("d")).isEmpty();
+        assertThat(index().lookup("d/sub")).isEmpty();
+        assertThat(index().children("")).extracting(Entry::name).doesNotContain("d");
+        index().upsert(dir("d"));
+        index().upsert(file("d/y", 1));
+        assertThat(index().children("d")).extracting(Entry::name).containsExactly("y");
+        assertThat(index().children("d/sub")).isEmpty();
+    }
+
+    @Test
     void renameMovesTheSubtreeKeepingIds() {
         index().upsert(dir("src"));
         index().upsert(dir("src/a"));
