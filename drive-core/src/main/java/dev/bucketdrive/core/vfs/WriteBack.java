@@ -952,8 +952,9 @@ final class WriteBack implements AutoCloseable {
      */
     private boolean sendDeletes(List<PendingOp> claimed) {
         try {
-            // An unlink's or rmdir's step is not synced when it is appended: what the bucket loses is
-            // on stable storage before it goes, so a power cut cannot bring back a name whose object is gone.
+            // An unlink's or rmdir's step is not synced when it is appended. Synced here, the removal of
+            // the name is on stable storage before the object goes: a power cut may bring a deleted
+            // name back with its object, never leave a name whose object is gone.
             drive.journal.sync();
             Map<String, StoreException> failures = claimed.size() == 1 || deleteObjectsRefused
                     ? deleteOneByOne(claimed) : deleteAll(claimed);
