@@ -7,6 +7,7 @@ import dev.bucketdrive.core.local.ChunkKey;
 import dev.bucketdrive.core.local.ChunkStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
@@ -34,6 +35,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
@@ -82,7 +84,8 @@ final class SqliteChunkStore implements ChunkStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(SqliteChunkStore.class);
     private static final int STRIPES = 64;
-    static final int READ_CHANNELS = 64;
+    /** How many chunk files stay open for reading (see {@link #readChannelsFor}). */
+    static final int READ_CHANNELS = readChannelsFor(maxOpenFiles());
 
     /** The index row of a chunk, plus what this process learnt about it. */
     private static final class Chunk {
@@ -94,8 +97,6 @@ final class SqliteChunkStore implements ChunkStore {
         final boolean inline;
         volatile boolean verified;
         volatile long generation;
-        /** The channel {@link #readChannels} last gave for this chunk's file: a read finds it without a lookup. */
-        volatile FileChannel readChannel;
         /** The CRC-32C of a dirty small chunk's bytes as a read found them, or null. */
         volatile CrcOf crcOf;
 
@@ -149,9 +150,12 @@ final class SqliteChunkStore implements ChunkStore {
      * Open read channels of recently read chunk files, so that a run of small reads (4 KiB random
      * reads through the kernel) costs a pread each rather than an open, a pread and a close. A file
      * replaced or deleted loses its channel first ({@link #deleteFile}, {@link #putClean}); a write
-     * in place is seen through it (same inode).
+     * in place is seen through it (same inode). Every read looks its channel up here, so that the
+     * cache sees how often each is used: when it holds files read once (a copy of a tree), the
+     * chunks read over and over (random reads in a big file) push them out, not one another.
      */
     private final Cache<ChunkKey, FileChannel> readChannels;
+    private final LongAdder filesOpenedToRead = new LongAdder();
     /*
      * The loaders of the two caches, made once: a lambda that captures (here, this) is an allocation
      * through a method handle on every call under the quick compiler the launcher runs (about 30 ns),
@@ -160,7 +164,7 @@ final class SqliteChunkStore implements ChunkStore {
     private final Function<ChunkKey, Optional<Chunk>> loadRow = this::loadRow;
     private final Function<ChunkKey, FileChannel> openForReading = k -> {
         try {
-            return FileChannel.open(path(k), StandardOpenOption.READ);
+            return openToRead(k);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -442,7 +446,7 @@ final class SqliteChunkStore implements ChunkStore {
             return copied;
         }
         try {
-            int copied = readFile(key, chunk, offset, dst, want);
+            int copied = readFile(key, offset, dst, want);
             if (copied < want && !chunk.dirty) {
                 // A clean chunk shorter than its row: damaged. Forget it; the caller refetches.
                 forgetDamaged(key, chunk);
@@ -463,18 +467,10 @@ final class SqliteChunkStore implements ChunkStore {
 
     /**
      * Reads up to {@code want} bytes of a chunk's file from {@code offset} into {@code dst} (position
-     * kept), through the channel the chunk's row holds, else one from {@link #readChannels}. That
-     * cache closes what it lets go of, so a held channel may be closed: the read then takes a fresh one.
+     * kept), through a channel from {@link #readChannels}. That cache closes what it lets go of, so
+     * the channel may be closed under the read: it then takes a fresh one of its own.
      */
-    private int readFile(ChunkKey key, Chunk chunk, int offset, ByteBuffer dst, int want) throws IOException {
-        FileChannel held = chunk.readChannel;
-        if (held != null) {
-            try {
-                return readFrom(held, offset, dst, want);
-            } catch (ClosedChannelException e) {
-                chunk.readChannel = null;
-            }
-        }
+    private int readFile(ChunkKey key, int offset, ByteBuffer dst, int want) throws IOException {
         FileChannel ch;
         try {
             ch = readChannels.get(key, openForReading);
@@ -482,16 +478,20 @@ final class SqliteChunkStore implements ChunkStore {
             throw e.getCause();
         }
         try {
-            int copied = readFrom(ch, offset, dst, want);
-            chunk.readChannel = ch;
-            return copied;
+            return readFrom(ch, offset, dst, want);
         } catch (ClosedChannelException e) {
             // Evicted (or closed by an interrupt) while in use: read through a channel of its own.
             readChannels.asMap().remove(key, ch);
-            try (FileChannel own = FileChannel.open(path(key), StandardOpenOption.READ)) {
+            try (FileChannel own = openToRead(key)) {
                 return readFrom(own, offset, dst, want);
             }
         }
+    }
+
+    private FileChannel openToRead(ChunkKey key) throws IOException {
+        FileChannel channel = FileChannel.open(path(key), StandardOpenOption.READ);
+        filesOpenedToRead.increment();
+        return channel;
     }
 
     /** Position and limit of {@code dst} as they were on return. */
@@ -1822,6 +1822,31 @@ final class SqliteChunkStore implements ChunkStore {
     long rowsInMemory() {
         rows.cleanUp();
         return rows.estimatedSize();
+    }
+
+    /** How many times a read opened a chunk file (tests). */
+    long filesOpenedToRead() {
+        return filesOpenedToRead.sum();
+    }
+
+    /** Keeps at most {@code count} chunk files open for reading instead of {@link #READ_CHANNELS} (tests). */
+    void keepReadChannels(int count) {
+        readChannels.policy().eviction().orElseThrow().setMaximum(count);
+    }
+
+    /**
+     * A quarter of the files the process may have open, at least 64 and at most 4,096 (16 GiB of
+     * 4 MiB chunks, read at random without an open per read); the rest stay for the index, sockets
+     * and the files being written. The JVM raises its limit of open files to the hard limit at start.
+     */
+    static int readChannelsFor(long maxOpenFiles) {
+        return Math.clamp(maxOpenFiles / 4, 64, 4096);
+    }
+
+    /** The most files this process may have open; 16,384 where the platform has no such count (Windows). */
+    private static long maxOpenFiles() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean unix
+                ? unix.getMaxFileDescriptorCount() : 16_384;
     }
 
     /**

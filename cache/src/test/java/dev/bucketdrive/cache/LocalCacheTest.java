@@ -372,7 +372,8 @@ class LocalCacheTest {
     @Test
     void chunksReadAfterTheirChannelWasLetGoOfOrTheirFileReplacedReadRight() {
         try (LocalCache cache = open()) {
-            int chunks = SqliteChunkStore.READ_CHANNELS + 8; // more than stay open: the first ones are let go of
+            ((SqliteChunkStore) cache.chunks()).keepReadChannels(16);
+            int chunks = 16 + 8; // more than stay open: the first ones are let go of
             for (int i = 0; i < chunks; i++) {
                 cache.chunks().putClean(new ChunkKey(5, i), "e", ByteBuffer.wrap(bytes(FILE_BACKED, i)));
             }
@@ -387,6 +388,51 @@ class LocalCacheTest {
             assertThat(read(cache, first, "f")).isEqualTo(bytes(FILE_BACKED, 99));
             assertThat(read(cache, first, "e")).isNull();
         }
+    }
+
+    @Test
+    void aChunkReadOverAndOverKeepsItsFileOpenWhileFilesReadTwiceComeAndGo() {
+        // compare.sh's order: random reads in a big file after an untarred tree was uploaded (each
+        // upload reads its file) and copied (a second read). The open files kept must be the ones
+        // read most, which the cache of channels can only tell if every read asks it. Before, a read
+        // used the channel its chunk's row held: the cache saw one use of a chunk read thousands of
+        // times, let it go for files read twice, and compare.sh's random reads of a 256 MiB file then
+        // opened a chunk file at about every third read (10,000 opens a second; 64 channels kept).
+        int open = 16;
+        try (LocalCache cache = open()) {
+            SqliteChunkStore chunks = (SqliteChunkStore) cache.chunks();
+            chunks.keepReadChannels(open);
+            ByteBuffer page = ByteBuffer.allocate(4096);
+            ChunkKey hot = new ChunkKey(8, 0);
+            chunks.putClean(hot, "b", ByteBuffer.wrap(bytes(FILE_BACKED, 8)));
+            for (int n = 0; n < 1000; n++) {
+                assertThat(chunks.read(hot, "b", 4096 * (n % 9), page.clear())).isEqualTo(4096);
+            }
+            long opened = chunks.filesOpenedToRead();
+            int hotReadsThatOpened = 0;
+            for (int file = 100; file < 100 + 3 * open; file++) {
+                ChunkKey key = new ChunkKey(file, 0);
+                chunks.write(key, 0, ByteBuffer.wrap(bytes(FILE_BACKED, file)));
+                assertThat(read(cache, key, null)).as("the upload's read").isEqualTo(bytes(FILE_BACKED, file));
+                chunks.markUploaded(file, null, "t", chunks.dirtyChunks(file));
+                assertThat(read(cache, key, "t")).as("the copy's read").isEqualTo(bytes(FILE_BACKED, file));
+                long before = chunks.filesOpenedToRead();
+                assertThat(chunks.read(hot, "b", 0, page.clear())).isEqualTo(4096);
+                hotReadsThatOpened += (int) (chunks.filesOpenedToRead() - before);
+            }
+            assertThat(hotReadsThatOpened).as("reads of the chunk read most that opened its file").isZero();
+            assertThat(chunks.filesOpenedToRead() - opened).as("files opened: one per file read twice")
+                    .isEqualTo(3 * open);
+        }
+    }
+
+    @Test
+    void aQuarterOfTheFilesTheProcessMayOpenStayOpenForReadingWithinBounds() {
+        assertThat(SqliteChunkStore.readChannelsFor(1024)).isEqualTo(256);
+        assertThat(SqliteChunkStore.readChannelsFor(4096)).isEqualTo(1024);
+        assertThat(SqliteChunkStore.readChannelsFor(524_288)).isEqualTo(4096);
+        assertThat(SqliteChunkStore.readChannelsFor(100)).isEqualTo(64);
+        assertThat(SqliteChunkStore.readChannelsFor(-1)).as("limit unknown").isEqualTo(64);
     }
 
     @Test
