@@ -43,7 +43,9 @@ public interface UploadJournal {
     /**
      * Appends a DELETE or COPY step; steps of one rename are done in the order they were added. The
      * step survives a crash of the process at once, a power cut from the next {@link #sync} (a rename
-     * syncs before it returns; the write-back syncs before it sends a step).
+     * syncs before it returns; the write-back syncs before it sends a DELETE, while a COPY that it
+     * sends before the rename's sync only adds an object, which a power cut may leave under the new
+     * name).
      */
     PendingOp append(PendingOp.Kind kind, String key, String target, String baseEtag, Instant due);
 
