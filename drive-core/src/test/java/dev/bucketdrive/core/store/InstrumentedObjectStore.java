@@ -61,12 +61,12 @@ public final class InstrumentedObjectStore implements ObjectStore {
         return calls.get(op).get();
     }
 
-    /** The most calls of {@code op} that were in progress at one time. */
     /** How many calls of {@code op} are running now. */
     public long running(Op op) {
         return running.get(op).get();
     }
 
+    /** The most calls of {@code op} that were in progress at one time. */
     public long mostAtOnce(Op op) {
         return mostAtOnce.get(op).get();
     }
