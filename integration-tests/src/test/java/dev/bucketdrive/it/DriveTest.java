@@ -1115,7 +1115,7 @@ class DriveTest {
         for (String dir : List.of("/a", "/b", "/c", "/d")) {
             assertThat(h.drive.readdir(dir)).hasSize(1);
         }
-        awaitCalls(HEAD, 4); // the attribute reads
+        awaitCallsDone(HEAD, 4); // the attribute reads
         bucket.put("b/changed.bin", Body.of(changed), PutOptions.DEFAULT);
         clock.advance(Duration.ofSeconds(3));
         h.store.resetCounters();
@@ -1162,7 +1162,7 @@ class DriveTest {
         }
         bucket.put("dir/z-large", Body.of(random(2 * 1024 * 1024, 9)), PutOptions.DEFAULT);
         assertThat(h.drive.readdir("/dir")).hasSize(8);
-        awaitCalls(HEAD, 7); // the attribute reads: a GET of a.txt, HEADs of the others
+        awaitCallsDone(HEAD, 7); // the attribute reads: a GET of a.txt, HEADs of the others
         Thread.sleep(300);
         assertThat(h.store.calls(GET)).as("GETs of the listing").isEqualTo(1);
         h.store.resetCounters();
@@ -2076,7 +2076,7 @@ class DriveTest {
             clock.advance(Duration.ofMillis(200));
             h.write("/f" + i + ".txt", bytes(Integer.toString(i)));
         }
-        awaitCalls(PUT, 6);
+        awaitCallsDone(PUT, 6);
         Thread.sleep(1500);
         assertThat(h.store.calls(PUT)).as("uploads that waited the max delay").isEqualTo(6);
         assertThat(object("f0.txt")).isEqualTo(bytes("0"));
@@ -2085,7 +2085,7 @@ class DriveTest {
         // A pause (250 ms without a write), shorter than the delay: the files that fell due go, those
         // closed in the last second wait for theirs.
         clock.advance(Duration.ofMillis(300));
-        awaitCalls(PUT, 52); // due by now, 11.3 s: closed by 10.3 s, f0 to f51
+        awaitCallsDone(PUT, 52); // due by now, 11.3 s: closed by 10.3 s, f0 to f51
         Thread.sleep(1500);
         assertThat(h.store.calls(PUT)).as("uploads due at the pause").isEqualTo(52);
         assertThat(object("f51.txt")).isEqualTo(bytes("51"));
