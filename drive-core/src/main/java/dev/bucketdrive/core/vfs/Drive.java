@@ -68,10 +68,10 @@ import java.util.function.Supplier;
  *
  * <p>Lock order: the lock of {@link #refreshes} (a batch of revalidations being stored), then
  * {@link #namespace} (structural changes: create, mkdir, unlink, rmdir, rename,
- * symlink, merging a listing), then a {@link Node}'s monitor, then the cache's own locks (chunk stripe,
- * then its database). A transaction of {@link #transactions} holds the database lock while it runs:
- * it is entered under {@link #namespace} with what it needs already read from the node, and takes no
- * monitor inside. Network I/O never happens under a node's monitor; under {@link #namespace} only
+ * symlink, merging a listing), then a {@link Node}'s monitor, then the write-back's watch of cuts
+ * ({@link WriteBack#cutting}), then the cache's own locks (chunk stripe, then its database). A
+ * transaction of {@link #transactions} holds the database lock while it runs: it is entered under
+ * {@link #namespace} with what it needs already read from the node, and takes no monitor inside. Network I/O never happens under a node's monitor; under {@link #namespace} only
  * the listing a directory rename needs.
  */
 public final class Drive implements AutoCloseable {
@@ -1175,9 +1175,15 @@ public final class Drive implements AutoCloseable {
                 }
             }
         }
-        chunks.truncate(node.id, size);
+        if (size < old) {
+            writeBack.cutting(node.id, size, () -> chunks.truncate(node.id, size));
+        } else {
+            chunks.truncate(node.id, size);
+        }
         synchronized (node) {
             node.size = size;
+            // An upload that ended since the cut began set the version it made, all of its size.
+            node.remoteLimit = Math.min(node.remoteLimit, size);
             node.mtimeMillis = now();
         }
     }

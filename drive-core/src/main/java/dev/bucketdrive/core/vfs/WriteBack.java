@@ -122,6 +122,12 @@ final class WriteBack implements AutoCloseable {
      * upload ending removes only its own and never that of the file's next upload.
      */
     private final Map<String, UploadClaim> uploadingKeys = new ConcurrentHashMap<>();
+    /**
+     * Uploads under way, by file, each with how much of the file the content it took still is (see
+     * {@link #cutting}). Guarded by its own monitor. Lock order: after the namespace lock, before the
+     * cache's locks.
+     */
+    private final Map<Long, CutWatch> cutWatches = new HashMap<>();
     /** Key prefixes whose uploads wait, with how many renames under way pause each. */
     private final Map<String, Integer> paused = new ConcurrentHashMap<>();
     /** The sequence of each file's last finished upload, for fsync. */
@@ -1122,9 +1128,26 @@ final class WriteBack implements AutoCloseable {
         if (op == null || op.due().isAfter(Instant.ofEpochMilli(drive.now())) && !urgent.contains(op.fileId())) {
             return;
         }
-        // Generations first: a write after this point shows as a changed generation at the end.
-        Map<Integer, Long> gens = chunks.dirtyChunks(op.fileId());
-        Optional<Entry> found = drive.index.byId(op.fileId());
+        CutWatch watch = new CutWatch();
+        Map<Integer, Long> gens;
+        Optional<Entry> found;
+        synchronized (cutWatches) { // no truncation drops chunks meanwhile (see cutting)
+            // Generations first: a write after this point shows as a changed generation at the end.
+            gens = chunks.dirtyChunks(op.fileId());
+            found = drive.index.byId(op.fileId());
+            cutWatches.put(op.fileId(), watch);
+        }
+        try {
+            uploadTaken(op, gens, found);
+        } finally {
+            synchronized (cutWatches) {
+                cutWatches.remove(op.fileId(), watch);
+            }
+        }
+    }
+
+    /** Uploads the file as taken: {@code gens}, the generations of its dirty chunks, read with its entry {@code found}. */
+    private void uploadTaken(PendingOp op, Map<Integer, Long> gens, Optional<Entry> found) {
         if (found.isEmpty()) {
             finish(op, null, null); // deleted or replaced before it uploaded
             return;
@@ -1201,6 +1224,37 @@ final class WriteBack implements AutoCloseable {
 
         UploadClaim(long fileId) {
             this.fileId = fileId;
+        }
+    }
+
+    /** How much of its file the content an upload took still is: the file's size then, or less after a cut. */
+    private static final class CutWatch {
+        long keptBelow = Long.MAX_VALUE; // guarded by cutWatches
+    }
+
+    /**
+     * A truncation cuts a file to {@code size}: marks the uploads of it under way, which took its
+     * content before, then runs {@code cut} (which drops the chunks past {@code size}) under the same
+     * monitor, so that no upload takes the content between the two. The version such an upload makes
+     * is the file's own only below {@code size}: the file reads zeros past it, or its own later bytes,
+     * never the bytes the upload carried there. (Had the file a version before, the cut made it local
+     * and the upload finds that; a file's first upload leaves nothing else to tell.)
+     */
+    void cutting(long fileId, long size, Runnable cut) {
+        synchronized (cutWatches) {
+            CutWatch watch = cutWatches.get(fileId);
+            if (watch != null) {
+                watch.keptBelow = Math.min(watch.keptBelow, size);
+            }
+            cut.run();
+        }
+    }
+
+    /** How many bytes of the version an upload of {@code e} makes are still the file's. */
+    private long stillTheFiles(Entry e) {
+        synchronized (cutWatches) {
+            CutWatch watch = cutWatches.get(e.id());
+            return watch == null ? e.size() : Math.min(e.size(), watch.keptBelow);
         }
     }
 
@@ -1455,7 +1509,9 @@ final class WriteBack implements AutoCloseable {
      * all its bytes local (its etag is null now: the open node's, or, with none open, the entry's)
      * keeps its chunks dirty: they are its only copy, and its next upload sends them. Its entry learns
      * the new version only while it still names {@code source} (the truncation not persisted yet):
-     * a file cut and grown again must read zeros past the cut, not the bytes the upload carried.
+     * a file cut and grown again must read zeros past the cut, not the bytes the upload carried. A
+     * file whose first upload this is had no version to stop reading: a cut since the upload took its
+     * content bounds what the file may fetch of the new version instead ({@link #cutting}).
      */
     private void becameVersion(Entry e, String source, String newEtag, Map<Integer, Long> gens, String newPath) {
         recordVersion(e, source, newEtag, gens, newPath, true);
@@ -1476,6 +1532,7 @@ final class WriteBack implements AutoCloseable {
                                boolean sourceBytesSent) {
         Node n = drive.openNode(e.id());
         Optional<Entry> current = drive.index.byId(e.id());
+        long kept = stillTheFiles(e);
         boolean wentLocal = false;
         if (n != null) {
             synchronized (n) {
@@ -1484,7 +1541,7 @@ final class WriteBack implements AutoCloseable {
                 }
                 if (Objects.equals(n.etag, source)) {
                     n.etag = newEtag;
-                    n.remoteLimit = e.size();
+                    n.remoteLimit = kept;
                 } else {
                     wentLocal = n.etag == null;
                 }
@@ -1496,7 +1553,7 @@ final class WriteBack implements AutoCloseable {
             chunks.markUploaded(e.id(), sourceBytesSent ? source : null, newEtag, gens);
         }
         if (current.isPresent() && (!wentLocal || Objects.equals(current.get().remoteVersion(), source))) {
-            drive.index.upsert(current.get().withRemote(newEtag, e.size()));
+            drive.index.upsert(current.get().withRemote(newEtag, kept));
         }
     }
 
