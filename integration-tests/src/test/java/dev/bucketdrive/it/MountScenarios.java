@@ -25,6 +25,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -230,6 +231,100 @@ abstract class MountScenarios {
         mount.drain();
         assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(object("random.bin"))))
                 .isEqualTo(sha256(local));
+    }
+
+    /**
+     * One file used as programs use files: writes and reads at random places through two handles,
+     * truncations that cut and grow it, and shared memory mappings that read it and write it (git's
+     * pack files and SQLite's memory-mapped I/O read this way; linkers write this way), the mappings
+     * in another process. A local copy gets the same changes; the file must read as the copy after
+     * each step, after a remount that keeps the cache, in the bucket, and on a mount with an empty cache.
+     */
+    @Test
+    void mappedWritesAndReadsAndTruncationsAgreeWithALocalCopyThroughRemounts() throws Exception {
+        int limit = 10 << 20; // beyond two chunks
+        byte[] model = new byte[limit]; // past size: zeros
+        int size = 0;
+        Random r = new Random(17);
+        Path scratch = tmp.resolve("mapped-read.bin");
+        for (int round = 0; round < 3; round++) {
+            Path file = mount.path("mapped.bin");
+            try (FileChannel writer = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                         StandardOpenOption.WRITE);
+                 FileChannel reader = FileChannel.open(file, StandardOpenOption.READ);
+                 MappedFileWorker mapper = MappedFileWorker.open(file)) {
+                for (int step = 0; step < 120; step++) {
+                    int at = r.nextInt(limit);
+                    int length = 1 + r.nextInt(Math.min(300_000, limit - at));
+                    switch (r.nextInt(6)) {
+                        case 0 -> { // a write, maybe past the end (what lies between reads as zeros)
+                            byte[] data = new byte[length];
+                            r.nextBytes(data);
+                            writer.write(ByteBuffer.wrap(data), at);
+                            System.arraycopy(data, 0, model, at, length);
+                            size = Math.max(size, at + length);
+                        }
+                        case 1 -> { // a truncation, down or up
+                            int to = r.nextInt(limit);
+                            try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+                                raf.setLength(to);
+                            }
+                            if (to < size) {
+                                Arrays.fill(model, to, size, (byte) 0);
+                            }
+                            size = to;
+                        }
+                        case 2 -> { // a write through a shared mapping; mapping past the end grows the file
+                            long seed = r.nextLong();
+                            mapper.write(at, length, seed);
+                            System.arraycopy(MappedFileWorker.bytes(length, seed), 0, model, at, length);
+                            size = Math.max(size, at + length);
+                        }
+                        case 3 -> { // a read through a mapping, of bytes within the file
+                            if (size > 0) {
+                                int from = r.nextInt(size);
+                                int n = 1 + r.nextInt(Math.min(300_000, size - from));
+                                assertSameBytes(mapper.read(from, n, scratch), model, from, "mapped read, step " + step);
+                            }
+                        }
+                        default -> { // a read through the other handle, maybe across the end
+                            ByteBuffer got = ByteBuffer.allocate(length);
+                            while (got.hasRemaining() && reader.read(got, at + got.position()) > 0) {
+                                // until the end of the file or of the buffer
+                            }
+                            int expected = Math.max(0, Math.min(length, size - at));
+                            assertThat(got.position()).as("bytes read, step %d", step).isEqualTo(expected);
+                            assertSameBytes(Arrays.copyOf(got.array(), expected), model, at, "read, step " + step);
+                        }
+                    }
+                }
+                assertThat(writer.size()).isEqualTo(size);
+            }
+            assertWholeFile(Files.readAllBytes(file), model, size, "end of round " + round);
+            mount.close(); // a clean stop; the next round starts on the cache it left
+            mount = null;
+            mount = new MountFixture(store, tmp.resolve("mnt"), tmp.resolve("cache"), o -> o);
+            assertWholeFile(Files.readAllBytes(mount.path("mapped.bin")), model, size, "after remount " + round);
+        }
+        mount.drain();
+        assertWholeFile(object("mapped.bin"), model, size, "the object");
+        mount.close();
+        mount = null;
+        mount = new MountFixture(store, tmp.resolve("mnt"), tmp.resolve("cache-empty"), o -> o);
+        try (MappedFileWorker mapper = MappedFileWorker.open(mount.path("mapped.bin"))) {
+            assertWholeFile(mapper.read(0, size, scratch), model, size, "mapped on an empty cache");
+        }
+    }
+
+    private static void assertWholeFile(byte[] actual, byte[] model, int size, String what) {
+        assertThat(actual.length).as(what + ": size").isEqualTo(size);
+        assertSameBytes(actual, model, 0, what);
+    }
+
+    /** Says where {@code actual} first differs from the model's bytes at {@code from}, not both arrays whole. */
+    private static void assertSameBytes(byte[] actual, byte[] model, int from, String what) {
+        int at = Arrays.mismatch(actual, Arrays.copyOfRange(model, from, from + actual.length));
+        assertThat(at).as("%s: first byte that differs, counted from offset %d", what, from).isEqualTo(-1);
     }
 
     @Test
