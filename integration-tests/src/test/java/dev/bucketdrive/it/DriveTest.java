@@ -787,6 +787,25 @@ class DriveTest {
         assertThatThrownBy(() -> h.drive.getattr("/f.bin")).isInstanceOf(FsException.class);
     }
 
+    /**
+     * A program that unlinks a file it keeps open (a temporary file) may still fsync it: there is
+     * nothing to make durable, and the fsync returned only after its timeout with EIO, waiting for the
+     * upload held for the file while it was open, which never came.
+     */
+    @Test
+    void anFsyncOfAnUnlinkedOpenFileReturnsAtOnce() {
+        reopen("cache-fsync-unlinked", o -> o.withTimeouts(Duration.ofSeconds(30), Duration.ofSeconds(5)));
+        long fh = h.drive.create("/scratch.tmp", 0644, Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
+        h.drive.write(fh, ByteBuffer.wrap(bytes("before")), 0);
+        h.drive.unlink("/scratch.tmp");
+        h.drive.write(fh, ByteBuffer.wrap(bytes("after")), 6);
+        h.drive.fsync(fh);
+        assertThat(h.readAll(fh)).isEqualTo(bytes("beforeafter"));
+        h.drive.release(fh);
+        h.drain();
+        assertThat(bucket.keys()).isEmpty();
+    }
+
     @Test
     void aRemoteChangeMeansAConflictCopyInsteadOfAnOverwrite() {
         h.write("/notes.txt", bytes("base"));

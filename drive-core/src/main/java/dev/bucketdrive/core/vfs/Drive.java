@@ -482,17 +482,19 @@ public final class Drive implements AutoCloseable {
         return closing.get() > 0;
     }
 
-    /** Returns when the file's content is durable in the bucket (or fails with EIO after the fsync timeout). */
+    /**
+     * Returns when the file's content is durable in the bucket (or fails with EIO after the fsync
+     * timeout); at once for a file whose name is gone, whose data goes at its last release.
+     */
     public void fsync(long fh) {
         Node node = handle(fh).node;
         synchronized (node) {
             node.syncWanted = true;
         }
         try {
+            // Null when the name is gone: an upload still in the journal (held while the file is
+            // open) finds no file and sends nothing, so there is nothing to wait for.
             PendingOp op = whileClosing(() -> persist(node, now(), true));
-            if (op == null) {
-                op = journal.uploadOf(node.id).orElse(null);
-            }
             if (op != null && !writeBack.awaitUploaded(node.id, op.sequence(), options.fsyncTimeout())) {
                 throw new FsException(FsError.IO, "fsync: the upload of " + node.path
                         + " did not finish in " + options.fsyncTimeout() + "; it stays queued");
