@@ -934,6 +934,31 @@ class DriveTest {
         assertThat(bucket.keys()).noneMatch(k -> k.startsWith("before"));
     }
 
+    /**
+     * A directory renamed back while the copies of its first rename are still pending: the bucket
+     * lists nothing under the name it is renamed from yet, so the second rename must wait for those
+     * copies before it lists; it moved nothing, and the file's object stayed under the first new name
+     * while the drive showed it under the old one (found by {@code DriveOpenFilesModelTest}).
+     */
+    @Test
+    void aDirectoryRenamedBackWhileItsFirstRenamesCopiesArePendingKeepsItsFilesInTheBucket() {
+        h.drive.mkdir("/before", 0755);
+        h.write("/before/f.txt", bytes("moved twice"));
+        h.drain();
+        h.store.beforeNext(COPY, () -> {
+            throw new StoreException(StoreException.Kind.TRANSIENT, "not now");
+        });
+        h.drive.rename("/before", "/after", false);
+        h.drive.rename("/after", "/before", false);
+        h.drain();
+        assertThat(bucket.keys()).containsExactly("before/", "before/f.txt");
+        assertThat(object("before/f.txt")).isEqualTo(bytes("moved twice"));
+        reopen("cache-renamed-back", o -> o);
+        assertThat(h.drive.readdir("/")).extracting(DirectoryEntry::name).containsExactly("before");
+        assertThat(h.drive.readdir("/before")).extracting(DirectoryEntry::name).containsExactly("f.txt");
+        assertThat(h.read("/before/f.txt")).isEqualTo(bytes("moved twice"));
+    }
+
     /** Polls without draining: a drain makes due what waits for a retry and so changes what is awaited. */
     private static void awaitTrue(String what, java.util.function.BooleanSupplier condition) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);

@@ -832,17 +832,42 @@ public final class Drive implements AutoCloseable {
         return steps;
     }
 
+    /**
+     * Moves every object under the directory's key to the new one, as the bucket lists them. The
+     * listing must show what the steps already journaled there will leave (a copy into the directory
+     * from an earlier rename, still pending, lists nothing yet, and the object it makes would stay
+     * under the old name), so it waits for those steps first, and lists again if one was journaled
+     * after the listing.
+     */
     private List<PendingOp> renameDirectory(Entry s, String dst, Entry replaced) {
+        String fromPrefix = dirKey(s.path());
+        while (true) {
+            if (!writeBack.awaitNoStepUnder(fromPrefix, options.fsyncTimeout())) {
+                throw new FsException(FsError.IO, "rename of " + s.path() + ": earlier changes under it did not reach "
+                        + "the bucket in " + options.fsyncTimeout());
+            }
+            List<PendingOp> steps = renameDirectory(s, dst, replaced, listAll(fromPrefix));
+            if (steps != null) {
+                return steps;
+            }
+        }
+    }
+
+    /** Null when a step under the directory was journaled after {@code objects} were listed. */
+    private List<PendingOp> renameDirectory(Entry s, String dst, Entry replaced, List<ObjectSummary> objects) {
         List<PendingOp> steps;
         String fromPrefix = dirKey(s.path());
         String toPrefix = dirKey(dst);
-        List<ObjectSummary> objects = listAll(fromPrefix);
         for (ObjectSummary o : objects) {
             if (utf8Length(toPrefix + o.key().substring(fromPrefix.length())) > ObjectStore.MAX_KEY_BYTES) {
                 throw new FsException(FsError.NAME_TOO_LONG, "a key below " + dst + " would pass 1024 bytes");
             }
         }
         namespace.lock();
+        if (writeBack.hasPendingStepUnder(fromPrefix)) {
+            namespace.unlock();
+            return null;
+        }
         try {
             requireDirectory(Entry.parentOf(dst));
             List<PendingOp> appended = withSteps(added -> {

@@ -448,6 +448,31 @@ final class WriteBack implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until no rename or delete step is pending for a key under {@code prefix}, up to
+     * {@code timeout}; returns whether none is.
+     */
+    boolean awaitNoStepUnder(String prefix, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        wake();
+        lock.lock();
+        try {
+            while (steps.touchesUnder(prefix)) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                changed.awaitNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)));
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** While a rename's copy to {@code key} is pending, the object is still at the source. */
     String copySourceOf(String key) {
         lock.lock();
