@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
@@ -326,6 +327,160 @@ abstract class MountScenarios {
         int at = Arrays.mismatch(actual, Arrays.copyOfRange(model, from, from + actual.length));
         assertThat(at).as("%s: first byte that differs, counted from offset %d", what, from).isEqualTo(-1);
     }
+
+    /**
+     * The same random steps on a local disk and through the mount, with up to three files held open
+     * across them: writes and cuts through the handles and by name, renames of files (over open ones
+     * too) and of their directory, unlinks of open files, fsyncs and closes. After each step every name
+     * and every handle must read on the mount as on the local disk (a handle follows its file and keeps
+     * it after its name is gone); then after a remount on the same cache, and in the bucket.
+     */
+    @Test
+    void openFilesThroughRenamesUnlinksAndCutsReadAsOnALocalDisk() throws Exception {
+        Path local = Files.createDirectories(tmp.resolve("local"));
+        Path mnt = mount.path("");
+        List<String> names = List.of("a", "b", "d/e", "d/f");
+        FileChannel[][] slots = new FileChannel[3][2];
+        Random r = new Random(17);
+        String directory = "d";
+        Files.createDirectory(local.resolve(directory));
+        Files.createDirectory(mnt.resolve(directory));
+        try {
+            for (int step = 0; step < 400; step++) {
+                String name = names.get(r.nextInt(names.size())).replaceFirst("^d/", directory + "/");
+                String other = names.get(r.nextInt(names.size())).replaceFirst("^d/", directory + "/");
+                int slot = r.nextInt(slots.length);
+                FileChannel[] held = slots[slot];
+                int kind = r.nextInt(12);
+                String what = step + ": " + kind + " " + name + " " + other + " slot " + slot;
+                byte[] data = new byte[1 + r.nextInt(3 * 65_536)];
+                r.nextBytes(data);
+                long at = r.nextInt(5 * 65_536);
+                switch (kind) {
+                    case 0, 1 -> {
+                        closeBoth(held);
+                        for (int side = 0; side < 2; side++) {
+                            held[side] = FileChannel.open((side == 0 ? local : mnt).resolve(name), StandardOpenOption.READ,
+                                    StandardOpenOption.WRITE, StandardOpenOption.CREATE);
+                        }
+                    }
+                    case 2, 3, 4 -> {
+                        for (FileChannel ch : held[0] == null ? new FileChannel[0] : held) {
+                            ch.write(ByteBuffer.wrap(data), at);
+                        }
+                    }
+                    case 5 -> {
+                        for (FileChannel ch : held[0] == null ? new FileChannel[0] : held) {
+                            ch.truncate(at);
+                        }
+                    }
+                    case 6 -> {
+                        if (held[0] != null) {
+                            held[1].force(true);
+                        }
+                        closeBoth(held);
+                    }
+                    case 7 -> {
+                        for (Path root : List.of(local, mnt)) {
+                            try (FileChannel ch = FileChannel.open(root.resolve(name), StandardOpenOption.WRITE,
+                                    StandardOpenOption.CREATE)) {
+                                ch.write(ByteBuffer.wrap(data), at);
+                            }
+                        }
+                    }
+                    case 8 -> {
+                        if (Files.exists(local.resolve(name))) {
+                            for (Path root : List.of(local, mnt)) {
+                                try (RandomAccessFile f = new RandomAccessFile(root.resolve(name).toFile(), "rw")) {
+                                    f.setLength(at);
+                                }
+                            }
+                        }
+                    }
+                    case 9 -> {
+                        if (Files.exists(local.resolve(name))) {
+                            for (Path root : List.of(local, mnt)) {
+                                Files.move(root.resolve(name), root.resolve(other), StandardCopyOption.REPLACE_EXISTING);
+                            }
+                        }
+                    }
+                    case 10 -> {
+                        if (Files.exists(local.resolve(name))) {
+                            for (Path root : List.of(local, mnt)) {
+                                Files.delete(root.resolve(name));
+                            }
+                        }
+                    }
+                    default -> {
+                        String to = directory.equals("d") ? "x" : "d";
+                        for (Path root : List.of(local, mnt)) {
+                            Files.move(root.resolve(directory), root.resolve(to));
+                        }
+                        directory = to;
+                    }
+                }
+                assertSameFiles(local, mnt, "after step " + what);
+                for (int i = 0; i < slots.length; i++) {
+                    if (slots[i][0] != null) {
+                        assertThat(slots[i][1].size()).as("size through slot %s after step %s", i, what)
+                                .isEqualTo(slots[i][0].size());
+                        byte[] expected = readAll(slots[i][0]);
+                        assertWholeFile(readAll(slots[i][1]), expected, expected.length, "slot " + i + " after step " + what);
+                    }
+                }
+            }
+        } finally {
+            for (FileChannel[] held : slots) {
+                closeBoth(held);
+            }
+        }
+        mount.close(); // a clean stop: the remount starts on the cache it left
+        mount = new MountFixture(store, tmp.resolve("mnt"), tmp.resolve("cache"), o -> o);
+        assertSameFiles(local, mount.path(""), "after the remount");
+        mount.drain();
+        Map<String, Long> keys = bucketListing();
+        try (Stream<Path> walk = Files.walk(local)) {
+            List<Path> files = walk.filter(Files::isRegularFile).toList();
+            assertThat(keys.keySet().stream().filter(k -> !k.endsWith("/")).toList()).as("keys in the bucket")
+                    .containsExactlyInAnyOrderElementsOf(files.stream().map(f -> local.relativize(f).toString()).toList());
+            for (Path f : files) {
+                byte[] expected = Files.readAllBytes(f);
+                assertWholeFile(object(local.relativize(f).toString()), expected, expected.length, "object " + f);
+            }
+        }
+    }
+
+    private static void closeBoth(FileChannel[] held) throws IOException {
+        for (int side = 0; side < held.length; side++) {
+            if (held[side] != null) {
+                held[side].close();
+                held[side] = null;
+            }
+        }
+    }
+
+    private static byte[] readAll(FileChannel ch) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate((int) ch.size() + 1);
+        while (ch.read(buf, buf.position()) > 0) {
+            // until the end
+        }
+        return Arrays.copyOf(buf.array(), buf.position());
+    }
+
+    private static void assertSameFiles(Path local, Path mnt, String when) throws IOException {
+        Map<String, byte[]> expected = new TreeMap<>();
+        Map<String, byte[]> shown = new TreeMap<>();
+        for (Path root : List.of(local, mnt)) {
+            try (Stream<Path> walk = Files.walk(root)) {
+                for (Path p : walk.filter(Files::isRegularFile).toList()) {
+                    (root == local ? expected : shown).put(root.relativize(p).toString(), Files.readAllBytes(p));
+                }
+            }
+        }
+        assertThat(shown.keySet()).as("names %s", when).containsExactlyElementsOf(expected.keySet());
+        expected.forEach((k, v) -> assertWholeFile(shown.get(k), v, v.length, k + " " + when));
+    }
+
 
     @Test
     void renameADirectoryOf500Files() throws Exception {

@@ -31,6 +31,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.regex.Pattern;
 import java.util.function.IntSupplier;
 
 /**
@@ -53,6 +54,10 @@ final class BucketFileSystem implements FuseOperations {
     private final Drive drive;
     private final Errno errno;
     private final boolean windows;
+    /** The name libfuse hides an open file under (fuse.c, hidden_name): node id and counter in hex. */
+    /** Handles of ours on unlinked files, by the hidden name libfuse knows each under (see rename). */
+    private final Map<String, Long> hidden = new ConcurrentHashMap<>();
+    private static final Pattern HIDDEN_NAME = Pattern.compile("\\.fuse_hidden[0-9a-f]{16}");
     private final LongAdder failures = new LongAdder();
     /**
      * Directory handles count down from -1, so a callback that takes a positive handle for an open
@@ -145,7 +150,9 @@ final class BucketFileSystem implements FuseOperations {
     @Override
     public int getattr(String path, Stat stat, FileInfo fi) {
         return call("getattr", path, () -> {
-            FileAttributes a = fi != null && fi.getFh() > 0 ? drive.getattr(fi.getFh()) : drive.getattr(path);
+            Long hiddenFh = hidden.isEmpty() || fi != null ? null : hidden.get(path);
+            FileAttributes a = fi != null && fi.getFh() > 0 ? drive.getattr(fi.getFh())
+                    : hiddenFh != null ? drive.getattr(hiddenFh) : drive.getattr(path);
             fill(stat, a);
             return 0;
         });
@@ -319,14 +326,51 @@ final class BucketFileSystem implements FuseOperations {
             if ((flags & RENAME_EXCHANGE) != 0) {
                 return -errno.enotsup();
             }
+            if (!windows && flags == 0 && hidesAnOpenFile(oldPath, newPath)) {
+                // The drive keeps an unlinked file for its open handles itself. libfuse asks for the
+                // file's attributes under the hidden name (fstat), so a handle of ours answers there
+                // until libfuse unlinks that name.
+                long fh = drive.open(oldPath, Set.of());
+                try {
+                    drive.unlink(oldPath);
+                } catch (RuntimeException e) {
+                    drive.release(fh);
+                    throw e;
+                }
+                hidden.put(newPath, fh);
+                return 0;
+            }
             drive.rename(oldPath, newPath, (flags & RENAME_NOREPLACE) != 0);
+            for (String name : hidden.keySet()) { // libfuse moves hidden names with their directory
+                if (name.startsWith(oldPath + "/")) {
+                    hidden.put(newPath + name.substring(oldPath.length()), hidden.remove(name));
+                }
+            }
             return 0;
         });
+    }
+
+    /**
+     * Whether libfuse asks this rename in place of an unlink of an open file (or before a rename over
+     * one): it renames the file to {@code .fuse_hidden} and 16 hex digits in its directory and unlinks
+     * that name at the last release. The option that turns this off ({@code hard_remove}) is no longer
+     * a mount option in libfuse 3, and jfuse's init cannot set it; done as asked, the hidden name would
+     * be listed, copied in the bucket, and left there by a crash while the file was open.
+     */
+    static boolean hidesAnOpenFile(String oldPath, String newPath) {
+        int slash = newPath.lastIndexOf('/');
+        return HIDDEN_NAME.matcher(newPath).region(slash + 1, newPath.length()).matches()
+                && oldPath.lastIndexOf('/') == slash && oldPath.startsWith(newPath.substring(0, slash + 1));
     }
 
     @Override
     public int unlink(String path) {
         return call("unlink", path, () -> {
+            Long fh = hidden.remove(path);
+            if (fh != null) {
+                drive.release(fh);
+                return 0;
+            }
             drive.unlink(path);
             return 0;
         });

@@ -108,6 +108,62 @@ class BucketFileSystemTest {
         assertThat(read(dir, 4, FuseOperations.FUSE_READDIR_PLUS).names).isEmpty();
     }
 
+    /**
+     * libfuse renames an open file that is unlinked (or renamed over) to a hidden name and unlinks
+     * that at its last release; the adapter makes it the unlink it stands for, so the name is neither
+     * listed nor copied in the bucket, and the open handle keeps the data.
+     */
+    @Test
+    void libfusesHidingOfAnOpenFileIsTheUnlinkItStandsFor() {
+        drive.mkdir("/d", 0755);
+        long fh = drive.create("/d/open.txt", 0644, Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
+        drive.write(fh, java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}), 0);
+        assertThat(fs.rename("/d/open.txt", "/d/.fuse_hidden0000000500000001", 0)).isZero();
+        assertThat(drive.readdir("/d")).isEmpty();
+        java.nio.ByteBuffer back = java.nio.ByteBuffer.allocate(3);
+        assertThat(drive.read(fh, back, 0)).isEqualTo(3);
+        assertThat(back.array()).containsExactly(1, 2, 3);
+        // libfuse asks fstat's attributes under the hidden name, and unlinks it after the last release.
+        long[] size = {-1};
+        org.cryptomator.jfuse.api.Stat stat = statKeepingSize(size);
+        assertThat(fs.getattr("/d/.fuse_hidden0000000500000001", stat, null)).isZero();
+        assertThat(size[0]).isEqualTo(3);
+        // It moves with its directory.
+        assertThat(fs.rename("/d", "/e", 0)).isZero();
+        size[0] = -1;
+        assertThat(fs.getattr("/e/.fuse_hidden0000000500000001", stat, null)).isZero();
+        assertThat(size[0]).isEqualTo(3);
+        drive.release(fh);
+        assertThat(fs.unlink("/e/.fuse_hidden0000000500000001")).isZero();
+        assertThat(fs.getattr("/e/.fuse_hidden0000000500000001", stat, null)).isEqualTo(-ErrnoMapTest.named("enoent"));
+        assertThat(fs.unlink("/e/.fuse_hidden0000000500000001")).isEqualTo(-ErrnoMapTest.named("enoent"));
+        assertThat(fs.rename("/e", "/d", 0)).isZero();
+
+        // Names that only look alike are renamed as asked.
+        make("/d/a");
+        assertThat(fs.rename("/d/a", "/d/.fuse_hidden00000005", 0)).isZero();
+        assertThat(fs.rename("/d/.fuse_hidden00000005", "/.fuse_hidden0000000500000002", 0)).isZero();
+        assertThat(drive.readdir("/")).extracting(e -> e.name()).containsExactlyInAnyOrder("d", ".fuse_hidden0000000500000002");
+        assertThat(BucketFileSystem.hidesAnOpenFile("/x", "/.fuse_hidden00000005000000ff")).isTrue();
+        assertThat(BucketFileSystem.hidesAnOpenFile("/d/x", "/.fuse_hidden00000005000000ff")).isFalse();
+        assertThat(BucketFileSystem.hidesAnOpenFile("/dd/x", "/d/.fuse_hidden00000005000000ff")).isFalse();
+    }
+
+    /** A stat buffer that keeps the size it is given in {@code size[0]} and ignores the rest. */
+    private static org.cryptomator.jfuse.api.Stat statKeepingSize(long[] size) {
+        java.lang.reflect.InvocationHandler ignore = (proxy, method, args) -> null;
+        Object time = java.lang.reflect.Proxy.newProxyInstance(BucketFileSystemTest.class.getClassLoader(),
+                new Class<?>[] {org.cryptomator.jfuse.api.TimeSpec.class}, ignore);
+        return (org.cryptomator.jfuse.api.Stat) java.lang.reflect.Proxy.newProxyInstance(
+                BucketFileSystemTest.class.getClassLoader(), new Class<?>[] {org.cryptomator.jfuse.api.Stat.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("setSize")) {
+                        size[0] = (Long) args[0];
+                    }
+                    return method.getReturnType() == org.cryptomator.jfuse.api.TimeSpec.class ? time : null;
+                });
+    }
+
     private void make(String path) {
         drive.release(drive.create(path, 0644, Set.of(StandardOpenOption.WRITE)));
     }

@@ -22,7 +22,7 @@ class ErrnoMapTest {
                 default -> 1000 + method.getName().hashCode() % 1000 + 1000;
             });
 
-    private static int named(String method) {
+    static int named(String method) {
         return 1000 + method.hashCode() % 1000 + 1000;
     }
 
