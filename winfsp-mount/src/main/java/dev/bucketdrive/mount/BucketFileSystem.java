@@ -31,8 +31,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.regex.Pattern;
 import java.util.function.IntSupplier;
+import java.util.regex.Pattern;
 
 /**
  * The FUSE operations of a mount: each turns its native arguments into one {@link Drive} call and the
@@ -55,9 +55,9 @@ final class BucketFileSystem implements FuseOperations {
     private final Errno errno;
     private final boolean windows;
     /** The name libfuse hides an open file under (fuse.c, hidden_name): node id and counter in hex. */
+    private static final Pattern HIDDEN_NAME = Pattern.compile("\\.fuse_hidden[0-9a-f]{16}");
     /** Handles of ours on unlinked files, by the hidden name libfuse knows each under (see rename). */
     private final Map<String, Long> hidden = new ConcurrentHashMap<>();
-    private static final Pattern HIDDEN_NAME = Pattern.compile("\\.fuse_hidden[0-9a-f]{16}");
     private final LongAdder failures = new LongAdder();
     /**
      * Directory handles count down from -1, so a callback that takes a positive handle for an open

@@ -47,6 +47,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
 /**
@@ -453,11 +454,16 @@ final class WriteBack implements AutoCloseable {
      * {@code timeout}; returns whether none is.
      */
     boolean awaitNoStepUnder(String prefix, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
         wake();
+        return awaitUnderLock(() -> !steps.touchesUnder(prefix), timeout);
+    }
+
+    /** Waits until {@code done} holds, looked at under {@link #lock} at each change, up to {@code timeout}. */
+    private boolean awaitUnderLock(BooleanSupplier done, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
         lock.lock();
         try {
-            while (steps.touchesUnder(prefix)) {
+            while (!done.getAsBoolean()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
@@ -569,26 +575,15 @@ final class WriteBack implements AutoCloseable {
 
     /** Waits until an upload of the file at or after {@code sequence} finished, or nothing is pending. */
     boolean awaitUploaded(long fileId, long sequence, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
         urgent.add(fileId);
         wake();
-        lock.lock();
-        try {
-            while (pendingUploads.containsKey(fileId) && uploadedSequence.getOrDefault(fileId, -1L) < sequence) {
-                urgent.add(fileId);
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                changed.awaitNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)));
+        return awaitUnderLock(() -> {
+            if (!pendingUploads.containsKey(fileId) || uploadedSequence.getOrDefault(fileId, -1L) >= sequence) {
+                return true;
             }
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            urgent.add(fileId);
             return false;
-        } finally {
-            lock.unlock();
-        }
+        }, timeout);
     }
 
     int drain(Duration timeout, IntConsumer progress) {
