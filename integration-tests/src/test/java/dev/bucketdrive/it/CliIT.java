@@ -22,7 +22,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -289,12 +288,7 @@ class CliIT {
         }
 
         void assertShownBy(Path mnt, String when) throws Exception {
-            Map<String, byte[]> shown = new TreeMap<>();
-            try (Stream<Path> walk = Files.walk(mnt)) {
-                for (Path p : walk.filter(Files::isRegularFile).toList()) {
-                    shown.put(mnt.relativize(p).toString(), Files.readAllBytes(p));
-                }
-            }
+            Map<String, byte[]> shown = MountFixture.filesUnder(mnt);
             assertThat(shown.keySet()).as("files %s", when).containsExactlyElementsOf(files.keySet());
             files.forEach((k, v) -> assertThat(Arrays.equals(shown.get(k), v))
                     .as("%s %s: %s bytes, expected %s; first difference at %s", k, when, shown.get(k).length, v.length,

@@ -71,6 +71,15 @@ final class DriveHarness implements AutoCloseable {
         open();
     }
 
+    /** Deletes {@code dir} and everything under it. */
+    static void deleteTree(Path dir) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(dir)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.delete(p);
+            }
+        }
+    }
+
     void open() {
         cache = LocalCache.open(cacheTune.apply(CacheOptions.defaults(cacheDir).withChunkSize(chunkSize)
                 .withLimits(1L << 30, 512L << 20)), Runnable::run);

@@ -73,6 +73,17 @@ final class MountFixture implements AutoCloseable {
         cache.close();
     }
 
+    /** The regular files under {@code root}, by path relative to it, with their bytes, in order of path. */
+    static java.util.SortedMap<String, byte[]> filesUnder(Path root) throws IOException {
+        java.util.SortedMap<String, byte[]> out = new java.util.TreeMap<>();
+        try (java.util.stream.Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.filter(Files::isRegularFile).toList()) {
+                out.put(root.relativize(p).toString(), Files.readAllBytes(p));
+            }
+        }
+        return out;
+    }
+
     static void unmountQuietly(Path mountPoint) {
         try {
             Process p = new ProcessBuilder("fusermount3", "-u", "-z", mountPoint.toString()).redirectErrorStream(true).start();

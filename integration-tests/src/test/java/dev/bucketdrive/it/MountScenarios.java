@@ -438,16 +438,10 @@ abstract class MountScenarios {
         mount = new MountFixture(store, tmp.resolve("mnt"), tmp.resolve("cache"), o -> o);
         assertSameFiles(local, mount.path(""), "after the remount");
         mount.drain();
-        Map<String, Long> keys = bucketListing();
-        try (Stream<Path> walk = Files.walk(local)) {
-            List<Path> files = walk.filter(Files::isRegularFile).toList();
-            assertThat(keys.keySet().stream().filter(k -> !k.endsWith("/")).toList()).as("keys in the bucket")
-                    .containsExactlyInAnyOrderElementsOf(files.stream().map(f -> local.relativize(f).toString()).toList());
-            for (Path f : files) {
-                byte[] expected = Files.readAllBytes(f);
-                assertWholeFile(object(local.relativize(f).toString()), expected, expected.length, "object " + f);
-            }
-        }
+        Map<String, byte[]> expected = MountFixture.filesUnder(local);
+        assertThat(bucketListing().keySet().stream().filter(k -> !k.endsWith("/")).toList()).as("keys in the bucket")
+                .containsExactlyElementsOf(expected.keySet());
+        expected.forEach((k, v) -> assertWholeFile(object(k), v, v.length, "object " + k));
     }
 
     private static void closeBoth(FileChannel[] held) throws IOException {
@@ -468,19 +462,11 @@ abstract class MountScenarios {
     }
 
     private static void assertSameFiles(Path local, Path mnt, String when) throws IOException {
-        Map<String, byte[]> expected = new TreeMap<>();
-        Map<String, byte[]> shown = new TreeMap<>();
-        for (Path root : List.of(local, mnt)) {
-            try (Stream<Path> walk = Files.walk(root)) {
-                for (Path p : walk.filter(Files::isRegularFile).toList()) {
-                    (root == local ? expected : shown).put(root.relativize(p).toString(), Files.readAllBytes(p));
-                }
-            }
-        }
+        Map<String, byte[]> expected = MountFixture.filesUnder(local);
+        Map<String, byte[]> shown = MountFixture.filesUnder(mnt);
         assertThat(shown.keySet()).as("names %s", when).containsExactlyElementsOf(expected.keySet());
         expected.forEach((k, v) -> assertWholeFile(shown.get(k), v, v.length, k + " " + when));
     }
-
 
     @Test
     void renameADirectoryOf500Files() throws Exception {

@@ -71,8 +71,9 @@ import java.util.function.Supplier;
  * symlink, merging a listing), then a {@link Node}'s monitor, then the write-back's watch of cuts
  * ({@link WriteBack#cutting}), then the cache's own locks (chunk stripe, then its database). A
  * transaction of {@link #transactions} holds the database lock while it runs: it is entered under
- * {@link #namespace} with what it needs already read from the node, and takes no monitor inside. Network I/O never happens under a node's monitor; under {@link #namespace} only
- * the listing a directory rename needs.
+ * {@link #namespace} with what it needs already read from the node, and takes no monitor inside.
+ * Network I/O never happens under a node's monitor; under {@link #namespace} only the listing a
+ * directory rename needs.
  */
 public final class Drive implements AutoCloseable {
 
@@ -846,17 +847,17 @@ public final class Drive implements AutoCloseable {
                 throw new FsException(FsError.IO, "rename of " + s.path() + ": earlier changes under it did not reach "
                         + "the bucket in " + options.fsyncTimeout());
             }
-            List<PendingOp> steps = renameDirectory(s, dst, replaced, listAll(fromPrefix));
+            List<PendingOp> steps = renameDirectory(s, dst, replaced, fromPrefix, listAll(fromPrefix));
             if (steps != null) {
                 return steps;
             }
         }
     }
 
-    /** Null when a step under the directory was journaled after {@code objects} were listed. */
-    private List<PendingOp> renameDirectory(Entry s, String dst, Entry replaced, List<ObjectSummary> objects) {
+    /** Null when a step under {@code fromPrefix}, the directory's key, was journaled after {@code objects} were listed. */
+    private List<PendingOp> renameDirectory(Entry s, String dst, Entry replaced, String fromPrefix,
+                                            List<ObjectSummary> objects) {
         List<PendingOp> steps;
-        String fromPrefix = dirKey(s.path());
         String toPrefix = dirKey(dst);
         for (ObjectSummary o : objects) {
             if (utf8Length(toPrefix + o.key().substring(fromPrefix.length())) > ObjectStore.MAX_KEY_BYTES) {
